@@ -1,0 +1,52 @@
+# Every CI step is one of these targets or a `model …` command: what runs on GitHub runs here.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV_VERSION ?= 0.13.9
+UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen
+VENV_STAMP := .venv/.synced-$(UV_VERSION)
+
+.PHONY: help env demo pipeline test test-fast lint image tracking-up tracking-down clean
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
+
+$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --all-extras --no-extra s3
+	@touch $@
+
+env: $(VENV_STAMP) ## Install uv if missing, then the locked environment in .venv
+
+demo: env ## Pull data, run the DVC pipeline with MLflow tracking, print metrics
+	$(RUN) model tracking up
+	$(RUN) model data pull
+	$(RUN) dvc repro
+	$(RUN) model summary
+	$(RUN) model tracking down
+
+pipeline: env ## dvc repro --pull (CI's pipeline step)
+	$(RUN) dvc repro --pull
+
+test: env ## Run every test tier (unit, data, model, e2e); pytest's "no tests" is a failure
+	@$(RUN) pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+test-fast: env ## Unit and data tiers only
+	$(RUN) pytest -m "unit or data"
+
+lint: env ## ruff on the package, tests and benchmarks
+	$(RUN) ruff check model tests benchmarks
+	$(RUN) ruff format --check model tests benchmarks
+
+tracking-up: env ## Start the embedded MLflow server on 127.0.0.1
+	$(RUN) model tracking up
+
+tracking-down: env ## Stop it
+	$(RUN) model tracking down
+
+clean: ## Remove the venv and local state (never data/ or the DVC cache)
+	rm -rf .venv .state .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Credit-scoring model: pipeline, serving and GitOps tooling."""

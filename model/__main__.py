@@ -1,0 +1,5 @@
+"""`python -m model` runs the same CLI as the `model` console script."""
+
+from model.cli import main
+
+main()

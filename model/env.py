@@ -1,0 +1,57 @@
+"""Every environment variable the project reads, with its default, in one place.
+
+Values are read inside functions (never at import) so tests can set them per call.
+"""
+
+from __future__ import annotations
+
+import os
+
+MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
+"""A team's tracking server; unset means the embedded loopback server (see `model tracking`)."""
+
+MODEL_TRACKING = "MODEL_TRACKING"
+"""Set to 0 to skip MLflow logging (used by the tracking-overhead benchmark)."""
+
+MODEL_STATE_DIR = "MODEL_STATE_DIR"
+"""Where the embedded MLflow server keeps its SQLite DB, artifacts and pid file."""
+
+MODEL_DIR = "MODEL_DIR"
+"""Directory the server loads the model from."""
+
+MODEL_SHA256 = "MODEL_SHA256"
+"""Digest pinned at deploy time; the server refuses a model whose bytes differ."""
+
+MODEL_SHA256_FILE = "MODEL_SHA256_FILE"
+"""Alternative to MODEL_SHA256: a file holding the digest (e.g. a mounted ConfigMap)."""
+
+MODEL_NAME = "MODEL_NAME"
+"""Open Inference Protocol model name."""
+
+MODEL_MAX_ROWS = "MODEL_MAX_ROWS"
+MODEL_MAX_BODY_BYTES = "MODEL_MAX_BODY_BYTES"
+MODEL_SAMPLE_RATE = "MODEL_SAMPLE_RATE"
+MODEL_SAMPLE_DIR = "MODEL_SAMPLE_DIR"
+
+GITHUB_ACTIONS = "GITHUB_ACTIONS"
+GITHUB_ACTOR = "GITHUB_ACTOR"
+
+ARGO_SERVER_URL = "ARGO_SERVER_URL"
+ARGO_TOKEN = "ARGO_TOKEN"
+
+DEFAULT_STATE_DIR = ".state"
+DEFAULT_MODEL_NAME = "credit-scoring"
+
+
+def get(name: str, default: str | None = None) -> str | None:
+    """Return the environment variable `name`, or `default` when unset or empty."""
+    value = os.environ.get(name, "")
+    return value if value else default
+
+
+def flag(name: str, default: bool = True) -> bool:
+    """Read a boolean switch: 0/false/no/off are false, anything else true."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}

@@ -1,0 +1,45 @@
+"""DVC stage `validate`: stop the pipeline when raw data breaks the contract."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from model.schema import CREDIT_CONTRACT, Contract
+
+
+def summarise(df: Any, contract: Contract = CREDIT_CONTRACT) -> dict[str, Any]:
+    """Row count, class balance and null rates of valid raw data."""
+    return {
+        "rows": len(df),
+        "target_counts": {str(k): int(v) for k, v in df[contract.target].value_counts().items()},
+        "null_rates": {c: round(float(df[c].isna().mean()), 6) for c in contract.feature_names},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Validate `--raw`; write a summary to `--out`, or exit 1 naming each problem."""
+    from model.contract import ContractError, validate
+    from model.dataset import read_raw
+
+    parser = argparse.ArgumentParser(prog="python -m model.validate")
+    parser.add_argument("--raw", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    df = read_raw(args.raw)
+    try:
+        validate(df)
+    except ContractError as err:
+        print(f"{args.raw}: {err}", file=sys.stderr)
+        return 1
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(summarise(df), indent=2, sort_keys=True) + "\n")
+    print(f"{args.raw}: {len(df)} rows satisfy the data contract")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
