@@ -48,5 +48,8 @@ tracking-up: env ## Start the embedded MLflow server on 127.0.0.1
 tracking-down: env ## Stop it
 	$(RUN) model tracking down
 
+# Each capability keeps its own targets in mk/<area>.mk.
+-include mk/*.mk
+
 clean: ## Remove the venv and local state (never data/ or the DVC cache)
 	rm -rf .venv .state .pytest_cache .ruff_cache

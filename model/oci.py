@@ -1,0 +1,14 @@
+"""Names shared by the image build, the manifests, promotion and audit."""
+
+from __future__ import annotations
+
+IMAGE_NAME = "credit-scoring"
+LOCAL_TAG = f"{IMAGE_NAME}:local"
+SERVING_PORT = 8080
+IMAGE_MODEL_DIR = "/app/models"  # where the serving image bakes the DVC model outputs
+
+LABEL_REVISION = "org.opencontainers.image.revision"
+LABEL_SOURCE = "org.opencontainers.image.source"
+LABEL_MODEL_VERSION = "io.credit-scoring.model.version"
+LABEL_MODEL_SHA256 = "io.credit-scoring.model.sha256"
+LABEL_DATA_MD5 = "io.credit-scoring.data.md5"
