@@ -55,3 +55,17 @@ def flag(name: str, default: bool = True) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() not in {"0", "false", "no", "off"}
+
+# Serving (model/serving/): sampling bounds, build info, ONNX threads.
+MODEL_SAMPLE_MAX_BYTES = "MODEL_SAMPLE_MAX_BYTES"
+"""Bytes per samples-*.jsonl file before rotating (default 8 MiB)."""
+MODEL_SAMPLE_MAX_FILES = "MODEL_SAMPLE_MAX_FILES"
+"""How many samples-*.jsonl files to keep (default 8); older ones are deleted."""
+MODEL_VERSION = "MODEL_VERSION"
+"""Served model version; overrides build-info.json (default: first 12 hex of the model sha256)."""
+MODEL_GIT_COMMIT = "MODEL_GIT_COMMIT"
+"""Git commit the model was built from; overrides build-info.json."""
+MODEL_DATA_MD5 = "MODEL_DATA_MD5"
+"""data.dvc md5 the model was trained on; overrides build-info.json."""
+MODEL_THREADS = "MODEL_THREADS"
+"""ONNX Runtime intra-op threads per worker (default 1: single rows are fastest that way)."""
