@@ -1,0 +1,1 @@
+"""The model server: lean ONNX inference behind a raw-ASGI app (see app.py)."""

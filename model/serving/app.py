@@ -1,0 +1,322 @@
+"""The model server: a small raw-ASGI app (no framework on the hot path) over the ONNX model.
+
+Routes: POST /v1/predict, the Open Inference Protocol v2 REST routes, GET /metrics and
+GET /model. Every bad input is a 4xx naming the field; nothing a client sends can 5xx.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from model import env
+from model.schema import POSITIVE_CLASS
+from model.serving import buildinfo, oip
+from model.serving.integrity import Integrity, verify
+from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
+from model.serving.metrics import Metrics
+from model.serving.sampling import Sampler
+from model.serving.schema import RequestError, RequestSchema, parse_json
+
+log = logging.getLogger("model.serving")
+JSON = b"application/json"
+ONNX_FILE = "model.onnx"
+META_FILE = "model.json"
+DEFAULT_MAX_ROWS = 10_000
+DEFAULT_MAX_BODY = 4 << 20
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Reply = tuple[int, bytes, bytes]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits, from MODEL_MAX_ROWS and MODEL_MAX_BODY_BYTES."""
+
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_body: int = DEFAULT_MAX_BODY
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Read the limits; a malformed value is a start-up error for people."""
+        try:
+            rows = int(env.get(env.MODEL_MAX_ROWS, str(DEFAULT_MAX_ROWS)) or DEFAULT_MAX_ROWS)
+            body = int(env.get(env.MODEL_MAX_BODY_BYTES, str(DEFAULT_MAX_BODY)) or DEFAULT_MAX_BODY)
+        except ValueError as err:
+            raise ValueError(
+                f"MODEL_MAX_ROWS / MODEL_MAX_BODY_BYTES must be integers: {err}"
+            ) from None
+        return cls(max(rows, 1), max(body, 1024))
+
+
+def _json(status: int, payload: Any) -> Reply:
+    return status, orjson.dumps(payload), JSON
+
+
+def _error(status: int, message: str) -> Reply:
+    return _json(status, {"error": message})
+
+
+class ModelServer:
+    """ASGI application: validates, scores, records metrics and optional drift samples."""
+
+    def __init__(self, model_dir: Path, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits.from_env()
+        self.name = env.get(env.MODEL_NAME, env.DEFAULT_MODEL_NAME) or env.DEFAULT_MODEL_NAME
+        self.meta = json.loads((model_dir / META_FILE).read_text())
+        self.schema = RequestSchema.from_model_meta(self.meta, self.limits.max_rows)
+        self.integrity: Integrity = verify(model_dir / ONNX_FILE, self.meta.get("sha256"))
+        self.info = buildinfo.load(model_dir, self.integrity.actual)
+        self.version = str(self.info["version"])
+        self.threshold = float(self.meta["threshold"])
+        self.labels = self._labels()
+        self.metrics = Metrics(
+            {
+                "name": self.name,
+                "version": self.version,
+                "sha256": self.integrity.actual,
+                "git_commit": str(self.info.get("git_commit") or ""),
+            }
+        )
+        self.model = None
+        if self.integrity.ok:  # never even parse bytes that do not match the pin
+            from model.serving.inference import OnnxModel
+
+            threads = int(env.get(env.MODEL_THREADS, "1") or 1)
+            self.model = OnnxModel(model_dir / ONNX_FILE, self.schema, threads)
+            log.info(
+                "model %s %s ready (sha256 %s, verified against %s)",
+                self.name,
+                self.version,
+                self.integrity.actual,
+                self.integrity.source,
+            )
+        else:
+            log.error("model integrity check failed, refusing to serve: %s", self.integrity.reason)
+        self.metrics.ready.set(1 if self.model else 0)
+        self.sampler = Sampler.from_env(on_error=self._sample_error)
+        self.routes: dict[str, tuple[str, Callable[[bytes, str], Reply]]] = {
+            "/v1/predict": ("POST", self.predict),
+            "/v2": ("GET", self.server_metadata),
+            "/v2/health/live": ("GET", self.live),
+            "/v2/health/ready": ("GET", self.ready),
+            "/metrics": ("GET", self.prometheus),
+            "/model": ("GET", self.model_info),
+        }
+        self.model_routes = {
+            "": ("GET", self.oip_metadata),
+            "/ready": ("GET", self.oip_ready),
+            "/infer": ("POST", self.infer),
+        }
+
+    def _labels(self) -> tuple[str, str]:
+        """(negative, positive) class names for /v1/predict labels."""
+        classes = [str(c) for c in self.meta["contract"].get("target_classes", ())]
+        negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
+        return negative, POSITIVE_CLASS
+
+    def _sample_error(self) -> None:
+        self.metrics.scores.sample_errors += 1
+
+    # ---- ASGI plumbing -------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+
+    def _route(
+        self, method: str, path: str
+    ) -> tuple[str, Callable[[bytes, str], Reply] | None, str]:
+        """(route label for metrics, handler or None, path parameter)."""
+        found = self.routes.get(path)
+        param, label = "", path
+        if found is None and path.startswith("/v2/models/"):
+            name, _, rest = path[len("/v2/models/") :].partition("/")
+            found = self.model_routes.get("/" + rest if rest else "")
+            param, label = name, "/v2/models/{name}" + ("/" + rest if rest else "")
+        if found is None:
+            return "unmatched", None, ""
+        if method != found[0] and not (method == "HEAD" and found[0] == "GET"):
+            return label, self._not_allowed(found[0]), ""
+        return label, found[1], param
+
+    @staticmethod
+    def _not_allowed(allowed: str) -> Callable[[bytes, str], Reply]:
+        return lambda body, param: _error(405, f"method not allowed; use {allowed}")
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        method = scope["method"]
+        label, handler, param = self._route(method, scope["path"])
+        try:
+            if handler is None:
+                reply = _error(404, f"no route {scope['path']}; see GET /v2 and GET /model")
+            else:
+                body = await self._body(scope, receive) if method == "POST" else b""
+                reply = handler(body, param)
+        except RequestError as err:
+            reply = _error(err.status, err.message)
+        except Exception:  # a bug must cost one request, never the worker
+            log.exception("unhandled error on %s %s", method, scope["path"])
+            reply = _error(500, "internal error; the request was not scored")
+        status, payload, ctype = reply
+        headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+        self.metrics.observe_request(label, method, status, time.perf_counter() - start)
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        """Read the body, refusing (413) anything over the limit before buffering it."""
+        limit = self.limits.max_body
+        for key, value in scope["headers"]:
+            if key == b"content-length" and value.isdigit() and int(value) > limit:
+                raise RequestError(
+                    413, f"body: {int(value)} bytes exceed the limit of {limit}; split the batch"
+                )
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise RequestError(400, "client disconnected before sending the whole body")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(413, f"body: more than {limit} bytes; split the batch")
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    # ---- scoring -------------------------------------------------------------------------
+    def _require_model(self) -> Any:
+        if self.model is None:
+            raise RequestError(503, f"model not ready: {self.integrity.reason}")
+        return self.model
+
+    def _score(self, columns: dict[str, list[Any]], n: int) -> list[float]:
+        model = self._require_model()
+        scores = model.predict(columns, n)
+        self.metrics.scores.observe(scores)
+        out: list[float] = scores.tolist()
+        if self.sampler is not None:
+            self.sampler.record(self.schema.names, columns, out)
+        return out
+
+    def predict(self, body: bytes, _: str) -> Reply:
+        """POST /v1/predict: a probability and a label per instance."""
+        self._require_model()
+        columns, n = self.schema.instances(parse_json(body))
+        scores = self._score(columns, n)
+        negative, positive = self.labels
+        threshold = self.threshold
+        predictions = [
+            {"probability": p, "label": positive if p >= threshold else negative} for p in scores
+        ]
+        return _json(
+            200,
+            {
+                "model_name": self.name,
+                "model_version": self.version,
+                "threshold": threshold,
+                "predictions": predictions,
+            },
+        )
+
+    def infer(self, body: bytes, name: str) -> Reply:
+        """POST /v2/models/{name}/infer (pandas codec)."""
+        self._check_name(name)
+        self._require_model()
+        columns, n, request_id = oip.parse_infer(self.schema, parse_json(body))
+        return _json(
+            200, oip.infer_response(self.name, self.version, self._score(columns, n), request_id)
+        )
+
+    # ---- metadata and health -------------------------------------------------------------
+    def _check_name(self, name: str) -> None:
+        if name != self.name:
+            raise RequestError(
+                404, f"unknown model {name[:60]!r}; this server serves {self.name!r}"
+            )
+
+    def live(self, body: bytes, _: str) -> Reply:
+        """GET /v2/health/live: the process answers."""
+        return _json(200, {"live": True})
+
+    def ready(self, body: bytes, _: str) -> Reply:
+        """GET /v2/health/ready: the model passed integrity checks and is loaded."""
+        if self.model is None:
+            return _json(503, {"ready": False, "reason": self.integrity.reason})
+        return _json(200, {"ready": True})
+
+    def server_metadata(self, body: bytes, _: str) -> Reply:
+        """GET /v2."""
+        return _json(200, {"name": "credit-scoring-server", "version": "1", "extensions": []})
+
+    def oip_metadata(self, body: bytes, name: str) -> Reply:
+        """GET /v2/models/{name}."""
+        self._check_name(name)
+        self._require_model()
+        return _json(200, oip.model_metadata(self.schema, self.name, self.version))
+
+    def oip_ready(self, body: bytes, name: str) -> Reply:
+        """GET /v2/models/{name}/ready."""
+        self._check_name(name)
+        return self.ready(body, name)
+
+    def model_info(self, body: bytes, _: str) -> Reply:
+        """GET /model: version, provenance, digest, training metrics, feature schema."""
+        self._require_model()
+        features = [
+            {
+                "name": c.name,
+                "kind": c.kind,
+                "nullable": c.nullable,
+                "categories": list(c.categories),
+            }
+            for c in self.schema.contract.features
+        ]
+        return _json(
+            200,
+            {
+                "name": self.name,
+                "version": self.version,
+                "git_commit": self.info.get("git_commit"),
+                "data_md5": self.info.get("data_md5"),
+                "model_sha256": self.integrity.actual,
+                "sha256_verified_against": self.integrity.source,
+                "threshold": self.threshold,
+                "train_params": self.meta.get("train_params"),
+                "n_train": self.meta.get("n_train"),
+                "metrics": self.info.get("metrics") or {},
+                "features": features,
+                "limits": {
+                    "max_rows": self.limits.max_rows,
+                    "max_body_bytes": self.limits.max_body,
+                },
+            },
+        )
+
+    def prometheus(self, body: bytes, _: str) -> Reply:
+        """GET /metrics."""
+        return 200, self.metrics.render(), METRICS_TYPE.encode()
+
+
+def create_app(model_dir: Path, limits: Limits | None = None) -> ModelServer:
+    """Load and verify the model in `model_dir`; return the ASGI app."""
+    return ModelServer(Path(model_dir), limits)

@@ -1,0 +1,95 @@
+"""Where the served model came from: version, git commit, data.dvc md5, training metrics.
+
+The image bakes this as build-info.json next to the model (written in the Dockerfile's
+builder stage); a local `model serve` collects it from the work tree instead. Env vars
+(MODEL_VERSION, MODEL_GIT_COMMIT, MODEL_DATA_MD5) override either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from model import env
+
+FILE = "build-info.json"
+_MD5 = re.compile(r"^\s*-?\s*md5:\s*([0-9a-f]{32}(?:\.dir)?)\s*$", re.MULTILINE)
+
+
+def data_md5(dvc_file: Path) -> str | None:
+    """The md5 recorded in a .dvc file (the first out), or None."""
+    try:
+        match = _MD5.search(dvc_file.read_text())
+    except OSError:
+        return None
+    return match.group(1) if match else None
+
+
+def git_commit(root: Path) -> str | None:
+    """HEAD of the repository at `root`, or None outside git."""
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from `path`, or {} when absent or unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def collect(
+    root: Path, metrics: Path, version: str | None = None, commit: str | None = None
+) -> dict[str, Any]:
+    """Build info for the work tree at `root`."""
+    return {
+        "version": version,
+        "git_commit": commit or git_commit(root),
+        "data_md5": data_md5(root / "data.dvc"),
+        "metrics": read_json(metrics),
+    }
+
+
+def load(model_dir: Path, model_sha256: str) -> dict[str, Any]:
+    """Build info for the server: build-info.json (or the work tree), then env overrides."""
+    info = read_json(model_dir / FILE)
+    if not info:
+        root = model_dir.resolve().parent
+        info = collect(root, root / "reports" / "metrics.json")
+    overrides = {
+        "version": env.get(env.MODEL_VERSION),
+        "git_commit": env.get(env.MODEL_GIT_COMMIT),
+        "data_md5": env.get(env.MODEL_DATA_MD5),
+    }
+    info.update({k: v for k, v in overrides.items() if v})
+    info["version"] = info.get("version") or model_sha256[:12] or "unknown"
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write build-info.json (used by the Dockerfile's builder stage)."""
+    parser = argparse.ArgumentParser(prog="python -m model.serving.buildinfo")
+    parser.add_argument("--root", type=Path, default=Path())
+    parser.add_argument("--metrics", type=Path, default=Path("reports/metrics.json"))
+    parser.add_argument("--version", default="")
+    parser.add_argument("--git-commit", default="")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    info = collect(args.root, args.metrics, args.version or None, args.git_commit or None)
+    args.out.write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,44 @@
+"""The lean inference path: one ONNX Runtime session, numpy inputs built straight from JSON."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from model.serving.schema import Columns, RequestSchema
+
+OUTPUT = "probabilities"  # skl2onnx's name for the [N, 2] class-probability tensor (zipmap off)
+
+
+class OnnxModel:
+    """Scores validated columns with ONNX Runtime; no pandas, no per-request DataFrame."""
+
+    def __init__(self, path: Path, schema: RequestSchema, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # One request at a time per worker: extra threads only add hand-off latency to tiny
+        # batches; big batches can raise it via MODEL_THREADS.
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.kinds = [(f.name, f.column.kind == "category") for f in schema.fields]
+        expected = {name for name, _ in self.kinds}
+        found = {i.name for i in self.session.get_inputs()}
+        if expected != found:
+            raise ValueError(
+                f"{path}: ONNX inputs {sorted(found)} do not match the contract in model.json "
+                f"{sorted(expected)}; the model directory mixes files from different trainings"
+            )
+
+    def predict(self, columns: Columns, n: int) -> np.ndarray:
+        """P(positive class) per row as float64."""
+        feed = {
+            name: np.array(columns[name], dtype=object if is_cat else np.float32).reshape(n, 1)
+            for name, is_cat in self.kinds
+        }
+        return self.session.run([OUTPUT], feed)[0][:, 1].astype(np.float64)

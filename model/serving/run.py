@@ -1,0 +1,53 @@
+"""Start the server under uvicorn (shared by `model serve` and `python -m model.serving`)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from model import env, oci
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def serve(model_dir: Path, host: str = "127.0.0.1", port: int = oci.SERVING_PORT) -> None:
+    """Verify and load the model, then serve until stopped (1 worker: scale with replicas)."""
+    import uvicorn
+
+    from model.serving.app import create_app
+
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    app = create_app(model_dir)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        loop=_pick("uvloop", "asyncio"),
+        http=_pick("httptools", "h11"),
+        lifespan="on",
+        access_log=False,  # /metrics counts every request; a log line per request costs ~15%
+        server_header=False,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _pick(preferred: str, fallback: str) -> str:
+    """The fast implementation when installed (the serve extra has both)."""
+    import importlib.util
+
+    return preferred if importlib.util.find_spec(preferred) else fallback
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m model.serving`: the image's entry point (skips the CLI's command discovery)."""
+    parser = argparse.ArgumentParser(prog="python -m model.serving")
+    parser.add_argument(
+        "--model-dir", type=Path, default=Path(env.get(env.MODEL_DIR, "models") or "models")
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=oci.SERVING_PORT)
+    args = parser.parse_args(argv)
+    serve(args.model_dir, args.host, args.port)
+    return 0

@@ -1,0 +1,132 @@
+"""Optional request sampling for drift monitoring: bounded, rotating JSON-lines files.
+
+Each scored row that is sampled becomes one line {"ts": unix, "features": {...}, "score": p}
+in `samples-<ns>-<pid>.jsonl` under MODEL_SAMPLE_DIR (read by `model drift`). Off unless
+MODEL_SAMPLE_RATE > 0. A write failure is logged once and never fails the request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from model import env
+from model.serving.schema import MISSING_CATEGORY
+
+log = logging.getLogger("model.serving")
+PREFIX = "samples-"
+SUFFIX = ".jsonl"
+DEFAULT_MAX_BYTES = 8 << 20
+DEFAULT_MAX_FILES = 8
+
+
+class Sampler:
+    """Writes a random fraction of scored rows to size-capped files, keeping the newest few."""
+
+    def __init__(
+        self,
+        directory: Path,
+        rate: float,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_files: int = DEFAULT_MAX_FILES,
+        on_error: Callable[[], None] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.rate = min(max(rate, 0.0), 1.0)
+        self.max_bytes = max(max_bytes, 1024)
+        self.max_files = max(max_files, 1)
+        self.on_error = on_error
+        self._fh: IO[bytes] | None = None
+        self._size = 0
+        self._warned = False
+
+    @classmethod
+    def from_env(cls, on_error: Callable[[], None] | None = None) -> Sampler | None:
+        """A sampler configured by MODEL_SAMPLE_*; None when sampling is off (the default)."""
+        try:
+            rate = float(env.get(env.MODEL_SAMPLE_RATE, "0") or 0)
+            max_bytes = int(env.get(env.MODEL_SAMPLE_MAX_BYTES, str(DEFAULT_MAX_BYTES)) or 0)
+            max_files = int(env.get(env.MODEL_SAMPLE_MAX_FILES, str(DEFAULT_MAX_FILES)) or 0)
+        except ValueError as err:
+            log.error("sampling disabled: bad MODEL_SAMPLE_* value (%s)", err)
+            return None
+        if not rate > 0:
+            return None
+        default_dir = Path(tempfile.gettempdir()) / "credit-scoring-samples"
+        directory = Path(env.get(env.MODEL_SAMPLE_DIR, str(default_dir)) or default_dir)
+        log.info("sampling %.3g of scored rows to %s", rate, directory)
+        return cls(directory, rate, max_bytes, max_files, on_error)
+
+    def record(
+        self, names: tuple[str, ...], columns: dict[str, list[Any]], scores: list[float]
+    ) -> None:
+        """Sample rows of one request; never raises."""
+        try:
+            self._record(names, columns, scores)
+        except Exception as err:  # a full disk or a read-only mount must not cost a prediction
+            self._close()
+            if self.on_error:
+                self.on_error()
+            if not self._warned:
+                self._warned = True
+                log.warning(
+                    "request sampling failed, predictions unaffected: %s: %s",
+                    type(err).__name__,
+                    err,
+                )
+
+    def _record(
+        self, names: tuple[str, ...], columns: dict[str, list[Any]], scores: list[float]
+    ) -> None:
+        rate = self.rate
+        now = time.time()
+        lines = []
+        for i, score in enumerate(scores):
+            if rate < 1.0 and random.random() >= rate:
+                continue
+            features = {n: _plain(columns[n][i]) for n in names}
+            lines.append(orjson.dumps({"ts": now, "features": features, "score": score}))
+        if lines:
+            self._write(b"\n".join(lines) + b"\n")
+
+    def _write(self, data: bytes) -> None:
+        if self._fh is None or self._size + len(data) > self.max_bytes:
+            self._rotate()
+        assert self._fh is not None
+        self._fh.write(data)
+        self._fh.flush()  # readers see whole lines; a crash loses at most the current request
+        self._size += len(data)
+
+    def _rotate(self) -> None:
+        """Start a new file and delete the oldest beyond max_files."""
+        self._close()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{PREFIX}{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
+        self._fh = path.open("ab")
+        self._size = 0
+        files = sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}"))
+        for old in files[: max(len(files) - self.max_files, 0)]:
+            old.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                self._fh.close()
+            self._fh = None
+
+
+def _plain(value: Any) -> Any:
+    """Nulls were turned into NaN / "missing" for the model; write them back as null."""
+    if (type(value) is float and math.isnan(value)) or value == MISSING_CATEGORY:
+        return None
+    return value
