@@ -69,3 +69,9 @@ MODEL_DATA_MD5 = "MODEL_DATA_MD5"
 """data.dvc md5 the model was trained on; overrides build-info.json."""
 MODEL_THREADS = "MODEL_THREADS"
 """ONNX Runtime intra-op threads per worker (default 1: single rows are fastest that way)."""
+
+# --- Continuous training (model/retrain.py, model/workflows/) ---
+MODEL_DVC_REMOTE = "MODEL_DVC_REMOTE"
+"""DVC remote `model retrain` uses (set as the clone's local default); unset: the repo default."""
+GIT_TOKEN = "GIT_TOKEN"
+"""Push token for the retrain pod; only git's env-configured credential helper reads it."""
