@@ -70,8 +70,26 @@ MODEL_DATA_MD5 = "MODEL_DATA_MD5"
 MODEL_THREADS = "MODEL_THREADS"
 """ONNX Runtime intra-op threads per worker (default 1: single rows are fastest that way)."""
 
+# --- GitOps CD (model/gitops) ---
+MODEL_REGISTRY = "MODEL_REGISTRY"
+"""Set to 0 to skip MLflow alias updates during promotion (benchmarks, offline runs)."""
+
+MLFLOW_TRACKING_TOKEN = "MLFLOW_TRACKING_TOKEN"
+"""Bearer token for a team's MLflow server (read by the registry REST calls)."""
+
+GITHUB_TOKEN = "GITHUB_TOKEN"
+GITHUB_REPOSITORY = "GITHUB_REPOSITORY"
+GITHUB_API_URL = "GITHUB_API_URL"
+
+MODEL_PUSH_ATTEMPTS = "MODEL_PUSH_ATTEMPTS"
+"""How many fetch-rebase-push rounds a promotion tries before giving up (default 30)."""
+
+KUBECONFIG = "KUBECONFIG"
+
 # --- Continuous training (model/retrain.py, model/workflows/) ---
 MODEL_DVC_REMOTE = "MODEL_DVC_REMOTE"
 """DVC remote `model retrain` uses (set as the clone's local default); unset: the repo default."""
 GIT_TOKEN = "GIT_TOKEN"
 """Push token for the retrain pod; only git's env-configured credential helper reads it."""
+ORT_DISABLE_TELEMETRY = "ORT_DISABLE_TELEMETRY"
+"""ONNX Runtime's switch for its 1DS telemetry; the server sets it to 1 before loading ORT."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from model import env
 
 if TYPE_CHECKING:
     from model.serving.schema import Columns, RequestSchema
@@ -17,8 +20,12 @@ class OnnxModel:
     """Scores validated columns with ONNX Runtime; no pandas, no per-request DataFrame."""
 
     def __init__(self, path: Path, schema: RequestSchema, threads: int = 1) -> None:
+        # ORT >= 1.2x on Linux ships 1DS telemetry to events.data.microsoft.com; a scoring
+        # server must not phone home. The variable is read when ORT builds its environment.
+        os.environ.setdefault(env.ORT_DISABLE_TELEMETRY, "1")
         import onnxruntime as ort
 
+        ort.disable_telemetry_events()
         options = ort.SessionOptions()
         # One request at a time per worker: extra threads only add hand-off latency to tiny
         # batches; big batches can raise it via MODEL_THREADS.
