@@ -1,0 +1,33 @@
+# Serving image: engine + debootstrap base + docker build (see Dockerfile, docs/serving.md).
+DOCKER ?= /usr/bin/docker
+IMAGE_BASE ?= local/python:3.11-bookworm
+IMAGE_TAG ?= credit-scoring:local
+TRAINER_TAG ?= credit-scoring-trainer:local
+IMAGE_SOURCE ?= $(shell git config --get remote.origin.url 2>/dev/null)
+GIT_SHA = $(shell git rev-parse HEAD 2>/dev/null)
+MODEL_SHA256 = $(shell python3 -c 'import json; print(json.load(open("models/model.json"))["sha256"])')
+DATA_MD5 = $(shell sed -n 's/^- md5: //p' data.dvc)
+MODEL_VERSION ?= $(shell python3 -c 'import json; print(json.load(open("models/model.json"))["sha256"][:12])')
+# BuildKit builds only the stages the target needs (the trainer stage is large).
+IMAGE_BUILD = DOCKER_BUILDKIT=1 $(DOCKER) build --network host --build-arg BASE_IMAGE=$(IMAGE_BASE) \
+	--build-arg REVISION=$(GIT_SHA) --build-arg SOURCE=$(IMAGE_SOURCE)
+
+.PHONY: image image-trainer image-engine image-model serve
+
+image-engine:
+	scripts/docker-engine.sh
+	BASE_IMAGE=$(IMAGE_BASE) scripts/base-image.sh
+
+image-model: env
+	$(RUN) dvc repro --pull train
+
+image: image-engine image-model ## Build the serving image credit-scoring:local (+ :<git sha>)
+	$(IMAGE_BUILD) --target runtime \
+		--build-arg MODEL_VERSION=$(MODEL_VERSION) --build-arg MODEL_SHA256=$(MODEL_SHA256) \
+		--build-arg DATA_MD5=$(DATA_MD5) -t $(IMAGE_TAG) -t credit-scoring:$(GIT_SHA) .
+
+image-trainer: image-engine ## Build the trainer image (pipeline + gitops extras, git)
+	$(IMAGE_BUILD) --target trainer -t $(TRAINER_TAG) .
+
+serve: env ## Serve models/ on 127.0.0.1:8080 (model serve)
+	$(RUN) model serve
