@@ -1,0 +1,77 @@
+"""`model promote ENV --image REF@DIGEST`: a promotion commit with trailers, pushed safely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
+
+
+def promote(
+    env: str = typer.Argument(..., help="staging or prod."),
+    image: str = typer.Option(
+        ...,
+        help="REF@sha256:<digest> to run (registry digest on GitHub; "
+        "locally the image ID of credit-scoring:local).",
+    ),
+    push: bool = typer.Option(False, help="Push: fetch, rebase, retry with jittered backoff."),
+    source_pr: str = typer.Option("none", help="PR number that brought the model in."),
+    promoted_by: str = typer.Option("", help="Who approves (default: GitHub actor or git user)."),
+    model_version: str = typer.Option(
+        "", help="Override the model version (default: image label or sha prefix)."
+    ),
+    direct: bool = typer.Option(
+        False, help="prod only: push to main instead of a promotion branch."
+    ),
+    open_pr: bool = typer.Option(
+        False, help="prod: open the PR through the GitHub API after pushing."
+    ),
+    repo: Path = typer.Option(Path(), help="Work tree to promote in."),
+) -> None:
+    """Pin an image and its model in k8s/overlays/ENV and commit it with structured trailers."""
+    from model.gitops import registry
+    from model.gitops.git import GitError, toplevel
+    from model.gitops.land import LandError
+    from model.gitops.overlay import OverlayError
+    from model.gitops.promote import PromoteError, Request
+    from model.gitops.promote import promote as run
+
+    req = Request(env=env, image_ref=image, push=push, source_pr=source_pr,
+                  promoted_by=promoted_by or None, model_version=model_version or None,
+                  direct=direct)  # fmt: skip
+    try:
+        release, landed = run(toplevel(repo), req)
+    except (PromoteError, OverlayError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    except (LandError, GitError) as exc:
+        fail(str(exc), EXIT_FAILED)
+    if landed.commit is None:
+        console.print(f"no-op: {env} already pins {image}")
+        return
+    where = (
+        f"pushed to {landed.pushed_to} (attempt {landed.attempts})"
+        if landed.pushed_to
+        else "committed locally"
+    )
+    console.print(f"promoted {env}: {release.image_ref} model {release.model_version} "
+                  f"commit {landed.commit[:12]}, {where}")  # fmt: skip
+    if landed.pushed_to and landed.pushed_to.split("/", 1)[1].startswith("promote/"):
+        console.print(
+            "prod goes through review: merge the promotion branch; the alias follows on merge"
+        )
+        if open_pr:
+            from model.gitops.github import open_pull_request
+
+            branch = landed.pushed_to.split("/", 1)[1]
+            console.print(open_pull_request(branch, req.branch, f"Promote {release.model_version} to prod",
+                                            f"Promotes `{release.image_ref}` (from staging) to prod."))  # fmt: skip
+        return
+    console.print(registry.sync_alias(env, release.model_sha256, {
+        f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest}))  # fmt: skip
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model promote`."""
+    app.command("promote")(promote)

@@ -1,0 +1,47 @@
+"""`model rollback ENV [--to COMMIT|MODEL_VERSION]`: pin an earlier promotion again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
+
+
+def rollback(
+    env: str = typer.Argument(..., help="staging or prod."),
+    to: str = typer.Option(
+        "", help="Promotion commit (prefix) or model version; default: the previous digest."
+    ),
+    push: bool = typer.Option(False, help="Push to main (rollback is the emergency path, no PR)."),
+    promoted_by: str = typer.Option("", help="Who rolls back (default: GitHub actor or git user)."),
+    repo: Path = typer.Option(Path(), help="Work tree."),
+) -> None:
+    """Commit the earlier pins with the same trailers plus Rollback-Of."""
+    from model.gitops import registry
+    from model.gitops.git import GitError, toplevel
+    from model.gitops.land import LandError
+    from model.gitops.overlay import OverlayError
+    from model.gitops.promote import PromoteError
+    from model.gitops.rollback import rollback as run
+
+    try:
+        release, landed = run(
+            toplevel(repo), env, to=to or None, push=push, promoted_by=promoted_by or None
+        )
+    except (PromoteError, OverlayError) as exc:
+        fail(str(exc), EXIT_USAGE)
+    except (LandError, GitError) as exc:
+        fail(str(exc), EXIT_FAILED)
+    if landed.commit is None or release is None:
+        console.print(f"no-op: {env} already pins that promotion")
+        return
+    console.print(f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
+                  f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}")  # fmt: skip
+    console.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model rollback`."""
+    app.command("rollback")(rollback)

@@ -1,0 +1,45 @@
+"""`model status ENV`: live Deployment and Argo CD Application vs Git (kubernetes client)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+
+from model.console import EXIT_FAILED, console, fail
+
+
+def status(
+    env: str = typer.Argument(..., help="staging or prod."),
+    wait: int = typer.Option(
+        0, help="Poll up to this many seconds for Synced+Healthy and a match."
+    ),
+    repo: Path = typer.Option(Path(), help="Work tree holding the desired state."),
+) -> None:
+    """Exit 0 only when the Application is Synced+Healthy and pods run Git's digest and model."""
+    from model.gitops.git import toplevel
+    from model.gitops.status import clients
+    from model.gitops.status import status as read
+
+    root, apis = toplevel(repo), clients()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            live, problems = read(root, env, apis)
+        except Exception as exc:  # API errors (404 before Argo CD creates it) are retried
+            live, problems = None, [f"cannot read live state: {exc}"]
+        if not problems or time.monotonic() >= deadline:
+            break
+        time.sleep(5)
+    if live is not None:
+        console.print(f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
+                      f"running {live.running_digests}")  # fmt: skip
+    if problems:
+        fail("; ".join(problems), EXIT_FAILED)
+    console.print(f"{env} runs exactly what Git pins")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model status`."""
+    app.command("status")(status)

@@ -1,0 +1,13 @@
+"""GitOps CD: promotion commits with trailers, rollback, audit, verify and live status."""
+
+from __future__ import annotations
+
+ENVIRONMENTS = ("staging", "prod")
+OVERLAY_ROOT = "k8s/overlays"
+KUSTOMIZATION = "kustomization.yaml"
+RELEASE_FILE = "credit-scoring-release.yaml"  # the overlay patch `model promote` writes
+MODEL_PATH = "models/model.onnx"  # the served artifact; its sha256 is "the model sha256"
+REGISTERED_MODEL = "credit-scoring"
+ANNOTATION_PREFIX = "credit-scoring.io/"
+DEFAULT_REMOTE = "origin"
+DEFAULT_BRANCH = "main"

@@ -1,0 +1,46 @@
+"""Read OCI labels from the local Docker engine, when there is one (never pulls)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+from model.oci import LOCAL_TAG
+
+_DOCKER_CANDIDATES = ("/usr/bin/docker", "docker")
+
+
+def docker() -> str | None:
+    """Path of a docker client whose engine answers, else None."""
+    for candidate in _DOCKER_CANDIDATES:
+        path = shutil.which(candidate)
+        if path and subprocess.run([path, "version"], capture_output=True, check=False,
+                                   timeout=10).returncode == 0:  # fmt: skip
+            return path
+    return None
+
+
+def inspect(refs: list[str], client: str | None = None) -> dict | None:
+    """`docker image inspect` of the first ref that exists locally, else None."""
+    client = client or docker()
+    if client is None:
+        return None
+    for ref in refs:
+        proc = subprocess.run([client, "image", "inspect", ref], capture_output=True, text=True,
+                              check=False, timeout=30)  # fmt: skip
+        if proc.returncode == 0:
+            return json.loads(proc.stdout)[0]
+    return None
+
+
+def labels(image: str, digest: str, client: str | None = None) -> dict[str, str] | None:
+    """OCI labels of IMAGE@DIGEST (or of a local image whose ID is DIGEST), None if absent."""
+    info = inspect([f"{image}@{digest}", digest], client)
+    return None if info is None else dict((info.get("Config") or {}).get("Labels") or {})
+
+
+def local_id(tag: str = LOCAL_TAG, client: str | None = None) -> str | None:
+    """Content-addressed ID (sha256:…) of a local image: the demo's stand-in for a registry digest."""
+    info = inspect([tag], client)
+    return None if info is None else str(info["Id"])

@@ -1,0 +1,142 @@
+"""`model promote ENV --image REF@DIGEST`: pin an image and its model in an overlay, commit, push."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from model import env as envvars
+from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay
+from model.gitops.audit import ledger
+from model.gitops.git import dirty_files, git, head, user
+from model.gitops.land import Landed, land
+from model.gitops.trailers import Release, format_metrics, message
+from model.oci import LABEL_MODEL_SHA256, LABEL_MODEL_VERSION
+
+
+class PromoteError(ValueError):
+    """Bad input or a failed precondition: nothing was committed or pushed."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the caller asked for."""
+
+    env: str
+    image_ref: str
+    push: bool = False
+    source_pr: str = "none"
+    promoted_by: str | None = None
+    model_version: str | None = None
+    direct: bool = False  # prod: push to main instead of a promotion branch
+    remote: str = DEFAULT_REMOTE
+    branch: str = DEFAULT_BRANCH
+
+
+def promoter(root: Path, explicit: str | None) -> str:
+    """Who promotes: explicit, else the GitHub actor in Actions, else the git user."""
+    if explicit:
+        return explicit
+    actor = envvars.get(envvars.GITHUB_ACTOR)
+    if actor and envvars.flag(envvars.GITHUB_ACTIONS, default=False):
+        return f"{actor} (GitHub Actions)"
+    return user(root)
+
+
+def check_clean(root: Path) -> None:
+    """Refuse a dirty work tree: a promotion commit must contain the promotion only."""
+    dirty = dirty_files(root)
+    if dirty:
+        raise PromoteError(
+            f"the work tree has uncommitted changes ({', '.join(dirty[:5])}); "
+            "commit or stash them, then promote again"
+        )
+
+
+def staging_release(root: Path, req: Request, image: str, digest: str) -> Release:
+    """Facts for a staging promotion, from the commit being released (HEAD) and its dvc.lock."""
+    source = head(root)
+    try:
+        sha = facts.model_sha256(root, source)
+    except facts.FactsError as exc:
+        raise PromoteError(str(exc)) from exc
+    found = images.labels(image, digest)
+    if found is not None and found.get(LABEL_MODEL_SHA256, sha) != sha:
+        raise PromoteError(
+            f"image {image}@{digest} carries model sha256 {found[LABEL_MODEL_SHA256]}, but "
+            f"dvc.lock at {source[:12]} pins a model with sha256 {sha}: rebuild the image"
+        )
+    # The image's own version label wins, so trailers, annotations and labels agree.
+    version = req.model_version or (found or {}).get(LABEL_MODEL_VERSION) or sha[:12]
+    return Release(
+        environment=req.env, model_version=version, model_sha256=sha,
+        data_md5=facts.data_md5(root, source), image=image, image_digest=digest,
+        source_commit=source, source_pr=req.source_pr, mlflow_run=facts.mlflow_run(root, sha),
+        metrics=format_metrics(facts.metrics(root, source)),
+        promoted_by=promoter(root, req.promoted_by),
+    )  # fmt: skip
+
+
+def prod_release(root: Path, req: Request, image: str, digest: str) -> Release:
+    """Facts for prod: copied from staging's promotion of the same digest, never recomputed."""
+    staged = [e for e in ledger(root, "staging") if e.release.image_digest == digest]
+    if not staged:
+        raise PromoteError(
+            f"{digest} was never promoted to staging on this branch; prod only takes a digest "
+            "from staging's history (see `model audit --env staging`)"
+        )
+    return staged[-1].release.with_(
+        environment="prod", image=image, source_pr=req.source_pr, rollback_of="",
+        promoted_by=promoter(root, req.promoted_by),
+    )  # fmt: skip
+
+
+def commit_release(root: Path, release: Release, subject: str, body: str = "") -> str | None:
+    """Write the overlay and commit it with trailers; None when the overlay already pins it."""
+    state = overlay.read(root, release.environment)
+    if (state.digest, state.model_sha256) == (release.image_digest, release.model_sha256):
+        return None
+    written = overlay.write(root, release.environment, release)
+    git(root, "add", "--", *[str(p.relative_to(root)) for p in written])
+    git(root, "commit", "-q", "--no-verify", "-F", "-", stdin=message(subject, body, release))
+    return head(root)
+
+
+def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
+    """Validate, then edit + commit (+ push); returns the release and where it landed."""
+    overlay.check_env(req.env)
+    try:
+        image, digest = overlay.parse_image_ref(req.image_ref)
+    except overlay.OverlayError as exc:
+        raise PromoteError(str(exc)) from exc
+    check_clean(root)
+    branch_mode = req.env == "prod" and req.push and not req.direct
+    target = f"promote/prod-{digest.removeprefix('sha256:')[:12]}" if branch_mode else None
+    built: list[Release] = []
+
+    def apply() -> str | None:
+        build = prod_release if req.env == "prod" else staging_release
+        release = build(root, req, image, digest)
+        built.append(release)
+        subject = f"promote {req.env}: model {release.model_version} in {digest[:19]}"
+        return commit_release(root, release, subject)
+
+    if target:
+        git(root, "switch", "-q", "-c", target)
+    try:
+        landed = land(root, apply, push=req.push, remote=req.remote, branch=req.branch,
+                      target_ref=target)  # fmt: skip
+    except Exception:
+        _leave_branch(root, target)
+        raise
+    if target and landed.commit is None:
+        _leave_branch(root, target)
+    return (built[-1] if built else None), landed
+
+
+def _leave_branch(root: Path, target: str | None) -> None:
+    """Undo the local promotion branch when nothing was pushed from it."""
+    if target:
+        git(root, "reset", "-q", "--hard", check=False)
+        git(root, "switch", "-q", "-", check=False)
+        git(root, "branch", "-q", "-D", target, check=False)

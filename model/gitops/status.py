@@ -1,0 +1,99 @@
+"""`model status ENV`: the live Deployment and Argo CD Application compared with Git's desired state."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.gitops import overlay
+from model.oci import IMAGE_NAME
+
+ARGO = ("argoproj.io", "v1alpha1", "applications")
+ARGO_NAMESPACE = "argocd"
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+@dataclass
+class Live:
+    """What the cluster reports."""
+
+    sync: str = "Unknown"
+    health: str = "Unknown"
+    revision: str = ""
+    spec_digests: list[str] = field(default_factory=list)
+    running_digests: list[str] = field(default_factory=list)
+    model_sha256: str = ""
+
+
+def namespace(env: str) -> str:
+    """The namespace an environment's overlay deploys to."""
+    return f"{IMAGE_NAME}-{overlay.check_env(env)}"
+
+
+def _digests(images: list[str]) -> list[str]:
+    return sorted({m.group(0) for image in images if (m := DIGEST.search(image or ""))})
+
+
+def read_live(apps: Any, core: Any, custom: Any, env: str) -> Live:
+    """Read Deployment, its pods and the Application through kubernetes client APIs."""
+    ns, live = namespace(env), Live()
+    deployment = apps.read_namespaced_deployment(IMAGE_NAME, ns)
+    containers = deployment.spec.template.spec.containers
+    live.spec_digests = _digests([c.image for c in containers])
+    live.model_sha256 = next((e.value for c in containers for e in (c.env or [])
+                              if e.name == overlay.SHA_ENV), "")  # fmt: skip
+    selector = ",".join(f"{k}={v}" for k, v in deployment.spec.selector.match_labels.items())
+    pods = core.list_namespaced_pod(ns, label_selector=selector).items
+    live.running_digests = _digests(
+        [s.image_id for p in pods for s in (p.status.container_statuses or [])]
+    )
+    app = custom.get_namespaced_custom_object(
+        *ARGO[:2], ARGO_NAMESPACE, ARGO[2], f"{IMAGE_NAME}-{env}"
+    )
+    status = app.get("status", {})
+    live.sync = status.get("sync", {}).get("status", "Unknown")
+    live.revision = status.get("sync", {}).get("revision", "")
+    live.health = status.get("health", {}).get("status", "Unknown")
+    return live
+
+
+def compare(desired: overlay.OverlayState, live: Live) -> list[str]:
+    """Problems, for people; empty means the cluster runs exactly what Git says."""
+    problems = []
+    if (live.sync, live.health) != ("Synced", "Healthy"):
+        problems.append(
+            f"Argo CD Application is {live.sync}/{live.health}, expected Synced/Healthy"
+        )
+    if live.spec_digests != [desired.digest]:
+        problems.append(
+            f"Deployment spec pins {live.spec_digests or 'no digest'}, Git pins {desired.digest}"
+        )
+    if live.running_digests != [desired.digest]:
+        problems.append(f"pods run {live.running_digests or 'nothing'}, Git pins {desired.digest}")
+    if live.model_sha256 != desired.model_sha256:
+        problems.append(
+            f"Deployment MODEL_SHA256 is {live.model_sha256 or 'unset'}, Git pins {desired.model_sha256}"
+        )
+    return problems
+
+
+def clients() -> tuple[Any, Any, Any]:
+    """AppsV1, CoreV1 and CustomObjects APIs from kubeconfig, else in-cluster config."""
+    from kubernetes import client, config
+
+    try:
+        config.load_kube_config()
+    except config.ConfigException:
+        config.load_incluster_config()
+    return client.AppsV1Api(), client.CoreV1Api(), client.CustomObjectsApi()
+
+
+def status(
+    root: Path, env: str, apis: tuple[Any, Any, Any] | None = None
+) -> tuple[Live, list[str]]:
+    """Live state and the problems found comparing it with the overlay in `root`."""
+    desired = overlay.read(root, env)
+    live = read_live(*(apis or clients()), env)
+    return live, compare(desired, live)

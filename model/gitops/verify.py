@@ -1,0 +1,91 @@
+"""`model audit verify`: check every link between Git, the overlay, DVC, MLflow and the image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.gitops import ENVIRONMENTS, facts, images, overlay, registry
+from model.gitops.audit import current, ledger
+from model.gitops.trailers import Release
+from model.oci import LABEL_DATA_MD5, LABEL_MODEL_SHA256, LABEL_MODEL_VERSION, LABEL_REVISION
+
+OK, BROKEN, SKIPPED = "ok", "BROKEN", "skipped"
+
+
+@dataclass(frozen=True)
+class Link:
+    """One checked link and what was found."""
+
+    env: str
+    name: str
+    status: str
+    detail: str
+
+
+def _link(env: str, name: str, expected: str, found: str, what: str) -> Link:
+    if expected == found:
+        return Link(env, name, OK, f"{what} = {found}")
+    return Link(env, name, BROKEN, f"expected {what} {expected}, found {found}")
+
+
+def check_env(root: Path, env: str, use_docker: bool = True) -> list[Link]:
+    """All links for one environment's current state."""
+    entry = current(ledger(root, env)).get(env)
+    if entry is None:
+        return [Link(env, "promotion", SKIPPED, "no promotion in Git history yet")]
+    rel = entry.release
+    state = overlay.read(root, env)
+    links = [
+        _link(env, "overlay digest = last promotion", rel.image_digest, state.digest, "digest"),
+        _link(env, "overlay image = last promotion", rel.image, state.image, "image"),
+        _link(env, "overlay model = last promotion", rel.model_sha256, state.model_sha256, "model sha256"),
+    ]  # fmt: skip
+    try:
+        pinned = facts.model_sha256(root, rel.source_commit)
+        links.append(_link(env, "model = dvc.lock at source commit", pinned, state.model_sha256,
+                           "model sha256"))  # fmt: skip
+    except (facts.FactsError, Exception) as exc:  # unknown commit, missing cache: a broken link
+        links.append(Link(env, "model = dvc.lock at source commit", BROKEN, str(exc)))
+    links.append(_mlflow(env, rel.model_sha256))
+    if use_docker:
+        links.append(_image(env, rel))
+    return links
+
+
+def _mlflow(env: str, sha256: str) -> Link:
+    name = "MLflow alias = Git"
+    uri = registry.tracking_uri()
+    if uri is None:
+        return Link(env, name, SKIPPED, "no reachable tracking server")
+    version = registry.get_alias(uri, env)
+    if version is None:
+        return Link(env, name, BROKEN, f"alias {env} is not set; Git pins model {sha256[:12]}")
+    tags = {t["key"]: t.get("value", "") for t in version.get("tags", [])}
+    return _link(
+        env,
+        name,
+        sha256,
+        tags.get("model_sha256", "untagged"),
+        f"v{version['version']} model sha256",
+    )
+
+
+def _image(env: str, rel: Release) -> Link:
+    name = "image OCI labels = trailers"
+    client = images.docker()
+    if client is None:
+        return Link(env, name, SKIPPED, "no Docker engine")
+    found = images.labels(rel.image, rel.image_digest, client)
+    if found is None:
+        return Link(env, name, SKIPPED, f"image {rel.image_digest[:19]} not present locally")
+    expected = {LABEL_MODEL_SHA256: rel.model_sha256, LABEL_DATA_MD5: rel.data_md5,
+                LABEL_REVISION: rel.source_commit, LABEL_MODEL_VERSION: rel.model_version}  # fmt: skip
+    wrong = [f"{k}: label {found.get(k, 'missing')} != trailer {v}" for k, v in expected.items()
+             if found.get(k) != v]  # fmt: skip
+    return Link(env, name, BROKEN if wrong else OK, "; ".join(wrong) or "all labels match")
+
+
+def verify(root: Path, envs: tuple[str, ...] = ENVIRONMENTS, use_docker: bool = True) -> list[Link]:
+    """Links for every environment."""
+    return [link for env in envs for link in check_env(root, env, use_docker)]
