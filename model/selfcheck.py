@@ -89,3 +89,38 @@ def check_url(base_url: str, timeout: float = 10.0) -> list[str]:
     if len(predictions) != 2:
         raise SelfCheckError(f"expected 2 predictions from /v1/predict, got {out!r:.300}")
     return [ready, check_probabilities(_proba(predictions[0]), _proba(predictions[1]))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m model.selfcheck`: the hooks call this so they need only onnxruntime and numpy."""
+    import argparse
+    import os
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m model.selfcheck", description=__doc__)
+    ap.add_argument("--model-dir", type=Path, default=Path("/app/models"))
+    ap.add_argument("--sha256", default="", help="default: $MODEL_SHA256 or $MODEL_SHA256_FILE")
+    ap.add_argument("--url", default="", help="check a running server instead")
+    args = ap.parse_args(argv)
+    try:
+        if args.url:
+            lines = check_url(args.url)
+        else:
+            sha_file = os.environ.get("MODEL_SHA256_FILE", "")
+            expected = args.sha256 or os.environ.get("MODEL_SHA256", "")
+            expected = expected or (Path(sha_file).read_text().strip() if sha_file else "")
+            if not expected:
+                print("selfcheck: no expected sha256 (--sha256, MODEL_SHA256 or MODEL_SHA256_FILE)",
+                      file=sys.stderr)  # fmt: skip
+                return 2
+            lines = check_model(args.model_dir, expected.strip())
+    except (SelfCheckError, OSError, KeyError, ValueError) as exc:
+        print(f"selfcheck FAILED: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(f"ok {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

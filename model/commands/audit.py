@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
+from model.console import EXIT_FAILED, EXIT_USAGE, fail
+from model.gitops import out
 
 audit_app = typer.Typer(help="Promotion ledger from Git history, and link verification.",
                         invoke_without_command=True)  # fmt: skip
@@ -40,7 +41,7 @@ def audit(
     if fmt == "table":
         for name, entry in current(entries).items():
             r = entry.release
-            console.print(f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
+            out.print(f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
                           f"(commit {entry.commit[:12]})")  # fmt: skip
 
 
@@ -66,12 +67,12 @@ def verify(
     links = run(toplevel(repo), envs, use_docker=docker)
     colour = {OK: "green", BROKEN: "bold red"}
     for link in links:
-        console.print(f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
+        out.print(f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
                       f"{link.name}: {link.detail}")  # fmt: skip
     broken = [link for link in links if link.status == BROKEN]
     if broken:
         fail(f"{len(broken)} broken link(s); see above", EXIT_FAILED)
-    console.print("all checked links hold")
+    out.print("all checked links hold")
 
 
 def register(app: typer.Typer) -> None:

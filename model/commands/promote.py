@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
+from model.console import EXIT_FAILED, EXIT_USAGE, fail
+from model.gitops import out
 
 
 def promote(
@@ -48,27 +49,27 @@ def promote(
     except (LandError, GitError) as exc:
         fail(str(exc), EXIT_FAILED)
     if landed.commit is None:
-        console.print(f"no-op: {env} already pins {image}")
+        out.print(f"no-op: {env} already pins {image}")
         return
     where = (
         f"pushed to {landed.pushed_to} (attempt {landed.attempts})"
         if landed.pushed_to
         else "committed locally"
     )
-    console.print(f"promoted {env}: {release.image_ref} model {release.model_version} "
+    out.print(f"promoted {env}: {release.image_ref} model {release.model_version} "
                   f"commit {landed.commit[:12]}, {where}")  # fmt: skip
     if landed.pushed_to and landed.pushed_to.split("/", 1)[1].startswith("promote/"):
-        console.print(
+        out.print(
             "prod goes through review: merge the promotion branch; the alias follows on merge"
         )
         if open_pr:
             from model.gitops.github import open_pull_request
 
             branch = landed.pushed_to.split("/", 1)[1]
-            console.print(open_pull_request(branch, req.branch, f"Promote {release.model_version} to prod",
+            out.print(open_pull_request(branch, req.branch, f"Promote {release.model_version} to prod",
                                             f"Promotes `{release.image_ref}` (from staging) to prod."))  # fmt: skip
         return
-    console.print(registry.sync_alias(env, release.model_sha256, {
+    out.print(registry.sync_alias(env, release.model_sha256, {
         f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest}))  # fmt: skip
 
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
+from model.console import EXIT_FAILED, EXIT_USAGE, fail
+from model.gitops import out
 
 
 def rollback(
@@ -35,11 +36,11 @@ def rollback(
     except (LandError, GitError) as exc:
         fail(str(exc), EXIT_FAILED)
     if landed.commit is None or release is None:
-        console.print(f"no-op: {env} already pins that promotion")
+        out.print(f"no-op: {env} already pins that promotion")
         return
-    console.print(f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
+    out.print(f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
                   f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}")  # fmt: skip
-    console.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
+    out.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
 
 
 def register(app: typer.Typer) -> None:

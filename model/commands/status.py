@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from model.console import EXIT_FAILED, console, fail
+from model.console import EXIT_FAILED, fail
+from model.gitops import out
 
 
 def status(
@@ -33,11 +34,11 @@ def status(
             break
         time.sleep(5)
     if live is not None:
-        console.print(f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
+        out.print(f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
                       f"running {live.running_digests}")  # fmt: skip
     if problems:
         fail("; ".join(problems), EXIT_FAILED)
-    console.print(f"{env} runs exactly what Git pins")
+    out.print(f"{env} runs exactly what Git pins")
 
 
 def register(app: typer.Typer) -> None:

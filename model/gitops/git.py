@@ -56,6 +56,6 @@ def show(cwd: Path, rev: str, path: str) -> str | None:
 
 def user(cwd: Path) -> str:
     """'Name <email>' of the configured committer, for the Promoted-By trailer."""
-    name = git(cwd, "config", "user.name", check=False).strip() or "unknown"
-    email = git(cwd, "config", "user.email", check=False).strip()
-    return f"{name} <{email}>" if email else name
+    # `git var` honours GIT_AUTHOR_* variables as well as config, exactly like a commit does.
+    ident = git(cwd, "var", "GIT_AUTHOR_IDENT", check=False).strip()
+    return ident.rsplit(" ", 2)[0] if ident else "unknown"

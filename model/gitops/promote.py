@@ -53,9 +53,8 @@ def check_clean(root: Path) -> None:
         )
 
 
-def staging_release(root: Path, req: Request, image: str, digest: str) -> Release:
-    """Facts for a staging promotion, from the commit being released (HEAD) and its dvc.lock."""
-    source = head(root)
+def staging_release(root: Path, req: Request, image: str, digest: str, source: str) -> Release:
+    """Facts for a staging promotion, from the commit being released and its dvc.lock."""
     try:
         sha = facts.model_sha256(root, source)
     except facts.FactsError as exc:
@@ -77,7 +76,7 @@ def staging_release(root: Path, req: Request, image: str, digest: str) -> Releas
     )  # fmt: skip
 
 
-def prod_release(root: Path, req: Request, image: str, digest: str) -> Release:
+def prod_release(root: Path, req: Request, image: str, digest: str, source: str) -> Release:
     """Facts for prod: copied from staging's promotion of the same digest, never recomputed."""
     staged = [e for e in ledger(root, "staging") if e.release.image_digest == digest]
     if not staged:
@@ -113,10 +112,11 @@ def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
     branch_mode = req.env == "prod" and req.push and not req.direct
     target = f"promote/prod-{digest.removeprefix('sha256:')[:12]}" if branch_mode else None
     built: list[Release] = []
+    source = head(root)  # the commit being released; later rebases only move the overlay commit
 
     def apply() -> str | None:
         build = prod_release if req.env == "prod" else staging_release
-        release = build(root, req, image, digest)
+        release = build(root, req, image, digest, source)
         built.append(release)
         subject = f"promote {req.env}: model {release.model_version} in {digest[:19]}"
         return commit_release(root, release, subject)

@@ -1,0 +1,90 @@
+"""Bad promotion input changes nothing and explains itself; same digest twice is a no-op."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model.cli import _register_commands, app
+from model.console import EXIT_USAGE
+from tests.unit.gitops_repo import git, make_repo, model_sha256
+
+pytestmark = pytest.mark.unit
+GOOD = "ghcr.io/org/credit-scoring@sha256:" + "b" * 64
+_register_commands()
+
+
+@pytest.fixture(autouse=True)
+def _no_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_REGISTRY", "0")
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Ada")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "ada@example.test")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Ada")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "ada@example.test")
+
+
+def _promote(repo: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["promote", *args, "--repo", str(repo)])
+    return result.exit_code, result.output
+
+
+def _head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["production", "--image", GOOD], "unknown environment 'production'"),
+    (["staging", "--image", "ghcr.io/org/credit-scoring:latest"], "REF@sha256"),
+    (["staging", "--image", "ghcr.io/org/credit-scoring@sha256:1234"], "REF@sha256"),
+    (["prod", "--image", GOOD], "never promoted to staging"),
+])  # fmt: skip
+def test_bad_input_exits_2_without_commit(tmp_path: Path, args: list[str], needle: str) -> None:
+    repo = make_repo(tmp_path / "repo")
+    before = _head(repo)
+    code, output = _promote(repo, *args)
+    assert code == EXIT_USAGE, output
+    assert needle in " ".join(output.split())
+    assert _head(repo) == before and git(repo, "status", "--porcelain") == ""
+
+
+def test_dirty_work_tree_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "reports/metrics.json").write_text("{}\n")
+    before = _head(repo)
+    code, output = _promote(repo, "staging", "--image", GOOD)
+    assert code == EXIT_USAGE and "uncommitted changes" in " ".join(output.split())
+    assert _head(repo) == before
+
+
+def test_model_missing_from_dvc_lock_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", with_model_entry=False)
+    before = _head(repo)
+    code, output = _promote(repo, "staging", "--image", GOOD)
+    assert code == EXIT_USAGE and "no entry for models/model.onnx" in " ".join(output.split())
+    assert _head(repo) == before
+
+
+def test_model_bytes_not_matching_dvc_lock_are_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    (repo / "models/model.onnx").write_bytes(b"tampered")
+    code, output = _promote(repo, "staging", "--image", GOOD)
+    assert code == EXIT_USAGE and "dvc pull" in " ".join(output.split())
+
+
+def test_promotion_commits_trailers_and_same_digest_twice_is_noop(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo")
+    code, output = _promote(repo, "staging", "--image", GOOD, "--source-pr", "7")
+    assert code == 0, output
+    trailers = git(repo, "log", "-1", "--format=%(trailers:unfold)")
+    assert f"Model-Sha256: {model_sha256()}" in trailers
+    assert "Image-Digest: sha256:" + "b" * 64 in trailers and "Source-PR: 7" in trailers
+    assert "Promoted-By: Ada <ada@example.test>" in trailers
+    assert git(repo, "show", "--stat", "--format=", "HEAD").count("k8s/overlays/staging/") == 2
+    head = _head(repo)
+    code, output = _promote(repo, "staging", "--image", GOOD)
+    assert code == 0 and "no-op" in output and _head(repo) == head
+    code, output = _promote(repo, "prod", "--image", GOOD)  # no --push: a local commit
+    assert code == 0 and _head(repo) != head
+    assert "Environment: prod" in git(repo, "log", "-1", "--format=%(trailers)")

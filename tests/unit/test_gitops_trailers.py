@@ -1,0 +1,67 @@
+"""Trailers: build, parse back through real `git log --format=%(trailers)`, metrics encoding."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from model.gitops import audit
+from model.gitops.trailers import (
+    Release,
+    format_metrics,
+    from_pairs,
+    message,
+    parse_metrics,
+    parse_pairs,
+)
+
+pytestmark = pytest.mark.unit
+
+RELEASE = Release(
+    environment="staging", model_version="3415f47b43c8", model_sha256="a" * 64, data_md5="d" * 32,
+    image="ghcr.io/org/credit-scoring", image_digest="sha256:" + "b" * 64, source_commit="c" * 40,
+    source_pr="42", metrics="f1=0.58,roc_auc=0.83", promoted_by="Ada <ada@example.test>",
+)  # fmt: skip
+
+
+def test_metrics_round_trip_and_malformed_pairs_ignored() -> None:
+    text = format_metrics({"roc_auc": 0.83, "f1": 0.58})
+    assert text == "f1=0.58,roc_auc=0.83"
+    assert parse_metrics(text + ",broken,x=notanumber") == {"f1": 0.58, "roc_auc": 0.83}
+
+
+def test_message_ends_with_a_trailer_block_in_fixed_order() -> None:
+    msg = message("promote staging", "why", RELEASE)
+    block = msg.strip().split("\n\n")[-1].splitlines()
+    assert block[0] == "Environment: staging"
+    assert [line.split(":")[0] for line in block][:6] == [
+        "Environment", "Model-Version", "Model-Sha256", "Data-Md5", "Image", "Image-Digest"]  # fmt: skip
+    assert not any(line.startswith("Rollback-Of") for line in block)  # empty optional left out
+
+
+def test_missing_required_trailer_is_not_a_promotion() -> None:
+    pairs = parse_pairs(message("s", "", RELEASE).split("\n\n")[-1])
+    assert from_pairs(pairs) == RELEASE
+    del pairs["image-digest"]
+    assert from_pairs(pairs) is None
+
+
+def test_git_parses_our_trailers_back(tmp_path: Path) -> None:
+    def git(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, input=stdin, text=True,
+                              capture_output=True, check=True).stdout  # fmt: skip
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "unrelated commit\n\nSigned-off-by: x <x@y>")
+    git("commit", "-q", "--allow-empty", "-F", "-", stdin=message("promote", "body", RELEASE))
+    rolled = RELEASE.with_(rollback_of="e" * 40, environment="prod")
+    git("commit", "-q", "--allow-empty", "-F", "-", stdin=message("rollback", "", rolled))
+    entries = audit.ledger(tmp_path)
+    assert [e.release for e in entries] == [RELEASE, rolled]
+    assert [e.release.environment for e in audit.ledger(tmp_path, env="prod")] == ["prod"]
+    assert audit.current(entries)["prod"].release.rollback_of == "e" * 40
+    rendered = audit.render(entries, "md").splitlines()
+    assert len(rendered) == 4 and rendered[2].count("|") == len(audit.COLUMNS) + 1
+    assert '"image_digest"' in audit.render(entries, "json")
