@@ -1,0 +1,1 @@
+"""`model report`: compare a pull request's model with its merge-base, with CIs and a gate."""
