@@ -25,7 +25,7 @@ def _lock(path: Path | None) -> dict[str, Any] | None:
 
 
 def run(root: Path, *, base: str | None, head: str, out: Path, policy_path: Path,
-        lock_status: Path | None = None) -> dict[str, Any]:  # fmt: skip
+        lock_status: Path | None = None, labels: tuple[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Write out/report.md and out/report.json; return the report."""
     from model.report.sides import MissingData
 
@@ -33,7 +33,7 @@ def run(root: Path, *, base: str | None, head: str, out: Path, policy_path: Path
         policy = load(policy_path if policy_path.is_absolute() else root / policy_path)
         head_rev = revs.resolve(root, head)
         base_rev = revs.resolve(root, base) if base else revs.default_base(root, head)
-        labels = (revs.short(root, base_rev), revs.short(root, head_rev))
+        labels = labels or (revs.short(root, base_rev), revs.short(root, head_rev))
         out.mkdir(parents=True, exist_ok=True)
         report = compare.build(root, base_rev, head_rev, labels, policy, _lock(lock_status), out)
     except (PolicyError, revs.RevError, MissingData) as err:
