@@ -9,6 +9,7 @@ the PR with `cml pr create` (elsewhere print the command). Identical data md5: d
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +48,12 @@ class Outcome:
     pushed: bool = False
     pr_command: list[str] = field(default_factory=list)
     pr_opened: bool = False
+
+    def to_json(self) -> str:
+        """For `model workflows report`; the PR body is left out (it is the report)."""
+        data = asdict(self)
+        data["pr_command"] = data["pr_command"][:-1]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def branch_name(trigger: str, now: datetime | None = None) -> str:
@@ -96,9 +103,21 @@ def preflight(root: Path) -> None:
             f"preflight: dvc.lock or {DATA_DVC} has uncommitted changes in {root}:\n"
             f"{dirty.stdout.rstrip()}\nretrain from a clean checkout of the base branch"
         )
+    use_remote(root)
+
+
+def use_remote(root: Path) -> None:
+    """Make MODEL_DVC_REMOTE (e.g. the cluster's s3) this clone's default DVC remote."""
     remote = env.get(env.MODEL_DVC_REMOTE)
-    if remote:  # the cluster's remote (e.g. s3) instead of the repository's default
-        sh(dvc("remote", "default", "--local", remote), root, "preflight")
+    if remote:
+        sh(dvc("remote", "default", "--local", remote), root, "dvc remote")
+
+
+def ensure_base(root: Path, base: str) -> None:
+    """Have a local `base` branch for the report (a detached or single-branch clone may not)."""
+    has = sh(["git", "rev-parse", "--verify", "-q", f"refs/heads/{base}"], root, "base", False)
+    if has.returncode != 0:
+        sh(["git", "branch", base, f"origin/{base}"], root, "base")
 
 
 def fetch_snapshot(snapshot: str, dest: Path, root: Path) -> Path:
@@ -195,6 +214,7 @@ def retrain(
     from model.datapull import pull
 
     preflight(root)
+    ensure_base(root, base)
     say("1/6 model data pull")
     old = pull(root).md5
     if snapshot:

@@ -22,6 +22,7 @@ def retrain(
     base: Annotated[str, typer.Option(help=BASE_HELP)] = "main",
     push: Annotated[bool, typer.Option("--push/--no-push", help="dvc push + git push.")] = True,
     repo: Annotated[Path, typer.Option(help=REPO_HELP)] = Path(),
+    summary: Annotated[Path | None, typer.Option(help="Write the outcome as JSON here.")] = None,
 ) -> None:
     """Pull data, re-pin a snapshot, dvc repro, report, commit on retrain/…, push, open the PR."""
     from model.datapull import DataPullError
@@ -34,6 +35,9 @@ def retrain(
         out = run(repo, snapshot=snapshot, trigger=trigger, base=base, push=push, say=console.print)
     except (RetrainError, DataPullError) as err:
         fail(str(err), EXIT_USAGE)
+    if summary is not None:
+        summary.parent.mkdir(parents=True, exist_ok=True)
+        summary.write_text(out.to_json())
     if out.status == "unchanged":
         console.print(f"data md5 unchanged ({out.new_md5}): nothing to retrain, nothing pushed")
         return

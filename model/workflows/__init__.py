@@ -1,0 +1,1 @@
+"""Argo Workflows for in-cluster retraining: spec (hera), render, submit and step helpers."""

@@ -1,0 +1,297 @@
+"""The in-cluster retraining loop as Argo Workflows, defined once here with hera.
+
+Three resources: WorkflowTemplate `credit-scoring-retrain` (checkout -> drift check ->
+retrain -> report), CronWorkflow `credit-scoring-retrain-daily` that runs it, and
+WorkflowTemplate `credit-scoring-new-data` (checkout -> retrain -> report) that an external
+event source submits with the snapshot's URI. Steps share a per-run volume at /work.
+Every pod is Pod Security "restricted"; secrets come only from the Secrets named below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from model import env
+
+if TYPE_CHECKING:
+    from hera.workflows import Container, CronWorkflow, WorkflowTemplate
+    from hera.workflows import models as m
+
+NAMESPACE = "credit-scoring-ci"
+TRAINER_IMAGE = "credit-scoring-trainer"  # kustomization.yaml pins the registry and digest
+SERVICE_ACCOUNT = "credit-scoring-retrain"
+UID = 10001  # the trainer image's user (Dockerfile `trainer` target)
+REPO_URL = "https://github.com/credit-scoring/credit-scoring.git"
+SAMPLES_CLAIM = "credit-scoring-samples"  # where the servers' samples-*.jsonl land
+
+# Secrets are provisioned outside Git (External Secrets, Sealed Secrets…); only names here.
+GIT_SECRET = "credit-scoring-git"  # key `token`: may push retrain/* branches
+DVC_SECRET = "credit-scoring-dvc"  # AWS_* (or other dvc remote) variables, as env
+MLFLOW_SECRET = "credit-scoring-mlflow"  # keys `uri` and `token`
+
+RETRAIN = "credit-scoring-retrain"
+NEW_DATA = "credit-scoring-new-data"
+DAILY = "credit-scoring-retrain-daily"
+WORK, REPO = "/work", "/work/repo"
+LABELS = {"app.kubernetes.io/name": "credit-scoring", "app.kubernetes.io/component": "retrain"}
+
+# git reads its config from the environment: a credential helper that answers with the
+# token from the Secret, so no file is written and the root filesystem stays read-only.
+GIT_HELPER = (
+    '!f() { test "$1" = get && echo username=x-access-token && echo "password=$GIT_TOKEN"; }; f'
+)
+
+
+def container_security() -> m.SecurityContext:
+    """Container-level settings the "restricted" Pod Security profile requires."""
+    from hera.workflows import models as m
+
+    return m.SecurityContext(
+        allow_privilege_escalation=False,
+        capabilities=m.Capabilities(drop=["ALL"]),
+        read_only_root_filesystem=True,
+        run_as_non_root=True,
+        run_as_user=UID,
+        run_as_group=UID,
+        seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+def pod_security() -> m.PodSecurityContext:
+    """Pod-level settings: non-root numeric user, RuntimeDefault seccomp, group-owned volumes."""
+    from hera.workflows import models as m
+
+    return m.PodSecurityContext(
+        run_as_non_root=True,
+        run_as_user=UID,
+        run_as_group=UID,
+        fs_group=UID,
+        seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
+    )
+
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "credit-scoring retrain",
+    "GIT_AUTHOR_EMAIL": "retrain@credit-scoring.invalid",
+    "GIT_COMMITTER_NAME": "credit-scoring retrain",
+    "GIT_COMMITTER_EMAIL": "retrain@credit-scoring.invalid",
+}
+
+
+def step_env(git: bool, mlflow: bool) -> list:
+    """A step's environment: only the secrets it needs, by reference, never by value."""
+    from hera.workflows import Env, SecretEnv
+
+    out: list = [Env(name="HOME", value="/tmp")]  # the image's HOME; /tmp is an emptyDir
+    if git:
+        out += [
+            SecretEnv(name=env.GIT_TOKEN, secret_name=GIT_SECRET, secret_key="token"),
+            Env(name="GIT_CONFIG_COUNT", value="1"),
+            Env(name="GIT_CONFIG_KEY_0", value="credential.helper"),
+            Env(name="GIT_CONFIG_VALUE_0", value=GIT_HELPER),
+            *(Env(name=k, value=v) for k, v in GIT_IDENTITY.items()),
+            Env(name=env.MODEL_DVC_REMOTE, value="s3"),
+        ]
+    if mlflow:
+        out += [
+            SecretEnv(name=env.MLFLOW_TRACKING_URI, secret_name=MLFLOW_SECRET, secret_key="uri"),
+            SecretEnv(
+                name=env.MLFLOW_TRACKING_TOKEN,
+                secret_name=MLFLOW_SECRET,
+                secret_key="token",
+                optional=True,
+            ),
+        ]
+    return out
+
+
+def step(
+    name: str,
+    args: list[str],
+    *,
+    workdir: str = REPO,
+    git: bool = False,
+    mlflow: bool = False,
+    samples: bool = False,
+) -> Container:
+    """One `model <verb>` step on the trainer image: restricted, /tmp scratch, /work shared.
+
+    `git` grants the push token and the DVC remote's credentials (checkout and retrain);
+    `mlflow` the tracking server; `samples` mounts the servers' sampled traffic read-only.
+    """
+    from hera.workflows import Container, EmptyDirVolume, ExistingVolume, SecretEnvFrom
+    from hera.workflows import models as m
+
+    volumes: list = [EmptyDirVolume(name="tmp", mount_path="/tmp")]
+    if samples:
+        volumes.append(
+            ExistingVolume(
+                name="samples", claim_name=SAMPLES_CLAIM, mount_path="/samples", read_only=True
+            )
+        )
+    return Container(
+        name=name,
+        image=TRAINER_IMAGE,
+        args=args,
+        working_dir=workdir,
+        env=step_env(git, mlflow),
+        env_from=[SecretEnvFrom(name=DVC_SECRET)] if git else None,
+        volumes=volumes,
+        volume_mounts=[m.VolumeMount(name="work", mount_path=WORK)],
+        security_context=container_security(),
+        resources=m.ResourceRequirements(
+            requests={"cpu": "1", "memory": "2Gi"}, limits={"memory": "4Gi"}
+        ),
+    )
+
+
+def templates(trigger: str, with_drift: bool) -> list[Container]:
+    """The step containers; the retrain trigger names the branch (retrain/<trigger>-…)."""
+    ref = "{{workflow.parameters.revision}}"
+    checkout = [
+        "workflows",
+        "checkout",
+        "--repo-url",
+        "{{workflow.parameters.repo-url}}",
+        "--rev",
+        ref,
+        "--dest",
+        REPO,
+    ]
+    retrain = [
+        "retrain",
+        "--trigger",
+        trigger,
+        "--base",
+        ref,
+        "--snapshot",
+        "{{workflow.parameters.snapshot}}",
+        "--summary",
+        f"{WORK}/retrain.json",
+    ]
+    report = ["workflows", "report", "--work", WORK, "--drift" if with_drift else "--no-drift"]
+    out = [
+        step("checkout", checkout, workdir=WORK, git=True),
+        step("retrain", retrain, git=True, mlflow=True),
+    ]
+    if with_drift:
+        drift = [
+            "drift",
+            "--reference",
+            "data/credit_data.csv",
+            "--current",
+            "{{workflow.parameters.current}}",
+            "--out",
+            f"{WORK}/drift",
+        ]
+        out.append(step("drift-check", drift, samples=True))
+    out.append(step("report", report, workdir=WORK))
+    return out
+
+
+def _arguments(with_drift: bool) -> list:
+    from hera.workflows import Parameter
+
+    params = [
+        Parameter(name="repo-url", value=REPO_URL),
+        Parameter(
+            name="revision", value="main", description="Base branch: checked out, PR target."
+        ),
+    ]
+    about = "New raw data: a path or a URL `dvc get-url` reads."
+    if with_drift:  # optional: without new data a drift alarm has nothing to retrain on
+        params.append(Parameter(name="snapshot", value="", description=about))
+    else:  # required: the event source must say which snapshot arrived
+        params.append(Parameter(name="snapshot", description=about))
+    if with_drift:
+        params.append(
+            Parameter(
+                name="current",
+                value="/samples",
+                description="Sampled traffic: samples-*.jsonl directory or file.",
+            )
+        )
+    return params
+
+
+def _main_steps(with_drift: bool) -> m.Template:
+    from hera.workflows import Step, Steps
+    from hera.workflows import models as m
+
+    # A failed retrain must still reach the report step, which then fails the run with the
+    # reason; drift exits 1 when it finds drift, which is what lets the retrain run.
+    keep_going = m.ContinueOn(failed=True)
+    sub = [Step(name="checkout", template="checkout")]
+    if with_drift:
+        sub.append(Step(name="drift-check", template="drift-check", continue_on=keep_going))
+        sub.append(
+            Step(
+                name="retrain",
+                template="retrain",
+                continue_on=keep_going,
+                when="{{steps.drift-check.exitCode}} == 1",
+            )
+        )
+    else:
+        sub.append(Step(name="retrain", template="retrain", continue_on=keep_going))
+    sub.append(Step(name="report", template="report"))
+    return Steps(name="main", sub_steps=sub)
+
+
+def workflow_template(name: str, trigger: str, with_drift: bool) -> WorkflowTemplate:
+    """A retraining WorkflowTemplate (with or without the drift gate in front)."""
+    from hera.workflows import WorkflowTemplate
+    from hera.workflows import models as m
+
+    claim = m.PersistentVolumeClaim(
+        metadata=m.ObjectMeta(name="work"),
+        spec=m.PersistentVolumeClaimSpec(
+            access_modes=["ReadWriteOnce"],
+            resources=m.VolumeResourceRequirements(requests={"storage": m.Quantity("2Gi")}),
+        ),
+    )
+    return WorkflowTemplate(
+        name=name,
+        namespace=NAMESPACE,
+        labels=LABELS,
+        entrypoint="main",
+        service_account_name=SERVICE_ACCOUNT,
+        security_context=pod_security(),
+        arguments=_arguments(with_drift),
+        templates=[_main_steps(with_drift), *templates(trigger, with_drift)],
+        volume_claim_templates=[claim],
+        volume_claim_gc=m.VolumeClaimGC(strategy="OnWorkflowCompletion"),
+        active_deadline_seconds=3600,
+        ttl_strategy=m.TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        pod_gc=m.PodGC(strategy="OnPodSuccess"),
+    )
+
+
+def daily() -> CronWorkflow:
+    """Runs the drift-gated template every day; never two at once."""
+    from hera.workflows import CronWorkflow
+    from hera.workflows import models as m
+
+    return CronWorkflow(
+        name=DAILY,
+        namespace=NAMESPACE,
+        labels=LABELS,
+        schedules=["0 4 * * *"],
+        timezone="UTC",
+        concurrency_policy="Forbid",
+        starting_deadline_seconds=3600,
+        successful_jobs_history_limit=3,
+        failed_jobs_history_limit=3,
+        workflow_template_ref=m.WorkflowTemplateRef(name=RETRAIN),
+    )
+
+
+def resources() -> dict[str, WorkflowTemplate | CronWorkflow]:
+    """Every rendered resource by file name (one resource per file, <app>-<kind>.yaml)."""
+    return {
+        "credit-scoring-retrain-workflowtemplate.yaml": workflow_template(RETRAIN, "drift", True),
+        "credit-scoring-new-data-workflowtemplate.yaml": workflow_template(
+            NEW_DATA, "new-data", False
+        ),
+        "credit-scoring-retrain-daily-cronworkflow.yaml": daily(),
+    }
