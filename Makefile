@@ -16,7 +16,7 @@ $(UV):
 	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
 
 $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --all-extras --no-extra s3
+	$(UV) sync --frozen
 	@touch $@
 
 env: $(VENV_STAMP) ## Install uv if missing, then the locked environment in .venv
