@@ -68,8 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         ws = build(root, Path(tmp))
         shutil.rmtree(out, ignore_errors=True)
         label = f"pr ({EXAMPLE_CHANGE[2]})"
-        report = run(ws, base="main", head="pr", out=out, policy_path=root / ".github/promotion-gate.yaml",
-                     labels=("main", label))  # fmt: skip
+        policy = root / ".github/promotion-gate.yaml"
+        report = run(
+            ws, base="main", head="pr", out=out, policy_path=policy, labels=("main", label)
+        )
     print(report["verdict"])
     print(f"wrote {out}/report.md")
     return 0

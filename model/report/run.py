@@ -24,8 +24,10 @@ def _lock(path: Path | None) -> dict[str, Any] | None:
     return json.loads(path.read_text())
 
 
-def run(root: Path, *, base: str | None, head: str, out: Path, policy_path: Path,
-        lock_status: Path | None = None, labels: tuple[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+def run(
+    root: Path, *, base: str | None, head: str, out: Path, policy_path: Path,
+    lock_status: Path | None = None, labels: tuple[str, str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Write out/report.md and out/report.json; return the report."""
     from model.report.sides import MissingData
 

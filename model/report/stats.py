@@ -150,7 +150,9 @@ def bootstrap_deltas(
 ) -> dict[str, Delta]:  # fmt: skip
     """Bootstrap CIs of head - base per metric; paired resamples the same rows on both sides."""
     if paired and len(base.y) != len(head.y):
-        raise ValueError(f"a paired bootstrap needs the same rows; got {len(base.y)} vs {len(head.y)}")
+        raise ValueError(
+            f"paired bootstrap needs the same rows; got {len(base.y)} vs {len(head.y)}"
+        )
     rng = np.random.default_rng(seed)
     w_base = resample_counts(len(base.y), resamples, rng)
     w_head = w_base if paired else resample_counts(len(head.y), resamples, rng)
