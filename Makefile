@@ -4,8 +4,14 @@ SHELL := /bin/bash
 
 UV_VERSION ?= 0.13.9
 UV ?= $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
-RUN := $(UV) run --frozen
 VENV_STAMP := .venv/.synced-$(UV_VERSION)
+# MODEL_ENV_READY=1: the caller (e.g. `model demo` in its scratch clone) already runs inside
+# the project's environment, so targets call the tools directly instead of `uv run`.
+ifdef MODEL_ENV_READY
+RUN :=
+else
+RUN := $(UV) run --frozen
+endif
 
 .PHONY: help env demo pipeline test test-fast lint image tracking-up tracking-down clean
 
@@ -19,14 +25,14 @@ $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen
 	@touch $@
 
+ifdef MODEL_ENV_READY
+env: ;
+else
 env: $(VENV_STAMP) ## Install uv if missing, then the locked environment in .venv
+endif
 
-demo: env ## Pull data, run the DVC pipeline with MLflow tracking, print metrics
-	$(RUN) model tracking up
-	$(RUN) model data pull
-	$(RUN) dvc repro
-	$(RUN) model summary
-	$(RUN) model tracking down
+demo: env ## The whole GitOps loop on real git, DVC, MLflow and Docker (see README)
+	$(RUN) model demo
 
 pipeline: env ## dvc repro --pull (CI's pipeline step)
 	$(RUN) dvc repro --pull

@@ -31,7 +31,9 @@ def run(cmd: list[str], cwd: Path, check: bool = True, env: dict[str, str] | Non
         timeout: float = 600) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run a command with the test venv first on PATH; on failure show its output."""
     full_env = {**os.environ, **GIT_ENV, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", **(env or {})}
-    proc = subprocess.run(cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
         raise AssertionError(
             f"{' '.join(cmd)} exited {proc.returncode} in {cwd}\n"
