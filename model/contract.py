@@ -30,7 +30,9 @@ class ContractError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"raw data breaks the data contract ({len(problems)} problem(s)):\n{lines}")
+        super().__init__(
+            f"raw data breaks the data contract ({len(problems)} problem(s)):\n{lines}"
+        )
 
 
 def _column_schema(col: Column) -> pa.Column:
@@ -63,13 +65,13 @@ def build_schema(contract: Contract = CREDIT_CONTRACT) -> pa.DataFrameSchema:
 def _describe_failure(column: str, check: str, cases: list[object]) -> Problem:
     shown = ", ".join(repr(c) for c in cases[:5]) + (" …" if len(cases) > 5 else "")
     if check.startswith("isin"):
-        return Problem(column, f"one of {check[len('isin('):-1]}", f"unknown value(s) {shown}")
+        return Problem(column, f"one of {check[len('isin(') : -1]}", f"unknown value(s) {shown}")
     if check == "column_in_dataframe":
         return Problem(column, "the column to be present", "it is missing")
     if check == "column_in_schema":
         return Problem(column, "no such column (contract is strict)", "an unexpected column")
     if check.startswith("dtype"):
-        return Problem(column, f"type {check[len('dtype('):-1]}", f"type {shown}")
+        return Problem(column, f"type {check[len('dtype(') : -1]}", f"type {shown}")
     return Problem(column, f"values passing {check}", f"{len(cases)} failing value(s): {shown}")
 
 

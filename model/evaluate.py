@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 
-def predictions_frame(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> pd.DataFrame:
+def predictions_frame(
+    test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float
+) -> pd.DataFrame:
     """Per-row predictions keyed by row id, with the features reports segment on."""
     out = test[[ID_COLUMN, *CREDIT_CONTRACT.feature_names]].copy()
     out.insert(1, "y_true", y)
@@ -28,7 +30,9 @@ def predictions_frame(test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshol
     return out
 
 
-def importance(pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, cfg: dict[str, Any]) -> dict[str, dict[str, float]]:
+def importance(
+    pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, cfg: dict[str, Any]
+) -> dict[str, dict[str, float]]:
     """Permutation importance (drop in ROC AUC) per feature, seeded."""
     from sklearn.inspection import permutation_importance
 
@@ -38,7 +42,9 @@ def importance(pipeline: Pipeline, x: pd.DataFrame, y: np.ndarray, cfg: dict[str
     )  # fmt: skip
     return {
         name: {"mean": round(float(m), 6), "std": round(float(s), 6)}
-        for name, m, s in zip(x.columns, result.importances_mean, result.importances_std, strict=True)
+        for name, m, s in zip(
+            x.columns, result.importances_mean, result.importances_std, strict=True
+        )
     }
 
 
@@ -69,7 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     from model.train import META_FILE, SKOPS_FILE
 
     ap = argparse.ArgumentParser(prog="python -m model.evaluate")
-    for name in ("model-dir", "test", "metrics", "latency", "plots-dir", "predictions", "importance"):
+    for name in (
+        "model-dir",
+        "test",
+        "metrics",
+        "latency",
+        "plots-dir",
+        "predictions",
+        "importance",
+    ):
         ap.add_argument(f"--{name}", type=Path, required=True)
     args = ap.parse_args(argv)
     cfg = params.load("evaluate")
@@ -92,14 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, rows in plots.items():
         write_json(args.plots_dir / name, rows)
     args.predictions.parent.mkdir(parents=True, exist_ok=True)
-    predictions_frame(test, y, p, threshold).to_csv(args.predictions, index=False, lineterminator="\n")
+    predictions_frame(test, y, p, threshold).to_csv(
+        args.predictions, index=False, lineterminator="\n"
+    )
     write_json(args.importance, importance(pipeline, x, y, cfg))
     print("metrics: " + ", ".join(f"{k}={v}" for k, v in quality.items()))
     _track(pipeline, meta, quality, args)
     return 0
 
 
-def _track(pipeline: Pipeline, meta: dict[str, Any], quality: dict[str, Any], args: argparse.Namespace) -> None:
+def _track(
+    pipeline: Pipeline, meta: dict[str, Any], quality: dict[str, Any], args: argparse.Namespace
+) -> None:
     from model import tracking
 
     all_params = {s: params.load(s) for s in ("prepare", "train", "evaluate")}

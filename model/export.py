@@ -23,7 +23,10 @@ def to_onnx_bytes(pipeline: Pipeline, contract: Contract = CREDIT_CONTRACT) -> b
     from skl2onnx.common.data_types import FloatTensorType, StringTensorType
 
     inputs = [
-        (c.name, StringTensorType([None, 1]) if c.kind == "category" else FloatTensorType([None, 1]))
+        (
+            c.name,
+            StringTensorType([None, 1]) if c.kind == "category" else FloatTensorType([None, 1]),
+        )
         for c in contract.features
     ]
     classifier = pipeline.steps[-1][1]
@@ -54,7 +57,9 @@ def onnx_proba(model_bytes: bytes, frame: pd.DataFrame) -> np.ndarray:
     return session.run(["probabilities"], onnx_feed(frame))[0][:, 1]
 
 
-def check_parity(pipeline: Pipeline, model_bytes: bytes, frame: pd.DataFrame, threshold: float) -> float:
+def check_parity(
+    pipeline: Pipeline, model_bytes: bytes, frame: pd.DataFrame, threshold: float
+) -> float:
     """Max |ONNX - sklearn| on `frame`; raise if above tolerance or any label flips."""
     import numpy as np
 

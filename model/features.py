@@ -21,7 +21,9 @@ def feature_frame(df: pd.DataFrame, contract: Contract = CREDIT_CONTRACT) -> pd.
     out = pd.DataFrame(index=df.index)
     for col in contract.features:
         if col.kind == "category":
-            out[col.name] = df[col.name].astype(object).where(df[col.name].notna(), MISSING_CATEGORY)
+            out[col.name] = (
+                df[col.name].astype(object).where(df[col.name].notna(), MISSING_CATEGORY)
+            )
             out[col.name] = out[col.name].astype(str).astype(object)
         else:
             out[col.name] = pd.to_numeric(df[col.name]).astype("float64")
@@ -43,7 +45,11 @@ def build_pipeline(cfg: dict[str, Any], contract: Contract = CREDIT_CONTRACT) ->
 
     pre = ColumnTransformer(
         [
-            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), contract.categorical),
+            (
+                "cat",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                contract.categorical,
+            ),
             ("num", SimpleImputer(strategy="median"), contract.numeric),
         ]
     )

@@ -31,7 +31,10 @@ def roc_points(y: np.ndarray, p: np.ndarray) -> list[dict[str, float]]:
     from sklearn.metrics import roc_curve
 
     fpr, tpr, _ = roc_curve(y, p)
-    return [{"fpr": round(float(a), 6), "tpr": round(float(b), 6)} for a, b in zip(fpr, tpr, strict=True)]
+    return [
+        {"fpr": round(float(a), 6), "tpr": round(float(b), 6)}
+        for a, b in zip(fpr, tpr, strict=True)
+    ]
 
 
 def pr_points(y: np.ndarray, p: np.ndarray) -> list[dict[str, float]]:
@@ -56,7 +59,9 @@ def calibration_points(y: np.ndarray, p: np.ndarray, bins: int) -> list[dict[str
     ]
 
 
-def confusion_rows(y: np.ndarray, p: np.ndarray, threshold: float, labels: tuple[str, str]) -> list[dict[str, Any]]:
+def confusion_rows(
+    y: np.ndarray, p: np.ndarray, threshold: float, labels: tuple[str, str]
+) -> list[dict[str, Any]]:
     """One row per test example with actual and predicted class names (DVC's confusion template)."""
     names = [labels[0], labels[1]]
     return [

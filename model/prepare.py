@@ -25,9 +25,7 @@ def row_key(row_id: int, seed: int) -> int:
     return int.from_bytes(digest, "big")
 
 
-def split(
-    df: pd.DataFrame, *, test_size: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split(df: pd.DataFrame, *, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split `df` into (train, test), stratified by the target, both sorted by row id."""
     if not 0 < test_size < 1:
         raise ValueError(f"prepare.test_size must be in (0, 1); got {test_size}")
@@ -49,7 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, required=True)
     args = parser.parse_args(argv)
     cfg = params.load("prepare")
-    train, test = split(read_raw(args.raw), test_size=float(cfg["test_size"]), seed=int(cfg["seed"]))
+    train, test = split(
+        read_raw(args.raw), test_size=float(cfg["test_size"]), seed=int(cfg["seed"])
+    )
     for frame, path in ((train, args.train), (test, args.test)):
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, lineterminator="\n")

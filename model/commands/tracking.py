@@ -6,7 +6,9 @@ import typer
 
 from model.console import EXIT_FAILED, console
 
-tracking_app = typer.Typer(help="Run the embedded MLflow server (SQLite, 127.0.0.1).", no_args_is_help=True)
+tracking_app = typer.Typer(
+    help="Run the embedded MLflow server (SQLite, 127.0.0.1).", no_args_is_help=True
+)
 
 
 @tracking_app.command("up")

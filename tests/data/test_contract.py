@@ -99,5 +99,7 @@ def test_packaged_bytes_match_pinned_md5(raw_bytes: bytes) -> None:
     import yaml
 
     lock = yaml.safe_load(Path("dvc.lock").read_text())
-    pinned = next(d["md5"] for d in lock["stages"]["validate"]["deps"] if d["path"] == "data/credit_data.csv")
+    pinned = next(
+        d["md5"] for d in lock["stages"]["validate"]["deps"] if d["path"] == "data/credit_data.csv"
+    )
     assert hashlib.md5(raw_bytes).hexdigest() == pinned

@@ -56,7 +56,9 @@ def test_run_is_logged_to_mlflow(trained_workspace: Path, mlflow_server: str) ->
     assert {"metrics.json", "model.onnx"} <= artifacts
 
 
-def test_repro_twice_is_identical(trained_workspace: Path, origin: Path, dvc_remote: Path, tmp_path: Path) -> None:
+def test_repro_twice_is_identical(
+    trained_workspace: Path, origin: Path, dvc_remote: Path, tmp_path: Path
+) -> None:
     ws = clone(origin, tmp_path / "again", dvc_remote)
     quiet = {"MODEL_TRACKING": "0"}
     assert "from remote" in run(["model", "data", "pull"], ws, env=quiet).stdout
@@ -90,7 +92,11 @@ def test_pull_refuses_a_wrong_pin(origin: Path, tmp_path: Path) -> None:
 def test_pull_bootstraps_an_empty_remote_then_reuses_it(origin: Path, tmp_path: Path) -> None:
     remote = tmp_path / "remote"
     first = clone(origin, tmp_path / "a", remote)
-    assert "from package and pushed" in run(["model", "data", "pull"], first).stdout.replace("\n", " ")
+    assert "from package and pushed" in run(["model", "data", "pull"], first).stdout.replace(
+        "\n", " "
+    )
     second = clone(origin, tmp_path / "b", remote)
     assert "from remote" in run(["model", "data", "pull"], second).stdout
-    assert (first / "data/credit_data.csv").read_bytes() == (second / "data/credit_data.csv").read_bytes()
+    assert (first / "data/credit_data.csv").read_bytes() == (
+        second / "data/credit_data.csv"
+    ).read_bytes()
