@@ -81,7 +81,7 @@ def reproduce(root: Path, sha: str, workdir: Path) -> dict[str, Any]:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
                "MODEL_TRACKING": "0"}  # fmt: skip
         _run([*dvc, "pull", "--quiet", "data.dvc"], workdir, env)
-        _run([*dvc, "repro", "--force", "--quiet"], workdir, env)
+        _run([*dvc, "repro", "--force"], workdir, env)
         return yaml.safe_load((workdir / "dvc.lock").read_text())
     finally:
         remove = ["git", "worktree", "remove", "--force", str(workdir)]

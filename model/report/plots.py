@@ -59,7 +59,9 @@ def _confusion(ax: Axes, role: str, side: Side) -> None:
     ax.imshow(counts, cmap="Blues")
     for i in range(2):
         for j in range(2):
-            ax.text(j, i, str(counts[i][j]), ha="center", va="center", fontsize=11)
+            dark = counts[i][j] > max(map(max, counts)) / 2  # white text on dark cells
+            color = "white" if dark else "black"
+            ax.text(j, i, str(counts[i][j]), ha="center", va="center", fontsize=11, color=color)
     ax.set(title=f"{role} ({side.label})", xlabel="predicted", ylabel="actual",
            xticks=[0, 1], yticks=[0, 1], xticklabels=CLASSES, yticklabels=CLASSES)  # fmt: skip
 
