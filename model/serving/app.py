@@ -123,6 +123,11 @@ class ModelServer:
         negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
         return negative, POSITIVE_CLASS
 
+    def close(self) -> None:
+        """Release files held open (the sample log)."""
+        if self.sampler is not None:
+            self.sampler.close()
+
     def _sample_error(self) -> None:
         self.metrics.scores.sample_errors += 1
 
@@ -137,6 +142,7 @@ class ModelServer:
                 if message["type"] == "lifespan.startup":
                     await send({"type": "lifespan.startup.complete"})
                 elif message["type"] == "lifespan.shutdown":
+                    self.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
 

@@ -118,6 +118,10 @@ class Sampler:
         for old in files[: max(len(files) - self.max_files, 0)]:
             old.unlink(missing_ok=True)
 
+    def close(self) -> None:
+        """Close the current file (on shutdown)."""
+        self._close()
+
     def _close(self) -> None:
         if self._fh is not None:
             with contextlib.suppress(OSError):

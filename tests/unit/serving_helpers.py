@@ -46,6 +46,7 @@ class Client:
         """Release the client and its event loop."""
         self.loop.run_until_complete(self.http.aclose())
         self.loop.close()
+        self.app.close()
 
 
 def client_for(model_dir: Path) -> Client:
