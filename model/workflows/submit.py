@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 from model import env
@@ -34,6 +35,8 @@ def submit(template: str, params: list[str], namespace: str = spec.NAMESPACE) ->
     from hera.exceptions import HeraException
     from hera.workflows import WorkflowsService
     from hera.workflows import models as m
+    from pydantic import ValidationError
+    from pydantic.warnings import PydanticDeprecatedSince20
     from requests import RequestException
 
     url, token = env.get(env.ARGO_SERVER_URL), env.get(env.ARGO_TOKEN)
@@ -47,8 +50,11 @@ def submit(template: str, params: list[str], namespace: str = spec.NAMESPACE) ->
         submitOptions=m.SubmitOpts(parameters=parse_params(params) or None),
     )
     try:
-        run = service.submit_workflow(request, namespace=namespace)
-    except (HeraException, RequestException) as err:
+        with warnings.catch_warnings():
+            # hera 7.1 serialises the request with pydantic's deprecated `.json()`; not ours.
+            warnings.simplefilter("ignore", PydanticDeprecatedSince20)
+            run = service.submit_workflow(request, namespace=namespace)
+    except (HeraException, RequestException, ValidationError) as err:
         raise SubmitError(f"the Argo Server at {url} refused or failed the submit: {err}") from err
     name = run.metadata.name if run.metadata and run.metadata.name else "?"
     return Submitted(name=name, namespace=namespace, template=template)

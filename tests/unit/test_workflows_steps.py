@@ -1,0 +1,140 @@
+"""The report step's verdicts, and `model workflows submit` against a loopback HTTP server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from model.retrain import Outcome, branch_name
+from model.workflows.steps import run_report
+from model.workflows.submit import SubmitError, parse_params, submit
+
+pytestmark = pytest.mark.unit
+
+
+def write(work: Path, drift: dict[str, Any] | None, retrain: Outcome | None) -> Path:
+    if drift is not None:
+        (work / "drift").mkdir(parents=True)
+        (work / "drift" / "drift.json").write_text(json.dumps(drift))
+    if retrain is not None:
+        (work / "retrain.json").write_text(retrain.to_json())
+    return work
+
+
+DRIFTED = {"drifted": True, "drifted_columns": ["Income"]}
+STABLE = {"drifted": False, "drifted_columns": []}
+
+
+def proposed(passed: bool) -> Outcome:
+    return Outcome(
+        "proposed",
+        "a" * 32 + ".dir",
+        "b" * 32 + ".dir",
+        branch="retrain/drift-x",
+        gate_passed=passed,
+        pushed=True,
+        pr_command=["cml", "pr", "create", "BODY"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("drift", "retrain", "expect_drift", "code", "says"),
+    [
+        (STABLE, None, True, 0, "Retrain: not needed."),
+        (DRIFTED, proposed(True), True, 0, "branch `retrain/drift-x` (pushed); report gate passed"),
+        (DRIFTED, proposed(False), True, 1, "gate **failed**"),
+        (DRIFTED, None, True, 1, "Retrain did not finish"),
+        (None, None, True, 2, "Drift check did not finish"),
+        (None, Outcome("unchanged", "m", "m"), False, 0, "data md5 unchanged (m)"),
+        (None, None, False, 1, "Retrain did not finish"),
+    ],
+)
+def test_report_verdicts(tmp_path: Path, drift, retrain, expect_drift, code, says) -> None:
+    result = run_report(write(tmp_path, drift, retrain), expect_drift)
+    assert result.code == code
+    assert says in result.markdown
+
+
+def test_outcome_json_leaves_out_the_pr_body() -> None:
+    data = json.loads(proposed(True).to_json())
+    assert data["pr_command"] == ["cml", "pr", "create"] and data["gate_passed"] is True
+
+
+def test_branch_name_is_slugged_and_stamped() -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 11, 26, 4, 5, 6, tzinfo=UTC)
+    assert branch_name("Drift: Income!", when) == "retrain/drift-income-20261126-040506"
+    assert branch_name("???", when) == "retrain/manual-20261126-040506"
+
+
+class ArgoServer(BaseHTTPRequestHandler):
+    """Answers the submit endpoint like an Argo Server and records what it was sent."""
+
+    seen: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        ArgoServer.seen.append(
+            {"path": self.path, "auth": self.headers["Authorization"], "body": body}
+        )
+        if body["resourceName"] == "missing":
+            self.send_response(404)
+            payload = {"code": 5, "message": 'workflowtemplates "missing" not found'}
+        else:
+            self.send_response(200)
+            name = body["resourceName"]
+            payload = {
+                "metadata": {"name": f"{name}-abcde", "namespace": "ns"},
+                "spec": {"workflowTemplateRef": {"name": name}},
+            }
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(json.dumps(payload).encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def argo_url() -> Iterator[str]:
+    server = HTTPServer(("127.0.0.1", 0), ArgoServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    ArgoServer.seen.clear()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_submit_posts_the_template_and_parameters(
+    argo_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARGO_SERVER_URL", argo_url)
+    monkeypatch.setenv("ARGO_TOKEN", "t0ken")
+    run = submit(
+        "credit-scoring-new-data", ["snapshot=s3://landing/2026-11-26.csv"], namespace="ns"
+    )
+    assert run.name == "credit-scoring-new-data-abcde"
+    (seen,) = ArgoServer.seen
+    assert seen["path"] == "/api/v1/workflows/ns/submit"
+    assert seen["auth"] == "Bearer t0ken"
+    assert seen["body"]["resourceKind"] == "WorkflowTemplate"
+    assert seen["body"]["submitOptions"]["parameters"] == ["snapshot=s3://landing/2026-11-26.csv"]
+
+
+def test_submit_errors_are_for_people(argo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ARGO_SERVER_URL", raising=False)
+    with pytest.raises(SubmitError, match="set ARGO_SERVER_URL"):
+        submit("credit-scoring-retrain", [])
+    monkeypatch.setenv("ARGO_SERVER_URL", argo_url)
+    with pytest.raises(SubmitError, match="refused or failed"):
+        submit("missing", [])
+    with pytest.raises(SubmitError, match="key=value"):
+        parse_params(["snapshot"])
