@@ -14,12 +14,36 @@ from pathlib import Path
 from typing import Any
 
 # Two applicants far apart on every risk factor: any sane credit model scores RISKY higher.
-SAFE = {"Seniority": 15, "Home": "owner", "Time": 36, "Age": 45, "Marital": "married",
-        "Records": "no", "Job": "fixed", "Expenses": 45, "Income": 200.0, "Assets": 20000.0,
-        "Debt": 0.0, "Amount": 600, "Price": 1500}  # fmt: skip
-RISKY = {"Seniority": 0, "Home": "rent", "Time": 60, "Age": 22, "Marital": "single",
-         "Records": "yes", "Job": "partime", "Expenses": 90, "Income": 60.0, "Assets": 0.0,
-         "Debt": 3000.0, "Amount": 2000, "Price": 2100}  # fmt: skip
+SAFE = {
+    "Seniority": 15,
+    "Home": "owner",
+    "Time": 36,
+    "Age": 45,
+    "Marital": "married",
+    "Records": "no",
+    "Job": "fixed",
+    "Expenses": 45,
+    "Income": 200.0,
+    "Assets": 20000.0,
+    "Debt": 0.0,
+    "Amount": 600,
+    "Price": 1500,
+}
+RISKY = {
+    "Seniority": 0,
+    "Home": "rent",
+    "Time": 60,
+    "Age": 22,
+    "Marital": "single",
+    "Records": "yes",
+    "Job": "partime",
+    "Expenses": 90,
+    "Income": 60.0,
+    "Assets": 0.0,
+    "Debt": 3000.0,
+    "Amount": 2000,
+    "Price": 2100,
+}
 
 
 class SelfCheckError(RuntimeError):
@@ -53,17 +77,24 @@ def check_model(model_dir: Path, expected_sha256: str) -> list[str]:
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
 
     def score(row: dict[str, Any]) -> float:
-        feed = {f["name"]: np.array([[row[f["name"]]]],
-                                    dtype=object if f["kind"] == "category" else np.float32)
-                for f in features}  # fmt: skip
+        feed = {
+            f["name"]: np.array(
+                [[row[f["name"]]]], dtype=object if f["kind"] == "category" else np.float32
+            )
+            for f in features
+        }
         return float(session.run(["probabilities"], feed)[0][0, 1])
 
     return [f"model sha256 ok: {found}", check_probabilities(score(SAFE), score(RISKY))]
 
 
 def _post(url: str, body: dict[str, Any], timeout: float) -> dict[str, Any]:
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=timeout) as resp:
         return json.loads(resp.read())
 
@@ -110,8 +141,10 @@ def main(argv: list[str] | None = None) -> int:
             expected = args.sha256 or os.environ.get("MODEL_SHA256", "")
             expected = expected or (Path(sha_file).read_text().strip() if sha_file else "")
             if not expected:
-                print("selfcheck: no expected sha256 (--sha256, MODEL_SHA256 or MODEL_SHA256_FILE)",
-                      file=sys.stderr)  # fmt: skip
+                print(
+                    "selfcheck: no expected sha256 (--sha256, MODEL_SHA256 or MODEL_SHA256_FILE)",
+                    file=sys.stderr,
+                )
                 return 2
             lines = check_model(args.model_dir, expected.strip())
     except (SelfCheckError, OSError, KeyError, ValueError) as exc:

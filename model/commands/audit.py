@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, EXIT_USAGE, fail
 from model.gitops import out
 
-audit_app = typer.Typer(help="Promotion ledger from Git history, and link verification.",
-                        invoke_without_command=True)  # fmt: skip
+HERE = Path()  # default work tree: the current directory
+
+audit_app = typer.Typer(
+    help="Promotion ledger from Git history, and link verification.", invoke_without_command=True
+)
 FORMATS = ("table", "json", "md")
 
 
@@ -20,7 +24,7 @@ def audit(
     env: str = typer.Option("", help="Only this environment."),
     at: str = typer.Option("", help="State as of TIME (anything `git log --before` takes)."),
     fmt: str = typer.Option("table", "--format", help="table, json or md."),
-    repo: Path = typer.Option(Path(), help="Work tree."),
+    repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Print every promotion and rollback, oldest first, and what each environment runs."""
     if ctx.invoked_subcommand:
@@ -41,8 +45,10 @@ def audit(
     if fmt == "table":
         for name, entry in current(entries).items():
             r = entry.release
-            out.print(f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
-                          f"(commit {entry.commit[:12]})")  # fmt: skip
+            out.print(
+                f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
+                f"(commit {entry.commit[:12]})"
+            )
 
 
 @audit_app.command("verify")
@@ -51,9 +57,9 @@ def verify(
     docker: bool = typer.Option(
         True, help="Compare the image's OCI labels when Docker has the image."
     ),
-    repo: Path = typer.Option(Path(), help="Work tree."),
+    repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
-    """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, image labels = trailers."""
+    """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, labels = trailers."""
     from model.gitops import ENVIRONMENTS
     from model.gitops.git import toplevel
     from model.gitops.overlay import OverlayError, check_env
@@ -67,8 +73,10 @@ def verify(
     links = run(toplevel(repo), envs, use_docker=docker)
     colour = {OK: "green", BROKEN: "bold red"}
     for link in links:
-        out.print(f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
-                      f"{link.name}: {link.detail}")  # fmt: skip
+        out.print(
+            f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
+            f"{link.name}: {link.detail}"
+        )
     broken = [link for link in links if link.status == BROKEN]
     if broken:
         fail(f"{len(broken)} broken link(s); see above", EXIT_FAILED)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, EXIT_USAGE, fail
 from model.gitops import out
+
+HERE = Path()  # default work tree: the current directory
 
 
 def promote(
@@ -29,7 +32,7 @@ def promote(
     open_pr: bool = typer.Option(
         False, help="prod: open the PR through the GitHub API after pushing."
     ),
-    repo: Path = typer.Option(Path(), help="Work tree to promote in."),
+    repo: Annotated[Path, typer.Option(help="Work tree to promote in.")] = HERE,
 ) -> None:
     """Pin an image and its model in k8s/overlays/ENV and commit it with structured trailers."""
     from model.gitops import registry
@@ -39,9 +42,15 @@ def promote(
     from model.gitops.promote import PromoteError, Request
     from model.gitops.promote import promote as run
 
-    req = Request(env=env, image_ref=image, push=push, source_pr=source_pr,
-                  promoted_by=promoted_by or None, model_version=model_version or None,
-                  direct=direct)  # fmt: skip
+    req = Request(
+        env=env,
+        image_ref=image,
+        push=push,
+        source_pr=source_pr,
+        promoted_by=promoted_by or None,
+        model_version=model_version or None,
+        direct=direct,
+    )
     try:
         release, landed = run(toplevel(repo), req)
     except (PromoteError, OverlayError) as exc:
@@ -56,8 +65,10 @@ def promote(
         if landed.pushed_to
         else "committed locally"
     )
-    out.print(f"promoted {env}: {release.image_ref} model {release.model_version} "
-                  f"commit {landed.commit[:12]}, {where}")  # fmt: skip
+    out.print(
+        f"promoted {env}: {release.image_ref} model {release.model_version} "
+        f"commit {landed.commit[:12]}, {where}"
+    )
     if landed.pushed_to and landed.pushed_to.split("/", 1)[1].startswith("promote/"):
         out.print(
             "prod goes through review: merge the promotion branch; the alias follows on merge"
@@ -66,11 +77,22 @@ def promote(
             from model.gitops.github import open_pull_request
 
             branch = landed.pushed_to.split("/", 1)[1]
-            out.print(open_pull_request(branch, req.branch, f"Promote {release.model_version} to prod",
-                                            f"Promotes `{release.image_ref}` (from staging) to prod."))  # fmt: skip
+            out.print(
+                open_pull_request(
+                    branch,
+                    req.branch,
+                    f"Promote {release.model_version} to prod",
+                    f"Promotes `{release.image_ref}` (from staging) to prod.",
+                )
+            )
         return
-    out.print(registry.sync_alias(env, release.model_sha256, {
-        f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest}))  # fmt: skip
+    out.print(
+        registry.sync_alias(
+            env,
+            release.model_sha256,
+            {f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest},
+        )
+    )
 
 
 def register(app: typer.Typer) -> None:

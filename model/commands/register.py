@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, console, fail
+
+HERE = Path()  # default work tree: the current directory
 
 
 def register_model(
@@ -15,7 +18,7 @@ def register_model(
     sync_aliases: bool = typer.Option(
         False, help="Instead: point staging/prod aliases at what Git pins."
     ),
-    repo: Path = typer.Option(Path(), help="Work tree."),
+    repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Register models/model.onnx's run as a version of credit-scoring (idempotent)."""
     from model.gitops import facts, registry
@@ -25,8 +28,11 @@ def register_model(
     root = toplevel(repo)
     if sync_aliases:
         for env, entry in current(ledger(root)).items():
-            console.print(registry.sync_alias(env, entry.release.model_sha256,
-                                              {f"{env}_commit": entry.commit}))  # fmt: skip
+            console.print(
+                registry.sync_alias(
+                    env, entry.release.model_sha256, {f"{env}_commit": entry.commit}
+                )
+            )
         return
     commit = head(root)
     try:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, EXIT_USAGE, fail
 from model.gitops import out
+
+HERE = Path()  # default work tree: the current directory
 
 
 def rollback(
@@ -17,7 +20,7 @@ def rollback(
     ),
     push: bool = typer.Option(False, help="Push to main (rollback is the emergency path, no PR)."),
     promoted_by: str = typer.Option("", help="Who rolls back (default: GitHub actor or git user)."),
-    repo: Path = typer.Option(Path(), help="Work tree."),
+    repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Commit the earlier pins with the same trailers plus Rollback-Of."""
     from model.gitops import registry
@@ -38,8 +41,10 @@ def rollback(
     if landed.commit is None or release is None:
         out.print(f"no-op: {env} already pins that promotion")
         return
-    out.print(f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
-                  f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}")  # fmt: skip
+    out.print(
+        f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
+        f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}"
+    )
     out.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
 
 

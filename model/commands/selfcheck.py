@@ -1,8 +1,9 @@
-"""`model selfcheck`: the Argo CD hooks' check of a model (PreSync) or a running server (PostSync)."""
+"""`model selfcheck`: the Argo CD hooks' check of a model (PreSync) or of a server (PostSync)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -10,11 +11,13 @@ from model import env
 from model.console import EXIT_FAILED, EXIT_USAGE, console, fail
 from model.oci import IMAGE_MODEL_DIR
 
+IMAGE_DIR = Path(IMAGE_MODEL_DIR)
+
 
 def selfcheck(
-    model_dir: Path = typer.Option(
-        Path(IMAGE_MODEL_DIR), help="Directory holding model.onnx and model.json."
-    ),
+    model_dir: Annotated[
+        Path, typer.Option(help="Directory with model.onnx, model.json.")
+    ] = IMAGE_DIR,
     sha256: str = typer.Option(
         "", help="Expected model sha256 (default: $MODEL_SHA256 or $MODEL_SHA256_FILE)."
     ),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, fail
 from model.gitops import out
+
+HERE = Path()  # default work tree: the current directory
 
 
 def status(
@@ -16,7 +19,7 @@ def status(
     wait: int = typer.Option(
         0, help="Poll up to this many seconds for Synced+Healthy and a match."
     ),
-    repo: Path = typer.Option(Path(), help="Work tree holding the desired state."),
+    repo: Annotated[Path, typer.Option(help="Work tree holding the desired state.")] = HERE,
 ) -> None:
     """Exit 0 only when the Application is Synced+Healthy and pods run Git's digest and model."""
     from model.gitops.git import toplevel
@@ -34,8 +37,10 @@ def status(
             break
         time.sleep(5)
     if live is not None:
-        out.print(f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
-                      f"running {live.running_digests}")  # fmt: skip
+        out.print(
+            f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
+            f"running {live.running_digests}"
+        )
     if problems:
         fail("; ".join(problems), EXIT_FAILED)
     out.print(f"{env} runs exactly what Git pins")

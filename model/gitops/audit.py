@@ -12,8 +12,19 @@ from model.gitops.trailers import Release, from_pairs, parse_pairs
 # Unit and record separators never occur in commit subjects or trailer values.
 _FIELD, _RECORD, _PAIR = "\x1f", "\x1d", "\x1e"
 LOG_FORMAT = f"%H{_FIELD}%cI{_FIELD}%s{_FIELD}%(trailers:unfold,separator=%x1e){_RECORD}"
-COLUMNS = ("when", "env", "version", "image digest", "model sha256", "data md5", "source",
-           "PR", "by", "commit", "rollback of")  # fmt: skip
+COLUMNS = (
+    "when",
+    "env",
+    "version",
+    "image digest",
+    "model sha256",
+    "data md5",
+    "source",
+    "PR",
+    "by",
+    "commit",
+    "rollback of",
+)
 
 
 @dataclass(frozen=True)
@@ -28,14 +39,28 @@ class Entry:
     def row(self) -> tuple[str, ...]:
         """Short, human-sized cells for table and markdown output."""
         r = self.release
-        return (self.date, r.environment, r.model_version, r.image_digest.removeprefix("sha256:")[:12],
-                r.model_sha256[:12], r.data_md5[:8], r.source_commit[:8], r.source_pr,
-                r.promoted_by.split(" <")[0], self.commit[:8], r.rollback_of[:8])  # fmt: skip
+        return (
+            self.date,
+            r.environment,
+            r.model_version,
+            r.image_digest.removeprefix("sha256:")[:12],
+            r.model_sha256[:12],
+            r.data_md5[:8],
+            r.source_commit[:8],
+            r.source_pr,
+            r.promoted_by.split(" <")[0],
+            self.commit[:8],
+            r.rollback_of[:8],
+        )
 
     def as_dict(self) -> dict[str, str]:
         """Everything, for JSON."""
-        return {"commit": self.commit, "date": self.date, "subject": self.subject,
-                **self.release.as_dict()}  # fmt: skip
+        return {
+            "commit": self.commit,
+            "date": self.date,
+            "subject": self.subject,
+            **self.release.as_dict(),
+        }
 
 
 def parse_log(out: str, env: str | None = None) -> list[Entry]:

@@ -13,13 +13,14 @@ def open_pull_request(head: str, base: str, title: str, body: str) -> str:
     """Open a PR and return its URL, or say plainly why it was not opened."""
     token, repo = env.get(env.GITHUB_TOKEN), env.get(env.GITHUB_REPOSITORY)
     if not token or not repo:
-        return f"pull request not opened (no GITHUB_TOKEN/GITHUB_REPOSITORY): open {head} -> {base} by hand"
+        return f"pull request not opened (no GITHUB_TOKEN/GITHUB_REPOSITORY): open {head} -> {base}"
     api = env.get(env.GITHUB_API_URL, "https://api.github.com")
     request = urllib.request.Request(
-        f"{api}/repos/{repo}/pulls", method="POST",
+        f"{api}/repos/{repo}/pulls",
+        method="POST",
         data=json.dumps({"head": head, "base": base, "title": title, "body": body}).encode(),
         headers={"Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json"},
-    )  # fmt: skip
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as resp:
             return str(json.loads(resp.read())["html_url"])

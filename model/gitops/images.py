@@ -15,8 +15,13 @@ def docker() -> str | None:
     """Path of a docker client whose engine answers, else None."""
     for candidate in _DOCKER_CANDIDATES:
         path = shutil.which(candidate)
-        if path and subprocess.run([path, "version"], capture_output=True, check=False,
-                                   timeout=10).returncode == 0:  # fmt: skip
+        if (
+            path
+            and subprocess.run(
+                [path, "version"], capture_output=True, check=False, timeout=10
+            ).returncode
+            == 0
+        ):
             return path
     return None
 
@@ -27,8 +32,13 @@ def inspect(refs: list[str], client: str | None = None) -> dict | None:
     if client is None:
         return None
     for ref in refs:
-        proc = subprocess.run([client, "image", "inspect", ref], capture_output=True, text=True,
-                              check=False, timeout=30)  # fmt: skip
+        proc = subprocess.run(
+            [client, "image", "inspect", ref],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
         if proc.returncode == 0:
             return json.loads(proc.stdout)[0]
     return None
@@ -41,6 +51,6 @@ def labels(image: str, digest: str, client: str | None = None) -> dict[str, str]
 
 
 def local_id(tag: str = LOCAL_TAG, client: str | None = None) -> str | None:
-    """Content-addressed ID (sha256:…) of a local image: the demo's stand-in for a registry digest."""
+    """Content-addressed ID (sha256:…) of a local image: stands in for a registry digest."""
     info = inspect([tag], client)
     return None if info is None else str(info["Id"])

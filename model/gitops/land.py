@@ -45,8 +45,15 @@ def backoff(attempt: int) -> float:
     return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
 
 
-def land(root: Path, apply: Callable[[], str | None], *, push: bool, remote: str, branch: str,
-         target_ref: str | None = None) -> Landed:  # fmt: skip
+def land(
+    root: Path,
+    apply: Callable[[], str | None],
+    *,
+    push: bool,
+    remote: str,
+    branch: str,
+    target_ref: str | None = None,
+) -> Landed:
     """Run `apply` (edit + commit, or None for no-op) on top of `remote/branch` and push it.
 
     A rejected push means someone else landed first: fetch, rebase, and when the rebase

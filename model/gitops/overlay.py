@@ -1,4 +1,4 @@
-"""Read and write an environment's overlay with ruamel.yaml round-trip, keeping comments and order."""
+"""Read and write an overlay with ruamel.yaml round-trip, keeping comments and key order."""
 
 from __future__ import annotations
 
@@ -116,7 +116,7 @@ def read(root: Path, env: str) -> OverlayState:
 
 
 def write(root: Path, env: str, release: Release) -> list[Path]:
-    """Pin `release` in the overlay (digest, model sha256 env, annotations); return files written."""
+    """Pin `release` in the overlay (digest, model sha256, annotations); return files written."""
     folder = overlay_dir(root, env)
     kpath, rpath = folder / KUSTOMIZATION, folder / RELEASE_FILE
     kdocs = _load_all(kpath)

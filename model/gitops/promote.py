@@ -1,4 +1,4 @@
-"""`model promote ENV --image REF@DIGEST`: pin an image and its model in an overlay, commit, push."""
+"""`model promote ENV --image REF@DIGEST`: pin an image and its model, commit, push."""
 
 from __future__ import annotations
 
@@ -68,12 +68,18 @@ def staging_release(root: Path, req: Request, image: str, digest: str, source: s
     # The image's own version label wins, so trailers, annotations and labels agree.
     version = req.model_version or (found or {}).get(LABEL_MODEL_VERSION) or sha[:12]
     return Release(
-        environment=req.env, model_version=version, model_sha256=sha,
-        data_md5=facts.data_md5(root, source), image=image, image_digest=digest,
-        source_commit=source, source_pr=req.source_pr, mlflow_run=facts.mlflow_run(root, sha),
+        environment=req.env,
+        model_version=version,
+        model_sha256=sha,
+        data_md5=facts.data_md5(root, source),
+        image=image,
+        image_digest=digest,
+        source_commit=source,
+        source_pr=req.source_pr,
+        mlflow_run=facts.mlflow_run(root, sha),
         metrics=format_metrics(facts.metrics(root, source)),
         promoted_by=promoter(root, req.promoted_by),
-    )  # fmt: skip
+    )
 
 
 def prod_release(root: Path, req: Request, image: str, digest: str, source: str) -> Release:
@@ -85,9 +91,12 @@ def prod_release(root: Path, req: Request, image: str, digest: str, source: str)
             "from staging's history (see `model audit --env staging`)"
         )
     return staged[-1].release.with_(
-        environment="prod", image=image, source_pr=req.source_pr, rollback_of="",
+        environment="prod",
+        image=image,
+        source_pr=req.source_pr,
+        rollback_of="",
         promoted_by=promoter(root, req.promoted_by),
-    )  # fmt: skip
+    )
 
 
 def commit_release(root: Path, release: Release, subject: str, body: str = "") -> str | None:
@@ -124,8 +133,9 @@ def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
     if target:
         git(root, "switch", "-q", "-c", target)
     try:
-        landed = land(root, apply, push=req.push, remote=req.remote, branch=req.branch,
-                      target_ref=target)  # fmt: skip
+        landed = land(
+            root, apply, push=req.push, remote=req.remote, branch=req.branch, target_ref=target
+        )
     except Exception:
         _leave_branch(root, target)
         raise

@@ -66,8 +66,9 @@ def _tags(version: dict[str, Any]) -> dict[str, str]:
 def find_version(uri: str, sha256: str, name: str = REGISTERED_MODEL) -> dict[str, Any] | None:
     """The newest registered version tagged with this model sha256, or None."""
     try:
-        found = _call(uri, "GET", "model-versions/search",
-                      {"filter": f"name='{name}'", "max_results": 1000})  # fmt: skip
+        found = _call(
+            uri, "GET", "model-versions/search", {"filter": f"name='{name}'", "max_results": 1000}
+        )
     except RegistryError:
         return None
     versions = [
@@ -96,18 +97,28 @@ def get_alias(uri: str, alias: str, name: str = REGISTERED_MODEL) -> dict[str, A
 def tag_version(uri: str, version: str, tags: dict[str, str], name: str = REGISTERED_MODEL) -> None:
     """Set tags on a model version."""
     for key, value in tags.items():
-        _call(uri, "POST", "model-versions/set-tag",
-              {"name": name, "version": version, "key": key, "value": value})  # fmt: skip
+        _call(
+            uri,
+            "POST",
+            "model-versions/set-tag",
+            {"name": name, "version": version, "key": key, "value": value},
+        )
 
 
 def sync_alias(alias: str, sha256: str, tags: dict[str, str]) -> str:
     """Point `alias` at the version holding this model and tag it; return what happened, plainly."""
     uri = tracking_uri()
     if uri is None:
-        return "MLflow alias skipped: no reachable tracking server (set MLFLOW_TRACKING_URI or `model tracking up`)"
+        return (
+            "MLflow alias skipped: no reachable tracking server "
+            "(set MLFLOW_TRACKING_URI or run `model tracking up`)"
+        )
     version = find_version(uri, sha256)
     if version is None:
-        return f"MLflow alias skipped: no registered version has model_sha256={sha256[:12]} (run `model register`)"
+        return (
+            f"MLflow alias skipped: no registered version has model_sha256={sha256[:12]} "
+            "(run `model register`)"
+        )
     set_alias(uri, alias, version["version"])
     tag_version(uri, version["version"], tags)
     return f"MLflow alias {alias} -> {REGISTERED_MODEL} v{version['version']} ({uri})"
@@ -124,8 +135,11 @@ def find_run(uri: str, sha256: str, root: Path) -> str | None:
     experiments = _call(uri, "GET", "experiments/search", {"max_results": 1000}).get(
         "experiments", []
     )
-    body = {"experiment_ids": [e["experiment_id"] for e in experiments],
-            "filter": f"tags.model_sha256 = '{sha256}'", "max_results": 1}  # fmt: skip
+    body = {
+        "experiment_ids": [e["experiment_id"] for e in experiments],
+        "filter": f"tags.model_sha256 = '{sha256}'",
+        "max_results": 1,
+    }
     runs = _call(uri, "POST", "runs/search", body).get("runs", [])
     return str(runs[0]["info"]["run_id"]) if runs else None
 
@@ -147,6 +161,7 @@ def register(sha256: str, tags: dict[str, str], root: Path, run_id: str | None =
     import mlflow
 
     mlflow.set_tracking_uri(uri)
-    version = mlflow.register_model(f"runs:/{run_id}/model", REGISTERED_MODEL,
-                                    tags={"model_sha256": sha256, **tags})  # fmt: skip
+    version = mlflow.register_model(
+        f"runs:/{run_id}/model", REGISTERED_MODEL, tags={"model_sha256": sha256, **tags}
+    )
     return f"registered {REGISTERED_MODEL} v{version.version} from run {run_id}"

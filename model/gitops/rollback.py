@@ -1,4 +1,4 @@
-"""`model rollback ENV [--to COMMIT|MODEL_VERSION]`: re-pin an earlier promotion, with Rollback-Of."""
+"""`model rollback ENV [--to COMMIT|MODEL_VERSION]`: re-pin an earlier promotion."""
 
 from __future__ import annotations
 
@@ -29,9 +29,16 @@ def choose(entries: list[Entry], to: str | None) -> tuple[Entry, Entry]:
     raise PromoteError("no earlier digest to roll back to: only one image was ever promoted here")
 
 
-def rollback(root: Path, env: str, *, to: str | None = None, push: bool = False,
-             promoted_by: str | None = None, remote: str = DEFAULT_REMOTE,
-             branch: str = DEFAULT_BRANCH) -> tuple[Release | None, Landed]:  # fmt: skip
+def rollback(
+    root: Path,
+    env: str,
+    *,
+    to: str | None = None,
+    push: bool = False,
+    promoted_by: str | None = None,
+    remote: str = DEFAULT_REMOTE,
+    branch: str = DEFAULT_BRANCH,
+) -> tuple[Release | None, Landed]:
     """Commit the target promotion's pins again, with the same trailers plus Rollback-Of."""
     overlay.check_env(env)
     check_clean(root)
@@ -44,8 +51,10 @@ def rollback(root: Path, env: str, *, to: str | None = None, push: bool = False,
         )
         built.append(release)
         subject = f"rollback {env}: model {release.model_version} in {release.image_digest[:19]}"
-        body = (f"This reverts the promotion {now.commit[:12]} ({now.subject}) and pins again "
-                f"what {target.commit[:12]} pinned.")  # fmt: skip
+        body = (
+            f"This reverts the promotion {now.commit[:12]} ({now.subject}) and pins again "
+            f"what {target.commit[:12]} pinned."
+        )
         return commit_release(root, release, subject, body)
 
     # Rollback is the emergency path: it goes straight to the branch for every environment.

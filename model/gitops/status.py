@@ -1,4 +1,4 @@
-"""`model status ENV`: the live Deployment and Argo CD Application compared with Git's desired state."""
+"""`model status ENV`: the live Deployment and Argo CD Application vs Git's desired state."""
 
 from __future__ import annotations
 
@@ -42,8 +42,9 @@ def read_live(apps: Any, core: Any, custom: Any, env: str) -> Live:
     deployment = apps.read_namespaced_deployment(IMAGE_NAME, ns)
     containers = deployment.spec.template.spec.containers
     live.spec_digests = _digests([c.image for c in containers])
-    live.model_sha256 = next((e.value for c in containers for e in (c.env or [])
-                              if e.name == overlay.SHA_ENV), "")  # fmt: skip
+    live.model_sha256 = next(
+        (e.value for c in containers for e in (c.env or []) if e.name == overlay.SHA_ENV), ""
+    )
     selector = ",".join(f"{k}={v}" for k, v in deployment.spec.selector.match_labels.items())
     pods = core.list_namespaced_pod(ns, label_selector=selector).items
     live.running_digests = _digests(
@@ -74,7 +75,8 @@ def compare(desired: overlay.OverlayState, live: Live) -> list[str]:
         problems.append(f"pods run {live.running_digests or 'nothing'}, Git pins {desired.digest}")
     if live.model_sha256 != desired.model_sha256:
         problems.append(
-            f"Deployment MODEL_SHA256 is {live.model_sha256 or 'unset'}, Git pins {desired.model_sha256}"
+            f"Deployment MODEL_SHA256 is {live.model_sha256 or 'unset'}, "
+            f"Git pins {desired.model_sha256}"
         )
     return problems
 

@@ -39,12 +39,21 @@ def check_env(root: Path, env: str, use_docker: bool = True) -> list[Link]:
     links = [
         _link(env, "overlay digest = last promotion", rel.image_digest, state.digest, "digest"),
         _link(env, "overlay image = last promotion", rel.image, state.image, "image"),
-        _link(env, "overlay model = last promotion", rel.model_sha256, state.model_sha256, "model sha256"),
-    ]  # fmt: skip
+        _link(
+            env,
+            "overlay model = last promotion",
+            rel.model_sha256,
+            state.model_sha256,
+            "model sha256",
+        ),
+    ]
     try:
         pinned = facts.model_sha256(root, rel.source_commit)
-        links.append(_link(env, "model = dvc.lock at source commit", pinned, state.model_sha256,
-                           "model sha256"))  # fmt: skip
+        links.append(
+            _link(
+                env, "model = dvc.lock at source commit", pinned, state.model_sha256, "model sha256"
+            )
+        )
     except (facts.FactsError, Exception) as exc:  # unknown commit, missing cache: a broken link
         links.append(Link(env, "model = dvc.lock at source commit", BROKEN, str(exc)))
     links.append(_mlflow(env, rel.model_sha256))
@@ -79,10 +88,17 @@ def _image(env: str, rel: Release) -> Link:
     found = images.labels(rel.image, rel.image_digest, client)
     if found is None:
         return Link(env, name, SKIPPED, f"image {rel.image_digest[:19]} not present locally")
-    expected = {LABEL_MODEL_SHA256: rel.model_sha256, LABEL_DATA_MD5: rel.data_md5,
-                LABEL_REVISION: rel.source_commit, LABEL_MODEL_VERSION: rel.model_version}  # fmt: skip
-    wrong = [f"{k}: label {found.get(k, 'missing')} != trailer {v}" for k, v in expected.items()
-             if found.get(k) != v]  # fmt: skip
+    expected = {
+        LABEL_MODEL_SHA256: rel.model_sha256,
+        LABEL_DATA_MD5: rel.data_md5,
+        LABEL_REVISION: rel.source_commit,
+        LABEL_MODEL_VERSION: rel.model_version,
+    }
+    wrong = [
+        f"{k}: label {found.get(k, 'missing')} != trailer {v}"
+        for k, v in expected.items()
+        if found.get(k) != v
+    ]
     return Link(env, name, BROKEN if wrong else OK, "; ".join(wrong) or "all labels match")
 
 

@@ -1,4 +1,4 @@
-"""A small real git repository shaped like ours: k8s/, dvc.lock pinning a model, data.dvc, metrics."""
+"""A small real git repo shaped like ours: k8s/, dvc.lock pinning a model, data.dvc."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def make_repo(path: Path, with_model_entry: bool = True) -> Path:
-    """Init a repo at `path` whose HEAD pins models/model.onnx (present, git-ignored) in dvc.lock."""
+    """Init a repo whose HEAD pins models/model.onnx (present, git-ignored) in dvc.lock."""
     path.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / "k8s", path / "k8s", ignore=shutil.ignore_patterns("workflows"))
     md5 = hashlib.md5(MODEL_BYTES, usedforsecurity=False).hexdigest()

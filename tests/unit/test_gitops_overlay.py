@@ -16,9 +16,16 @@ DIGEST = "sha256:" + "b" * 64
 
 
 def _release(env: str = "staging") -> Release:
-    return Release(environment=env, model_version="v1", model_sha256="a" * 64, data_md5="d" * 32,
-                   image="ghcr.io/org/credit-scoring", image_digest=DIGEST, source_commit="c" * 40,
-                   metrics="roc_auc=0.83")  # fmt: skip
+    return Release(
+        environment=env,
+        model_version="v1",
+        model_sha256="a" * 64,
+        data_md5="d" * 32,
+        image="ghcr.io/org/credit-scoring",
+        image_digest=DIGEST,
+        source_commit="c" * 40,
+        metrics="roc_auc=0.83",
+    )
 
 
 @pytest.fixture
@@ -63,15 +70,18 @@ def test_second_write_of_same_release_is_byte_identical(tree: Path) -> None:
     assert (tree / "k8s/overlays/staging" / RELEASE_FILE).read_bytes() == first
 
 
-@pytest.mark.parametrize("ref", [
-    "ghcr.io/org/credit-scoring:1.0",  # a tag, no digest
-    "ghcr.io/org/credit-scoring@sha256:abc",  # short digest
-    "ghcr.io/org/credit-scoring@sha256:" + "B" * 64,  # uppercase hex
-    "ghcr.io/org/Credit@sha256:" + "b" * 64,  # uppercase repository
-    "ghcr.io/org/credit-scoring:1.0@sha256:" + "b" * 64,  # tag and digest
-    "@sha256:" + "b" * 64,
-    "",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "ghcr.io/org/credit-scoring:1.0",  # a tag, no digest
+        "ghcr.io/org/credit-scoring@sha256:abc",  # short digest
+        "ghcr.io/org/credit-scoring@sha256:" + "B" * 64,  # uppercase hex
+        "ghcr.io/org/Credit@sha256:" + "b" * 64,  # uppercase repository
+        "ghcr.io/org/credit-scoring:1.0@sha256:" + "b" * 64,  # tag and digest
+        "@sha256:" + "b" * 64,
+        "",
+    ],
+)
 def test_malformed_image_refs_are_refused(ref: str) -> None:
     with pytest.raises(overlay.OverlayError, match="REF@sha256"):
         overlay.parse_image_ref(ref)
@@ -79,7 +89,9 @@ def test_malformed_image_refs_are_refused(ref: str) -> None:
 
 def test_good_refs_split_into_name_and_digest() -> None:
     assert overlay.parse_image_ref(f"localhost:5000/credit-scoring@{DIGEST}") == (
-        "localhost:5000/credit-scoring", DIGEST)  # fmt: skip
+        "localhost:5000/credit-scoring",
+        DIGEST,
+    )
 
 
 def test_unknown_environment_is_refused(tree: Path) -> None:

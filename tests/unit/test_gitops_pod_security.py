@@ -1,4 +1,4 @@
-"""Every pod template in every rendered overlay and every argocd hook Job meets Pod Security "restricted"."""
+"""Every pod template (rendered overlays, argocd hook Jobs) meets Pod Security "restricted"."""
 
 from __future__ import annotations
 
@@ -17,8 +17,12 @@ ENVS = ("staging", "prod")
 
 
 def render(env: str) -> list[dict[str, Any]]:
-    out = subprocess.run(["kubectl", "kustomize", str(ROOT / "k8s/overlays" / env)],
-                         capture_output=True, text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(ROOT / "k8s/overlays" / env)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [d for d in yaml.safe_load_all(out) if d]
 
 
@@ -31,8 +35,11 @@ def hook_docs() -> list[dict[str, Any]]:
 
 
 def pod_specs(docs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-    return [(f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
-            for d in docs if d["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}]  # fmt: skip
+    return [
+        (f"{d['kind']}/{d['metadata']['name']}", d["spec"]["template"]["spec"])
+        for d in docs
+        if d["kind"] in {"Deployment", "Job", "StatefulSet", "DaemonSet"}
+    ]
 
 
 def assert_restricted(where: str, spec: dict[str, Any]) -> None:
@@ -63,8 +70,11 @@ def assert_restricted(where: str, spec: dict[str, Any]) -> None:
 @pytest.mark.parametrize("env", ENVS)
 def test_rendered_pod_templates_are_restricted(env: str) -> None:
     specs = pod_specs(render(env))
-    assert {w for w, _ in specs} == {"Deployment/credit-scoring", "Job/credit-scoring-selfcheck",
-                                     "Job/credit-scoring-smoke"}  # fmt: skip
+    assert {w for w, _ in specs} == {
+        "Deployment/credit-scoring",
+        "Job/credit-scoring-selfcheck",
+        "Job/credit-scoring-smoke",
+    }
     for where, spec in specs:
         assert_restricted(where, spec)
         for c in spec["containers"]:
@@ -99,8 +109,13 @@ def test_namespace_enforces_restricted_and_deployment_fits_the_server(env: str) 
     annotations = dep["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/port"] == str(SERVING_PORT)
     kinds = {d["kind"] for d in docs}
-    assert {"Service", "ServiceAccount", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "NetworkPolicy"} <= kinds  # fmt: skip
+    assert {
+        "Service",
+        "ServiceAccount",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    } <= kinds
 
 
 def test_appproject_whitelists_exactly_the_kinds_rendered() -> None:

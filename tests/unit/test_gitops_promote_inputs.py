@@ -34,12 +34,15 @@ def _head(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["production", "--image", GOOD], "unknown environment 'production'"),
-    (["staging", "--image", "ghcr.io/org/credit-scoring:latest"], "REF@sha256"),
-    (["staging", "--image", "ghcr.io/org/credit-scoring@sha256:1234"], "REF@sha256"),
-    (["prod", "--image", GOOD], "never promoted to staging"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["production", "--image", GOOD], "unknown environment 'production'"),
+        (["staging", "--image", "ghcr.io/org/credit-scoring:latest"], "REF@sha256"),
+        (["staging", "--image", "ghcr.io/org/credit-scoring@sha256:1234"], "REF@sha256"),
+        (["prod", "--image", GOOD], "never promoted to staging"),
+    ],
+)
 def test_bad_input_exits_2_without_commit(tmp_path: Path, args: list[str], needle: str) -> None:
     repo = make_repo(tmp_path / "repo")
     before = _head(repo)

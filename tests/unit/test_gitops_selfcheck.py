@@ -16,10 +16,16 @@ def test_sane_probabilities_pass() -> None:
     assert "safe 0.0100 < risky 0.9000" in check_probabilities(0.01, 0.9)
 
 
-@pytest.mark.parametrize(("safe", "risky", "needle"), [
-    (0.9, 0.1, "inverted"), (0.5, 0.5, "inverted"), (math.nan, 0.5, "not a probability"),
-    (0.1, 1.5, "not a probability"), (-0.1, 0.5, "not a probability"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("safe", "risky", "needle"),
+    [
+        (0.9, 0.1, "inverted"),
+        (0.5, 0.5, "inverted"),
+        (math.nan, 0.5, "not a probability"),
+        (0.1, 1.5, "not a probability"),
+        (-0.1, 0.5, "not a probability"),
+    ],
+)
 def test_wrong_predictions_fail(safe: float, risky: float, needle: str) -> None:
     with pytest.raises(SelfCheckError, match=needle):
         check_probabilities(safe, risky)
@@ -31,8 +37,9 @@ def test_wrong_digest_fails_before_loading(tmp_path: Path) -> None:
         check_model(tmp_path, "0" * 64)
 
 
-def test_module_entry_point_exit_codes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_module_entry_point_exit_codes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "model.onnx").write_bytes(b"x")
     monkeypatch.delenv("MODEL_SHA256", raising=False)
     monkeypatch.delenv("MODEL_SHA256_FILE", raising=False)

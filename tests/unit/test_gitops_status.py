@@ -8,9 +8,19 @@ from typing import Any
 
 import pytest
 from kubernetes.client import (
-    V1Container, V1ContainerStatus, V1Deployment, V1DeploymentSpec, V1EnvVar, V1LabelSelector,
-    V1ObjectMeta, V1Pod, V1PodList, V1PodSpec, V1PodStatus, V1PodTemplateSpec,
-)  # fmt: skip
+    V1Container,
+    V1ContainerStatus,
+    V1Deployment,
+    V1DeploymentSpec,
+    V1EnvVar,
+    V1LabelSelector,
+    V1ObjectMeta,
+    V1Pod,
+    V1PodList,
+    V1PodSpec,
+    V1PodStatus,
+    V1PodTemplateSpec,
+)
 
 from model.gitops import status
 from model.gitops.overlay import OverlayState
@@ -26,8 +36,11 @@ DESIRED = OverlayState(
 
 
 def _deployment(digest: str, sha: str) -> V1Deployment:
-    container = V1Container(name="server", image=f"ghcr.io/org/credit-scoring@{digest}",
-                            env=[V1EnvVar(name="MODEL_SHA256", value=sha)])  # fmt: skip
+    container = V1Container(
+        name="server",
+        image=f"ghcr.io/org/credit-scoring@{digest}",
+        env=[V1EnvVar(name="MODEL_SHA256", value=sha)],
+    )
     return V1Deployment(
         metadata=V1ObjectMeta(name="credit-scoring", namespace="credit-scoring-staging"),
         spec=V1DeploymentSpec(
@@ -38,8 +51,13 @@ def _deployment(digest: str, sha: str) -> V1Deployment:
 
 
 def _pod(digest: str) -> V1Pod:
-    state = V1ContainerStatus(name="server", image="x", image_id=f"ghcr.io/org/credit-scoring@{digest}",
-                              ready=True, restart_count=0)  # fmt: skip
+    state = V1ContainerStatus(
+        name="server",
+        image="x",
+        image_id=f"ghcr.io/org/credit-scoring@{digest}",
+        ready=True,
+        restart_count=0,
+    )
     return V1Pod(status=V1PodStatus(container_statuses=[state]))
 
 
@@ -78,8 +96,13 @@ class FakeCustom:
         return self.app
 
 
-def _live(digest: str = GOOD, running: tuple[str, ...] = (GOOD,), sync: str = "Synced",
-          health: str = "Healthy", sha: str = SHA) -> status.Live:  # fmt: skip
+def _live(
+    digest: str = GOOD,
+    running: tuple[str, ...] = (GOOD,),
+    sync: str = "Synced",
+    health: str = "Healthy",
+    sha: str = SHA,
+) -> status.Live:
     apps = FakeApps(_deployment(digest, sha))
     core = FakeCore([_pod(d) for d in running])
     live = status.read_live(apps, core, FakeCustom(sync, health), "staging")
@@ -94,14 +117,17 @@ def test_matching_cluster_has_no_problems() -> None:
     assert status.compare(DESIRED, live) == []
 
 
-@pytest.mark.parametrize(("kwargs", "needle"), [
-    ({"sync": "OutOfSync"}, "OutOfSync/Healthy"),
-    ({"health": "Degraded"}, "Synced/Degraded"),
-    ({"digest": OLD, "running": (OLD,)}, "Deployment spec pins"),
-    ({"running": (GOOD, OLD)}, "pods run"),  # rollout half done
-    ({"running": ()}, "pods run nothing"),
-    ({"sha": "e" * 64}, "MODEL_SHA256"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"sync": "OutOfSync"}, "OutOfSync/Healthy"),
+        ({"health": "Degraded"}, "Synced/Degraded"),
+        ({"digest": OLD, "running": (OLD,)}, "Deployment spec pins"),
+        ({"running": (GOOD, OLD)}, "pods run"),  # rollout half done
+        ({"running": ()}, "pods run nothing"),
+        ({"sha": "e" * 64}, "MODEL_SHA256"),
+    ],
+)
 def test_each_mismatch_is_reported(kwargs: dict[str, Any], needle: str) -> None:
     problems = status.compare(DESIRED, _live(**kwargs))
     assert len(problems) >= 1
@@ -115,8 +141,19 @@ def test_status_reads_desired_state_from_the_overlay(tmp_path: Path) -> None:
     from model.gitops.trailers import Release
 
     shutil.copytree(Path(__file__).resolve().parents[2] / "k8s", tmp_path / "k8s")
-    overlay.write(tmp_path, "staging", Release(environment="staging", model_version="v", model_sha256=SHA,
-                  data_md5="d", image="ghcr.io/org/credit-scoring", image_digest=GOOD, source_commit="c"))  # fmt: skip
+    overlay.write(
+        tmp_path,
+        "staging",
+        Release(
+            environment="staging",
+            model_version="v",
+            model_sha256=SHA,
+            data_md5="d",
+            image="ghcr.io/org/credit-scoring",
+            image_digest=GOOD,
+            source_commit="c",
+        ),
+    )
     apis = (
         FakeApps(_deployment(GOOD, SHA)),
         FakeCore([_pod(GOOD)]),

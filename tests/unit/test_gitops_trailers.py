@@ -20,10 +20,17 @@ from model.gitops.trailers import (
 pytestmark = pytest.mark.unit
 
 RELEASE = Release(
-    environment="staging", model_version="3415f47b43c8", model_sha256="a" * 64, data_md5="d" * 32,
-    image="ghcr.io/org/credit-scoring", image_digest="sha256:" + "b" * 64, source_commit="c" * 40,
-    source_pr="42", metrics="f1=0.58,roc_auc=0.83", promoted_by="Ada <ada@example.test>",
-)  # fmt: skip
+    environment="staging",
+    model_version="3415f47b43c8",
+    model_sha256="a" * 64,
+    data_md5="d" * 32,
+    image="ghcr.io/org/credit-scoring",
+    image_digest="sha256:" + "b" * 64,
+    source_commit="c" * 40,
+    source_pr="42",
+    metrics="f1=0.58,roc_auc=0.83",
+    promoted_by="Ada <ada@example.test>",
+)
 
 
 def test_metrics_round_trip_and_malformed_pairs_ignored() -> None:
@@ -37,7 +44,13 @@ def test_message_ends_with_a_trailer_block_in_fixed_order() -> None:
     block = msg.strip().split("\n\n")[-1].splitlines()
     assert block[0] == "Environment: staging"
     assert [line.split(":")[0] for line in block][:6] == [
-        "Environment", "Model-Version", "Model-Sha256", "Data-Md5", "Image", "Image-Digest"]  # fmt: skip
+        "Environment",
+        "Model-Version",
+        "Model-Sha256",
+        "Data-Md5",
+        "Image",
+        "Image-Digest",
+    ]
     assert not any(line.startswith("Rollback-Of") for line in block)  # empty optional left out
 
 
@@ -50,8 +63,9 @@ def test_missing_required_trailer_is_not_a_promotion() -> None:
 
 def test_git_parses_our_trailers_back(tmp_path: Path) -> None:
     def git(*args: str, stdin: str | None = None) -> str:
-        return subprocess.run(["git", *args], cwd=tmp_path, input=stdin, text=True,
-                              capture_output=True, check=True).stdout  # fmt: skip
+        return subprocess.run(
+            ["git", *args], cwd=tmp_path, input=stdin, text=True, capture_output=True, check=True
+        ).stdout
 
     git("init", "-q", "-b", "main")
     git("commit", "-q", "--allow-empty", "-m", "unrelated commit\n\nSigned-off-by: x <x@y>")
