@@ -176,3 +176,28 @@ def test_reference_reader_accepts_predictions_csv(tmp_path: Path, raw: pd.DataFr
     frame.to_csv(tmp_path / "predictions.csv", index=False)
     ref = read_reference(tmp_path / "predictions.csv")
     assert (ref["score"] == 0.25).all()
+
+
+def test_reads_what_the_servers_sampler_writes(raw: pd.DataFrame, tmp_path: Path) -> None:
+    from model.serving.sampling import Sampler
+
+    _, cur = halves(raw, 3)
+    frame = feature_frame(cur)  # what the server scores: NaN categories are "missing"
+    cols = CREDIT_CONTRACT.feature_names
+    names = tuple(cols)
+    sampler = Sampler(tmp_path / "samples", rate=1.0, max_bytes=64 * 1024, max_files=100)
+    scores = np.random.default_rng(0).random(len(frame))
+    for start in range(0, len(frame), 100):  # requests of 100 rows; files rotate at 64 KiB
+        part = frame.iloc[start : start + 100]
+        sampler.record(
+            names, {n: part[n].tolist() for n in names}, scores[start : start + 100].tolist()
+        )
+    sampler.close()
+    assert len(list((tmp_path / "samples").glob("samples-*.jsonl"))) > 1
+    back = read_current(tmp_path / "samples")
+    assert len(back) == len(frame)
+    pd.testing.assert_frame_equal(
+        back[cols].reset_index(drop=True), frame.reset_index(drop=True)[cols]
+    )
+    assert np.allclose(back["score"], scores)
+    assert not compare(feature_frame(raw), back.drop(columns="score")).drifted
