@@ -59,3 +59,25 @@ kind-argocd-apply: ## Apply argocd/ (root app, notifications config) pointing at
 kind-smoke: ## Score one row through the staging Service (port-forward on 127.0.0.1)
 	kubectl -n credit-scoring-$(ENV) port-forward svc/credit-scoring 18080:80 >/dev/null 2>&1 & pf=$$!; \
 	sleep 3; curl -fsS http://127.0.0.1:18080/v2/health/ready && $(RUN) model selfcheck --url http://127.0.0.1:18080; rc=$$?; kill $$pf; exit $$rc
+
+# --- release.yaml / promote.yaml steps (each a one-liner in the workflow) ---
+DVC_REMOTE ?= local
+
+release-model: env ## dvc pull the model dvc.lock pins (train stage outputs); never retrains
+	$(RUN) dvc pull --remote $(DVC_REMOTE) train
+
+release-facts: env ## Model facts of HEAD (sha256, version, data md5) as KEY=VALUE, also to $GITHUB_OUTPUT
+	@$(RUN) python -m model.gitops.facts | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+
+release-image-ref: ## IMAGE_NAME (ref[:tag]) + DIGEST -> image=REF@DIGEST, also to $GITHUB_OUTPUT
+	@test -n "$$IMAGE_NAME" && test -n "$$DIGEST" || { echo "set IMAGE_NAME and DIGEST" >&2; exit 2; }
+	@ref="$${IMAGE_NAME%%$$'\n'*}"; echo "image=$${ref%:*}@$$DIGEST" | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+
+release-sign: ## cosign keyless: sign IMAGE_REF and attest its SPDX SBOM (sbom.spdx.json)
+	@test -n "$$IMAGE_REF" || { echo "set IMAGE_REF=REF@sha256:..." >&2; exit 2; }
+	cosign sign --yes "$$IMAGE_REF"
+	cosign attest --yes --type spdxjson --predicate sbom.spdx.json "$$IMAGE_REF"
+
+git-bot-identity: ## Commit as github-actions[bot] (CI promotion commits)
+	git config user.name "github-actions[bot]"
+	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"

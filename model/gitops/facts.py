@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import yaml
@@ -91,3 +92,24 @@ def mlflow_run(root: Path, sha256: str) -> str:
     except (OSError, ValueError):
         return "none"
     return str(info.get("run_id", "none")) if info.get("model_sha256") == sha256 else "none"
+
+
+def main() -> int:
+    """`python -m model.gitops.facts`: KEY=VALUE facts of HEAD's model, for image build args."""
+    from model.gitops.git import head
+
+    root = Path()
+    rev = head(root)
+    try:
+        sha = model_sha256(root, rev)
+    except FactsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for key, value in (("model_sha256", sha), ("model_version", sha[:12]),
+                       ("data_md5", data_md5(root, rev)), ("revision", rev)):  # fmt: skip
+        print(f"{key}={value}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

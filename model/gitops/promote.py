@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,17 @@ class Request:
     direct: bool = False  # prod: push to main instead of a promotion branch
     remote: str = DEFAULT_REMOTE
     branch: str = DEFAULT_BRANCH
+
+
+_PR_NUMBER = re.compile(r"\(#(\d+)\)$|^Merge pull request #(\d+)")
+
+
+def source_pr(root: Path, explicit: str) -> str:
+    """Explicit PR number, else the one in GitHub's merge or squash subject, else 'none'."""
+    if explicit and explicit != "none":
+        return explicit
+    match = _PR_NUMBER.search(git(root, "log", "-1", "--format=%s").strip())
+    return next((g for g in match.groups() if g), "none") if match else "none"
 
 
 def promoter(root: Path, explicit: str | None) -> str:
@@ -75,7 +87,7 @@ def staging_release(root: Path, req: Request, image: str, digest: str, source: s
         image=image,
         image_digest=digest,
         source_commit=source,
-        source_pr=req.source_pr,
+        source_pr=source_pr(root, req.source_pr),
         mlflow_run=facts.mlflow_run(root, sha),
         metrics=format_metrics(facts.metrics(root, source)),
         promoted_by=promoter(root, req.promoted_by),
