@@ -169,5 +169,17 @@ def decide(report: dict[str, Any], policy: Policy, head: sides.Side) -> dict[str
 def write_json(report: dict[str, Any], out: Path) -> Path:
     """report.json: the same facts as report.md, machine-readable."""
     path = out / "report.json"
-    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=float) + "\n")
+    text = json.dumps(_finite(report), indent=2, sort_keys=True, allow_nan=False, default=float)
+    path.write_text(text + "\n")
     return path
+
+
+def _finite(value: Any) -> Any:
+    """NaN (e.g. AUC of a one-class segment) becomes null: JSON has no NaN."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
+from model.report.compare import write_json
 from model.report.render import SECTIONS, markdown
 
 pytestmark = pytest.mark.unit
@@ -118,3 +122,12 @@ def test_missing_values_render_as_dash() -> None:
         )
     )
     assert "| added | `data/new.csv` | — | 10 |" in text
+
+
+def test_report_json_turns_nan_into_null(tmp_path: Path) -> None:
+    path = write_json(
+        {"segments": [{"metric": "roc_auc", "base": float("nan"), "head": 0.7}]}, tmp_path
+    )
+    assert json.loads(path.read_text()) == {
+        "segments": [{"metric": "roc_auc", "base": None, "head": 0.7}]
+    }
