@@ -217,9 +217,8 @@ class ModelServer:
 
     def _score(self, columns: dict[str, list[Any]], n: int) -> list[float]:
         model = self._require_model()
-        scores = model.predict(columns, n)
-        self.metrics.scores.observe(scores)
-        out: list[float] = scores.tolist()
+        out: list[float] = model.predict(columns, n).tolist()
+        self.metrics.scores.observe(out)
         if self.sampler is not None:
             self.sampler.record(self.schema.names, columns, out)
         return out

@@ -102,7 +102,7 @@ def _tensor(schema: RequestSchema, tensor: Any, i: int, seen: dict[str, list[Any
         for j, v in enumerate(data):
             if type(v) is float:
                 raise RequestError(422, f"{where}.data[{j}]: INT64 tensor holds non-integer {v!r}")
-    seen[name] = [field.check(v, f"{where}.data[{j}]") for j, v in enumerate(data)]
+    seen[name] = field.check_all(data, lambda j: f"{where}.data[{j}]")
     return n
 
 

@@ -1,8 +1,9 @@
 """Optional request sampling for drift monitoring: bounded, rotating JSON-lines files.
 
-Each scored row that is sampled becomes one line {"ts": unix, "features": {...}, "score": p}
+Each sampled row becomes one line {"ts": unix, "features": {...}, "score": p}
 in `samples-<ns>-<pid>.jsonl` under MODEL_SAMPLE_DIR (read by `model drift`). Off unless
-MODEL_SAMPLE_RATE > 0. A write failure is logged once and never fails the request.
+MODEL_SAMPLE_RATE > 0. Lines are buffered for at most 1 s (or 64 KiB) and written whole.
+A write failure is logged once and never fails the request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ PREFIX = "samples-"
 SUFFIX = ".jsonl"
 DEFAULT_MAX_BYTES = 8 << 20
 DEFAULT_MAX_FILES = 8
+# Lines are buffered and written at most this late / this large: a crash loses <= 1 s.
+FLUSH_SECONDS = 1.0
+FLUSH_BYTES = 64 << 10
 
 
 class Sampler:
@@ -48,6 +52,9 @@ class Sampler:
         self.on_error = on_error
         self._fh: IO[bytes] | None = None
         self._size = 0
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        self._flushed = 0.0  # the first sample is written at once: a bad directory shows early
         self._warned = False
 
     @classmethod
@@ -74,6 +81,8 @@ class Sampler:
         try:
             self._record(names, columns, scores)
         except Exception as err:  # a full disk or a read-only mount must not cost a prediction
+            self._pending.clear()
+            self._pending_bytes = 0
             self._close()
             if self.on_error:
                 self.on_error()
@@ -91,21 +100,37 @@ class Sampler:
         rate = self.rate
         now = time.time()
         lines = []
-        for i, score in enumerate(scores):
-            if rate < 1.0 and random.random() >= rate:
-                continue
-            features = {n: _plain(columns[n][i]) for n in names}
+        picked = [i for i in range(len(scores)) if rate >= 1.0 or random.random() < rate]
+        if not picked:
+            return
+        plain = {n: (c.tolist() if hasattr(c, "tolist") else c) for n, c in columns.items()}
+        for i in picked:
+            score = scores[i]
+            features = {n: _plain(plain[n][i]) for n in names}
             lines.append(orjson.dumps({"ts": now, "features": features, "score": score}))
-        if lines:
-            self._write(b"\n".join(lines) + b"\n")
+        self._pending.extend(lines)
+        self._pending_bytes += sum(map(len, lines)) + len(lines)
+        if self._pending_bytes >= FLUSH_BYTES or now - self._flushed >= FLUSH_SECONDS:
+            self._flush(now)
 
-    def _write(self, data: bytes) -> None:
-        if self._fh is None or self._size + len(data) > self.max_bytes:
-            self._rotate()
-        assert self._fh is not None
-        self._fh.write(data)
-        self._fh.flush()  # readers see whole lines; a crash loses at most the current request
-        self._size += len(data)
+    def _flush(self, now: float) -> None:
+        """Write buffered lines, rotating so that no file outgrows max_bytes."""
+        lines, self._pending, self._pending_bytes, self._flushed = self._pending, [], 0, now
+        batch: list[bytes] = []
+        for line in lines:
+            if self._fh is None or (self._size and self._size + len(line) + 1 > self.max_bytes):
+                self._write_out(batch)
+                self._rotate()
+            batch.append(line)
+            self._size += len(line) + 1
+        self._write_out(batch)
+
+    def _write_out(self, batch: list[bytes]) -> None:
+        """One write + flush per batch: readers only ever see whole lines."""
+        if batch and self._fh is not None:
+            self._fh.write(b"".join(line + b"\n" for line in batch))
+            self._fh.flush()
+        batch.clear()
 
     def _rotate(self) -> None:
         """Start a new file and delete the oldest beyond max_files."""
@@ -119,7 +144,11 @@ class Sampler:
             old.unlink(missing_ok=True)
 
     def close(self) -> None:
-        """Close the current file (on shutdown)."""
+        """Write what is buffered and close the file (on shutdown)."""
+        try:
+            self._flush(time.time())
+        except Exception as err:
+            log.warning("request sampling: final flush failed: %s", err)
         self._close()
 
     def _close(self) -> None:

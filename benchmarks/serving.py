@@ -1,0 +1,412 @@
+"""Serving benchmark, one run on one machine: this server vs `mlflow models serve`.
+
+Same trained model, same single-row request, 1 worker each, driven by `wrk -t2 -c16 -d15s`.
+Also: 1,000-row requests vs in-process batch scoring, process start -> ready, container
+cold start, peak RSS under load, sampling on vs off, and the image's size.
+
+    uv run python benchmarks/serving.py [--model-dir models] [--duration 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from model import oci
+from model.schema import Contract
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else (shutil.which("docker") or "")
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
+"""
+
+
+def read_rows(model_dir: Path, test_csv: Path) -> list[dict[str, Any]]:
+    """Complete test-split rows (no nulls: MLflow gets the very same JSON) as instances."""
+    import csv
+
+    contract = Contract.from_dict(json.loads((model_dir / "model.json").read_text())["contract"])
+    convert = {"int": int, "float": float, "category": str}
+    with test_csv.open(newline="") as fh:
+        records = list(csv.DictReader(fh))
+    return [
+        {c.name: convert[c.kind](r[c.name]) for c in contract.features}
+        for r in records
+        if all(r[c.name] != "" for c in contract.features)
+    ]
+
+
+def free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_200(url: str, timeout: float) -> float:
+    """Poll `url` until 200; return the seconds it took."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return time.perf_counter() - start
+        except httpx.TransportError:
+            pass
+        time.sleep(0.01)
+    raise TimeoutError(f"{url} not ready after {timeout}s")
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+
+
+def wrk(
+    url: str, body: bytes, duration: int, threads: int = 2, conns: int = 16
+) -> dict[str, float]:
+    """Run wrk with a POST body; return req/s, p50 and p99 in ms and non-2xx count."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "body.json").write_bytes(body)
+        (Path(tmp) / "post.lua").write_text(LUA.format(body=Path(tmp) / "body.json"))
+        cmd = [
+            "wrk",
+            f"-t{threads}",
+            f"-c{conns}",
+            f"-d{duration}s",
+            "--latency",
+            "-s",
+            f"{tmp}/post.lua",
+            url,
+        ]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),  # type: ignore[union-attr]
+        "p50_ms": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p99_ms": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "non_2xx": float(errors.group(1)) if errors else 0.0,
+    }
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+class Proc:
+    """A server process in its own session, so that stopping it stops its workers too."""
+
+    def __init__(self, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            cmd,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def ready(self, url: str, timeout: float) -> float:
+        """Seconds from spawn to the first 200 from `url`."""
+        wait_200(url, timeout)
+        return time.perf_counter() - self.started
+
+    def stop(self) -> None:
+        """SIGTERM the process group, then SIGKILL if it lingers."""
+        with_group = os.getpgid(self.proc.pid)
+        os.killpg(with_group, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(with_group, signal.SIGKILL)
+            self.proc.wait()
+
+
+def ours(model_dir: Path, env: dict[str, str] | None = None) -> tuple[Proc, str]:
+    """Start this server (1 worker) on a free port."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "model.serving",
+        "--model-dir",
+        str(model_dir),
+        "--port",
+        str(port),
+    ]
+    return Proc(cmd, env), f"http://127.0.0.1:{port}"
+
+
+def mlflow_model(model_dir: Path, dest: Path) -> Path:
+    """The same pipeline saved in MLflow format (skops, explicitly trusted types)."""
+    import mlflow.sklearn
+
+    from model.artifact import TRUSTED_TYPES, load_skops
+
+    path = dest / "mlflow-model"
+    mlflow.sklearn.save_model(
+        load_skops(model_dir / "model.skops"),
+        str(path),
+        serialization_format="skops",
+        skops_trusted_types=TRUSTED_TYPES,
+    )
+    return path
+
+
+def bench_mlflow(model_dir: Path, row: dict[str, Any], duration: int) -> dict[str, float]:
+    """Start `mlflow models serve --env-manager local -w 1`; time start->ready and wrk it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = mlflow_model(model_dir, Path(tmp))
+        port = free_port()
+        mlflow = str(Path(sys.executable).parent / "mlflow")
+        proc = Proc(
+            [
+                mlflow,
+                "models",
+                "serve",
+                "-m",
+                str(path),
+                "--env-manager",
+                "local",
+                "-w",
+                "1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ]
+        )
+        try:
+            start = proc.ready(f"http://127.0.0.1:{port}/ping", 180)
+            url = f"http://127.0.0.1:{port}/invocations"
+            body = json.dumps({"dataframe_records": [row]}).encode()
+            assert (
+                httpx.post(
+                    url, content=body, headers={"Content-Type": "application/json"}
+                ).status_code
+                == 200
+            )
+            return {"start_s": start, **wrk(url, body, duration)}
+        finally:
+            proc.stop()
+
+
+def bench_ours(model_dir: Path, rows: list[dict[str, Any]], duration: int) -> dict[str, float]:
+    """Start->ready (median of 3), single-row and 1,000-row load, peak RSS."""
+    starts = []
+    for _ in range(3):
+        proc, url = ours(model_dir)
+        starts.append(proc.ready(f"{url}/v2/health/ready", 30))
+        proc.stop()
+    proc, url = ours(model_dir)
+    try:
+        proc.ready(f"{url}/v2/health/ready", 30)
+        single = wrk(f"{url}/v1/predict", json.dumps({"instances": rows[:1]}).encode(), duration)
+        batch = wrk(
+            f"{url}/v1/predict",
+            json.dumps({"instances": (rows * 2)[:1000]}).encode(),
+            max(duration // 2, 5),
+            threads=1,
+            conns=2,
+        )
+        rss = peak_rss_mb(proc.proc.pid)
+    finally:
+        proc.stop()
+    return {
+        "start_s": statistics.median(starts),
+        **single,
+        "batch_rows_per_s": batch["rps"] * 1000,
+        "batch_p99_ms": batch["p99_ms"],
+        "peak_rss_mb": rss,
+    }
+
+
+def bench_sampling(model_dir: Path, rows: list[dict[str, Any]], duration: int) -> dict[str, float]:
+    """Single-row req/s with every row sampled to disk (the worst case) vs sampling off."""
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, env in (
+            ("off", {}),
+            ("on", {"MODEL_SAMPLE_RATE": "1", "MODEL_SAMPLE_DIR": tmp}),
+        ):
+            proc, url = ours(model_dir, env)
+            try:
+                proc.ready(f"{url}/v2/health/ready", 30)
+                out[label] = wrk(
+                    f"{url}/v1/predict", json.dumps({"instances": rows[:1]}).encode(), duration
+                )["rps"]
+            finally:
+                proc.stop()
+    return {
+        "sampling_off_rps": out["off"],
+        "sampling_on_rps": out["on"],
+        "sampling_overhead_pct": 100 * (1 - out["on"] / out["off"]),
+    }
+
+
+def in_process(model_dir: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Rows/s scoring 1,000 rows in process: the ONNX path, and the sklearn Pipeline."""
+    import pandas as pd
+
+    from model.artifact import load_skops
+    from model.features import feature_frame
+    from model.serving.app import create_app
+
+    app = create_app(model_dir)
+    batch = (rows * 2)[:1000]
+    columns, n = app.schema.instances({"instances": batch})
+
+    def rate(fn: Any) -> float:
+        times = []
+        for _ in range(30):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return 1000 / statistics.median(times)
+
+    frame = feature_frame(pd.DataFrame(batch))
+    pipeline = load_skops(model_dir / "model.skops")
+    return {
+        "onnx_rows_per_s": rate(lambda: app.model.predict(columns, n)),
+        "sklearn_rows_per_s": rate(lambda: pipeline.predict_proba(frame)),
+    }
+
+
+def container(image: str, base: str) -> dict[str, float]:
+    """docker run -> ready (median of 3) and the image's size over its base."""
+    if (
+        not DOCKER
+        or subprocess.run([DOCKER, "image", "inspect", image], capture_output=True).returncode
+    ):
+        return {}
+    starts = []
+    for _ in range(3):
+        port = free_port()
+        started = time.perf_counter()
+        cmd = [
+            DOCKER,
+            "run",
+            "-d",
+            "--rm",
+            "--network",
+            "host",
+            "--read-only",
+            "--user",
+            "10001:10001",
+            "--cap-drop",
+            "ALL",
+            "--tmpfs",
+            "/tmp",
+            image,
+            "--model-dir",
+            oci.IMAGE_MODEL_DIR,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
+        cid = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+        try:
+            wait_200(f"http://127.0.0.1:{port}/v2/health/ready", 60)
+            starts.append(time.perf_counter() - started)
+        finally:
+            subprocess.run([DOCKER, "stop", "-t", "2", cid], capture_output=True)
+
+    def size(ref: str) -> float:
+        out = subprocess.run(
+            [DOCKER, "image", "inspect", "-f", "{{.Size}}", ref], capture_output=True, text=True
+        )
+        return int(out.stdout.strip() or 0) / 1e6
+
+    return {
+        "cold_start_s": statistics.median(starts),
+        "image_mb": size(image),
+        "image_added_mb": size(image) - size(base) if size(base) else float("nan"),
+    }
+
+
+def main() -> int:
+    """Run everything once and print the table."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--test", type=Path, default=ROOT / "artifacts" / "test.csv")
+    parser.add_argument("--duration", type=int, default=15)
+    parser.add_argument("--image", default=oci.LOCAL_TAG)
+    parser.add_argument("--base-image", default="local/python:3.11-bookworm")
+    parser.add_argument("--skip-mlflow", action="store_true")
+    args = parser.parse_args()
+    rows = read_rows(args.model_dir, args.test)
+    res: dict[str, Any] = {"ours": bench_ours(args.model_dir, rows, args.duration)}
+    res["in_process"] = in_process(args.model_dir, rows)
+    res["sampling"] = bench_sampling(args.model_dir, rows, args.duration)
+    res["container"] = container(args.image, args.base_image)
+    res["mlflow"] = {} if args.skip_mlflow else bench_mlflow(args.model_dir, rows[0], args.duration)
+    report(res)
+    out = ROOT / "benchmarks" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "serving.json").write_text(json.dumps(res, indent=2) + "\n")
+    return 0
+
+
+def report(res: dict[str, Any]) -> None:
+    """Print the figures and the ratios against the issue's targets."""
+    o, ip, s, c, m = (res[k] for k in ("ours", "in_process", "sampling", "container", "mlflow"))
+    row = "{:32} {:>9} {:>8} {:>8} {:>8}"
+    print(row.format("single row, wrk -t2 -c16", "req/s", "p50 ms", "p99 ms", "start s"))
+    for name, r in (("this server (1 worker)", o), ("mlflow models serve -w 1", m)):
+        if r:
+            figures = (
+                f"{r['rps']:.1f}",
+                f"{r['p50_ms']:.2f}",
+                f"{r['p99_ms']:.2f}",
+                f"{r['start_s']:.2f}",
+            )
+            print(row.format(name, *figures))
+    if m:
+        print(
+            f"throughput ratio {o['rps'] / m['rps']:.1f}x (target >= 20x); p99 {o['p99_ms']:.1f} ms"
+        )
+    share = o["batch_rows_per_s"] / ip["onnx_rows_per_s"]
+    print(
+        f"1,000-row requests: {o['batch_rows_per_s']:,.0f} rows/s over HTTP (p99 "
+        f"{o['batch_p99_ms']:.1f} ms); in process: ONNX {ip['onnx_rows_per_s']:,.0f}, "
+        f"sklearn {ip['sklearn_rows_per_s']:,.0f} rows/s; HTTP / in-process ONNX = {share:.0%}, "
+        f"HTTP / in-process sklearn = {o['batch_rows_per_s'] / ip['sklearn_rows_per_s']:.0%}"
+    )
+    print(f"start -> ready {o['start_s']:.2f} s; peak RSS under load {o['peak_rss_mb']:.0f} MB")
+    print(
+        f"sampling every row: {s['sampling_on_rps']:.0f} vs {s['sampling_off_rps']:.0f} req/s off "
+        f"({s['sampling_overhead_pct']:+.1f}%)"
+    )
+    if c:
+        print(
+            f"docker run -> ready {c['cold_start_s']:.2f} s; image {c['image_mb']:.0f} MB, "
+            f"{c['image_added_mb']:.0f} MB added over the base"
+        )
+    non_2xx = o["non_2xx"] + (m["non_2xx"] if m else 0)
+    if non_2xx:
+        print(f"WARNING: {non_2xx:.0f} non-2xx responses during load")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
