@@ -49,8 +49,8 @@ def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
     def pr2() -> None:
         if not story.pull_request(PR2_BRANCH, "Document the review flow", docs_only):
             raise RuntimeError("PR 2 should pass its gate, but it failed")
-        story.merge(PR2_BRANCH, f"Merge {PR2_BRANCH}")
-        digest = story.release()
+        story.merge(PR2_BRANCH, f"Merge pull request #2 from {PR2_BRANCH}")
+        digest = story.release(source_pr="2")
         story.facts["digests"].append(digest)
         running = story.show_preview("staging")
         story.run.say(

@@ -99,12 +99,12 @@ class Story:
         metrics = json.loads((self.ws / "reports/metrics.json").read_text())
         self.run.say(f"roc_auc {metrics['roc_auc']:.4f}; image {digest[:19]}… → staging and prod")
 
-    def release(self) -> str:
+    def release(self, source_pr: str = "none") -> str:
         """What release.yaml does on a merge: build, register, promote staging (pushed)."""
         digest = self.build_image()
         ref = f"credit-scoring@{digest}"
         self.model("register", "--image", ref)
-        self.model("promote", "staging", "--image", ref, "--push")
+        self.model("promote", "staging", "--image", ref, "--push", "--source-pr", source_pr)
         self.git("pull", "-q", "--rebase", "origin", "main")
         return digest
 
