@@ -58,9 +58,8 @@ def main() -> None:
             f"{step:58} {runs['cold'][1][i]['seconds']:8.1f} {runs['warm'][1][i]['seconds']:8.1f}"
         )
     for label, (total, _) in runs.items():
-        print(
-            f"{label:5} total {total:7.1f} s   target {TARGETS[label]:.0f} s   ratio {total / TARGETS[label]:.2f}"
-        )
+        target = TARGETS[label]
+        print(f"{label:5} total {total:7.1f} s   target {target:.0f} s   ratio {total / target:.2f}")
 
 
 if __name__ == "__main__":
