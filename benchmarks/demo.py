@@ -59,7 +59,7 @@ def main() -> None:
         )
     for label, (total, _) in runs.items():
         target = TARGETS[label]
-        print(f"{label:5} total {total:7.1f} s   target {target:.0f} s   ratio {total / target:.2f}")
+        print(f"{label:5} total {total:7.1f} s  target {target:.0f} s  ratio {total / target:.2f}")
 
 
 if __name__ == "__main__":
