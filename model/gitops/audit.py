@@ -68,7 +68,8 @@ def parse_log(out: str, env: str | None = None) -> list[Entry]:
     entries = []
     for record in out.split(_RECORD):
         parts = record.strip("\n").split(_FIELD)
-        if len(parts) != 4:
+        # Cheap pre-filter: most commits in a busy repo are not promotions.
+        if len(parts) != 4 or "Environment:" not in parts[3]:
             continue
         release = from_pairs(parse_pairs(parts[3], _PAIR))
         if release is None or (env and release.environment != env):

@@ -97,13 +97,18 @@ def parse_pairs(block: str, separator: str = "\n") -> dict[str, str]:
 
 
 _BY_KEY = {key.lower(): name for name, key in KEYS.items()}
+# Optional fields missing from a commit read back as "" (not the constructor defaults), so a
+# parsed release says exactly what the commit recorded.
+_EMPTY = {f.name: "" for f in fields(Release)}
 
 
 def from_pairs(pairs: dict[str, str]) -> Release | None:
     """A Release from parsed trailers, or None when a required trailer is missing."""
-    values = {_BY_KEY[k]: v for k, v in pairs.items() if k in _BY_KEY}
-    if any(not values.get(name) for name in REQUIRED):
+    values = dict(_EMPTY)
+    for key, value in pairs.items():
+        name = _BY_KEY.get(key)
+        if name:
+            values[name] = value
+    if not all(values[name] for name in REQUIRED):
         return None
-    defaults = {f.name: "" for f in fields(Release)}
-    defaults.update({"model_version": "", "data_md5": "", "source_commit": ""})
-    return Release(**{**defaults, **values})
+    return Release(**values)
