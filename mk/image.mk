@@ -12,16 +12,15 @@ MODEL_VERSION ?= $(shell python3 -c 'import json; print(json.load(open("models/m
 IMAGE_BUILD = DOCKER_BUILDKIT=1 $(DOCKER) build --network host --build-arg BASE_IMAGE=$(IMAGE_BASE) \
 	--build-arg REVISION=$(GIT_SHA) --build-arg SOURCE=$(IMAGE_SOURCE)
 
-.PHONY: image image-trainer image-engine image-model serve
+.PHONY: image image-trainer image-engine serve
 
 image-engine:
 	scripts/docker-engine.sh
 	BASE_IMAGE=$(IMAGE_BASE) scripts/base-image.sh
 
-image-model: env
-	$(RUN) dvc repro --pull train
-
-image: image-engine image-model ## Build the serving image credit-scoring:local (+ :<git sha>)
+# The image bakes models/ and reports/metrics.json: `pipeline` (dvc repro --pull) makes sure
+# they match dvc.lock and the code, pulling from the remote rather than retraining when it can.
+image: image-engine pipeline ## Build the serving image credit-scoring:local (+ :<git sha>)
 	$(IMAGE_BUILD) --target runtime \
 		--build-arg MODEL_VERSION=$(MODEL_VERSION) --build-arg MODEL_SHA256=$(MODEL_SHA256) \
 		--build-arg DATA_MD5=$(DATA_MD5) -t $(IMAGE_TAG) -t credit-scoring:$(GIT_SHA) .
