@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,46 +107,60 @@ def footprint(base: sides.Side, head: sides.Side) -> list[dict[str, Any]]:
     return rows
 
 
-def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], policy: Policy,
-          lock: dict[str, Any] | None, out: Path) -> dict[str, Any]:  # fmt: skip
-    """Compute every section of the report and draw its plots into `out`."""
-    from dvc.repo import Repo
+def _paired_sections(report: dict[str, Any], base: sides.Side, head: sides.Side, policy: Policy,
+                     dvc_values: dict[str, Any], pool: Executor) -> Future | None:  # fmt: skip
+    """Metrics and segments in place; McNemar's test goes to the worker (None if unpaired)."""
+    b, h, paired, note = align(base.predictions, head.predictions)
+    report.update(paired=paired, pairing=note)
+    mcnemar = None
+    if paired:
+        arrays = (b["y_true"].to_numpy(), b["y_pred"].to_numpy(), h["y_pred"].to_numpy())
+        mcnemar = pool.submit(mcnemar_exact, *arrays)
+    report["metrics"] = metric_rows(b, h, paired, policy, dvc_values)
+    report["segments"] = segments.compare(b, h, policy, paired)
+    return mcnemar
 
-    from model.report import plots
 
-    base, head = sides.load(root, base_rev, labels[0]), sides.load(root, head_rev, labels[1])
-    if head.predictions is None or head.metrics is None:
-        raise sides.MissingData(
-            f"head ({labels[1]}) has no reports/metrics.json or reports/predictions.csv: "
-            "run `dvc repro --pull` (or `make pipeline`) first"
-        )
-    report: dict[str, Any] = {
-        "base": {"rev": base_rev, "label": labels[0]},
-        "head": {"rev": head_rev, "label": labels[1]},
+def _skeleton(base: sides.Side, head: sides.Side, policy: Policy) -> dict[str, Any]:
+    return {
+        "base": {"rev": base.rev, "label": base.label},
+        "head": {"rev": head.rev, "label": head.label},
         "baseline": base.has_baseline,
         "bootstrap": {"resamples": policy.resamples, "seed": policy.seed,
                       "confidence": policy.confidence},
-        "metrics": [], "mcnemar": None, "segments": [],
+        "metrics": [], "mcnemar": None, "segments": [], "paired": None, "pairing": None,
     }  # fmt: skip
-    with Repo(str(root)) as repo:
-        if base.has_baseline:
-            b, h, paired, note = align(base.predictions, head.predictions)
-            report.update(paired=paired, pairing=note)
-            report["metrics"] = metric_rows(
-                b, h, paired, policy, sides.metrics_diff(repo, base_rev, head_rev)
+
+
+def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], policy: Policy,
+          lock: dict[str, Any] | None, out: Path) -> dict[str, Any]:  # fmt: skip
+    """Compute every section of the report and draw its plots into `out`."""
+    from model.report import plots, worker
+
+    with worker.start() as pool:
+        from dvc.repo import Repo
+
+        readers = sides.Reader(root, base_rev), sides.Reader(root, head_rev)
+        base, head = sides.load(readers[0], labels[0]), sides.load(readers[1], labels[1])
+        if head.predictions is None or head.metrics is None:
+            raise sides.MissingData(
+                f"head ({labels[1]}) has no reports/metrics.json or reports/predictions.csv: "
+                "run `dvc repro --pull` (or `make pipeline`) first"
             )
-            if paired:
-                report["mcnemar"] = mcnemar_exact(
-                    b["y_true"].to_numpy(), b["y_pred"].to_numpy(), h["y_pred"].to_numpy()
-                )
-            report["segments"] = segments.compare(b, h, policy, paired)
-        else:
-            report["head_metrics"] = head.metrics
-        report["params"] = sides.params_diff(repo, base_rev, head_rev)
-        report["data"] = sides.data_diff(repo, root, base_rev, head_rev)
-    report["plots"] = plots.render(
-        {"base": base, "head": head} if base.has_baseline else {"head": head}, out
-    )
+        drawn = [s.for_plots(role) for role, s in (("base", base), ("head", head)) if s.plots]
+        plot_files = pool.submit(plots.render, dict(drawn), out)
+        report = _skeleton(base, head, policy)
+        mcnemar = None
+        with Repo(str(root)) as repo:
+            if base.has_baseline:
+                dvc_values = sides.metrics_diff(repo, base_rev, head_rev)
+                mcnemar = _paired_sections(report, base, head, policy, dvc_values, pool)
+            else:
+                report["head_metrics"] = head.metrics
+            report["params"] = sides.params_diff(repo, base_rev, head_rev)
+            report["data"] = sides.data_diff(repo, readers)
+        report["mcnemar"] = mcnemar.result() if mcnemar else None
+        report["plots"] = plot_files.result()
     report["footprint"] = footprint(base, head)
     report["importance"] = importance_changes(base.importance, head.importance)
     report["reproducibility"] = lock

@@ -40,6 +40,10 @@ class Side:
     model_bytes: dict[str, int] = field(default_factory=dict)
     plots: dict[str, Any] = field(default_factory=dict)
 
+    def for_plots(self, role: str) -> tuple[str, Side]:
+        """(role, a copy holding only what plots need): small to send to the worker process."""
+        return role, Side(rev=self.rev, label=self.label, plots=self.plots)
+
     @property
     def has_baseline(self) -> bool:
         """Both the metrics and the per-row predictions exist."""
@@ -105,12 +109,11 @@ class Reader:
         return None if text is None else max(text.count("\n") - 1, 0)
 
 
-def load(root: Path, rev: str, label: str) -> Side:
-    """Everything the report compares, for one revision."""
+def load(reader: Reader, label: str) -> Side:
+    """Everything the report compares, for the reader's revision."""
     import pandas as pd
 
-    reader = Reader(root, rev)
-    side = Side(rev=rev, label=label)
+    side = Side(rev=reader.rev, label=label)
     side.metrics = reader.json(METRICS)
     side.latency = reader.json(LATENCY)
     side.importance = reader.json(IMPORTANCE)
@@ -145,10 +148,10 @@ def metrics_diff(repo: Repo, base: str, head: str) -> dict[str, dict[str, Any]]:
     return result.get("diff", {}).get(METRICS, {})
 
 
-def data_diff(repo: Repo, root: Path, base: str, head: str) -> list[dict[str, Any]]:
+def data_diff(repo: Repo, readers: tuple[Reader, Reader]) -> list[dict[str, Any]]:
     """DVC-tracked files added, modified or deleted between the sides, with CSV row counts."""
-    result = repo.diff(a_rev=base, b_rev=_rev_arg(head))
-    readers = {"base": Reader(root, base), "head": Reader(root, head)}
+    base, head = readers
+    result = repo.diff(a_rev=base.rev, b_rev=_rev_arg(head.rev))
     rows = []
     for change in ("added", "modified", "deleted"):
         for entry in result.get(change, []):
@@ -157,7 +160,7 @@ def data_diff(repo: Repo, root: Path, base: str, head: str) -> list[dict[str, An
                 continue
             rows.append({
                 "change": change, "path": path,
-                "rows_base": None if change == "added" else readers["base"].rows(path),
-                "rows_head": None if change == "deleted" else readers["head"].rows(path),
+                "rows_base": None if change == "added" else base.rows(path),
+                "rows_head": None if change == "deleted" else head.rows(path),
             })  # fmt: skip
     return sorted(rows, key=lambda r: (r["path"], r["change"]))

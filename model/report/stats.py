@@ -141,7 +141,8 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 
 def resample_counts(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """How often each of n rows is drawn in each resample with replacement, shape (resamples, n)."""
-    return rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
+    draws = rng.integers(0, n, size=(resamples, n)) + np.arange(resamples)[:, None] * n
+    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(float)
 
 
 def bootstrap_deltas(
