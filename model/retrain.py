@@ -9,6 +9,7 @@ the PR with `cml pr create` (elsewhere print the command). Identical data md5: d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -211,6 +212,18 @@ def retrain(
     say: Callable[[str], None] = print,
 ) -> Outcome:
     """Run the steps in the module docstring; see Outcome for what happened."""
+    with contextlib.chdir(root):  # DVC resolves targets against the working directory
+        return _retrain(Path.cwd(), snapshot, trigger, base, push, say)
+
+
+def _retrain(
+    root: Path,
+    snapshot: str | None,
+    trigger: str,
+    base: str,
+    push: bool,
+    say: Callable[[str], None],
+) -> Outcome:
     from model.datapull import pull
 
     preflight(root)

@@ -29,6 +29,7 @@ GIT_SECRET = "credit-scoring-git"  # key `token`: may push retrain/* branches
 DVC_SECRET = "credit-scoring-dvc"  # AWS_* (or other dvc remote) variables, as env
 MLFLOW_SECRET = "credit-scoring-mlflow"  # keys `uri` and `token`
 
+DVC_SITE_CACHE = "/tmp/dvc-site-cache"
 RETRAIN = "credit-scoring-retrain"
 NEW_DATA = "credit-scoring-new-data"
 DAILY = "credit-scoring-retrain-daily"
@@ -82,7 +83,11 @@ def step_env(git: bool, mlflow: bool) -> list:
     """A step's environment: only the secrets it needs, by reference, never by value."""
     from hera.workflows import Env, SecretEnv
 
-    out: list = [Env(name="HOME", value="/tmp")]  # the image's HOME; /tmp is an emptyDir
+    out: list = [
+        Env(name="HOME", value="/tmp"),  # the image's HOME; /tmp is an emptyDir
+        # DVC's site cache defaults to /var/tmp/dvc, on the read-only root filesystem.
+        Env(name="DVC_SITE_CACHE_DIR", value=DVC_SITE_CACHE),
+    ]
     if git:
         out += [
             SecretEnv(name=env.GIT_TOKEN, secret_name=GIT_SECRET, secret_key="token"),

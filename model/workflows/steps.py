@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,15 +23,17 @@ def checkout(repo_url: str, rev: str, dest: Path) -> str:
     from model.datapull import pull
     from model.retrain import sh, use_remote
 
+    dest = dest.resolve()
     sh(["git", "clone", "-q", "--branch", rev, repo_url, str(dest)], dest.parent, "checkout")
     use_remote(dest)
-    data = pull(dest)
-    try:
-        with Repo(str(dest)) as repo:
-            repo.pull(targets=[MODEL_FILE])
-        model = f"{MODEL_FILE} pulled"
-    except DvcException:  # drift then runs without score drift and says so in its report
-        model = f"{MODEL_FILE} not in the DVC remote (score drift will be skipped)"
+    with contextlib.chdir(dest):  # DVC resolves targets against the working directory
+        data = pull(dest)
+        try:
+            with Repo(str(dest)) as repo:
+                repo.pull(targets=[MODEL_FILE])
+            model = f"{MODEL_FILE} pulled"
+        except DvcException:  # drift then runs without score drift and says so in its report
+            model = f"{MODEL_FILE} not in the DVC remote (score drift will be skipped)"
     return f"{repo_url}@{rev} in {dest}; data md5 {data.md5} ({data.source}); {model}"
 
 
