@@ -143,12 +143,12 @@ def synthetic_history(path: Path, n: int) -> Path:
         msg = message(f"promote {env}: model v{i}", "", rel).encode()
         blob = f"digest: {digest(i)}\n".encode()
         when = 1_700_000_000 + i * 60
-        path = b"k8s/overlays/%s/kustomization.yaml" % env.encode()
+        overlay_file = b"k8s/overlays/%s/kustomization.yaml" % env.encode()
         chunks.append(
             b"commit refs/heads/main\n"
             + f"committer Bench <b@x> {when} +0000\n".encode()
             + b"data %d\n%s\n" % (len(msg), msg)
-            + b"M 100644 inline %s\ndata %d\n%s\n" % (path, len(blob), blob)
+            + b"M 100644 inline %s\ndata %d\n%s\n" % (overlay_file, len(blob), blob)
         )
     subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=b"".join(chunks), check=True)
     sh(["git", "reset", "-q", "--hard", "main"], path)

@@ -27,12 +27,17 @@ manifests-render: ## Render each overlay with kubectl kustomize into .state/rend
 #  - k8s/base is scanned only as rendered through the overlays: on its own it has no
 #    namespace and no image digest by design (the overlays set both).
 #  - argocd/hooks is part of every overlay's render (k8s/base includes it), scanned there.
+#  - Dockerfile CKV_DOCKER_2 (HEALTHCHECK): the serving design is HEALTHCHECK-free on purpose;
+#    Kubernetes readiness/liveness probes (k8s/base Deployment) do the checking.
+#  - Dockerfile CKV_DOCKER_7 (base tag): `FROM ${BASE_IMAGE}` is an ARG whose default is the
+#    pinned tag python:3.11-slim-bookworm; checkov cannot resolve ARGs and reads "no tag".
+DOCKERFILE_SKIPS := CKV_DOCKER_2,CKV_DOCKER_7
 manifests-check: env manifests-render argocd-validate ## kustomize + kubernetes-validate --strict + checkov (0 failures) + Argo CD schemas
 	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(addprefix $(RENDER_DIR)/,$(addsuffix .yaml,$(OVERLAYS)))
 	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) argocd/notifications/*.yaml
 	$(CHECKOV) -d k8s --framework kustomize --skip-path k8s/base
 	$(CHECKOV) -d argocd --framework kubernetes --skip-path argocd/hooks
-	@if [ -f Dockerfile ]; then $(CHECKOV) -f Dockerfile --framework dockerfile; \
+	@if [ -f Dockerfile ]; then $(CHECKOV) -f Dockerfile --framework dockerfile --skip-check $(DOCKERFILE_SKIPS); \
 		else echo "manifests-check: no Dockerfile yet (serving area), nothing to scan"; fi
 
 argocd-validate: scripts/node_modules/.package-lock.json ## Validate argocd/ against the Argo CD CRD schemas (npm @kubernetes-models/argo-cd)

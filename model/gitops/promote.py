@@ -41,8 +41,19 @@ def source_pr(root: Path, explicit: str) -> str:
     """Explicit PR number, else the one in GitHub's merge or squash subject, else 'none'."""
     if explicit and explicit != "none":
         return explicit
-    match = _PR_NUMBER.search(git(root, "log", "-1", "--format=%s").strip())
+    match = _PR_NUMBER.search(git(root, "log", "-1", "--format=%s", release_source(root)).strip())
     return next((g for g in match.groups() if g), "none") if match else "none"
+
+
+def release_source(root: Path) -> str:
+    """The commit being released: HEAD, skipping promotion commits made on top of it."""
+    out = git(root, "log", "--first-parent", "-n", "200",
+              "--format=%H%x1f%(trailers:key=Environment,valueonly)%x1e")  # fmt: skip
+    for record in out.split("\x1e"):
+        sha, _, env_value = record.strip().partition("\x1f")
+        if sha and not env_value.strip():
+            return sha
+    return head(root)
 
 
 def promoter(root: Path, explicit: str | None) -> str:
@@ -133,7 +144,7 @@ def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
     branch_mode = req.env == "prod" and req.push and not req.direct
     target = f"promote/prod-{digest.removeprefix('sha256:')[:12]}" if branch_mode else None
     built: list[Release] = []
-    source = head(root)  # the commit being released; later rebases only move the overlay commit
+    source = release_source(root)  # fixed now; later rebases only move the overlay commit
 
     def apply() -> str | None:
         build = prod_release if req.env == "prod" else staging_release

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -79,3 +80,19 @@ def test_git_parses_our_trailers_back(tmp_path: Path) -> None:
     rendered = audit.render(entries, "md").splitlines()
     assert len(rendered) == 4 and rendered[2].count("|") == len(audit.COLUMNS) + 1
     assert '"image_digest"' in audit.render(entries, "json")
+
+
+def test_audit_at_time_shows_what_was_meant_to_run_then(tmp_path: Path) -> None:
+    def commit(release: Release, when: str) -> None:
+        env = {**os.environ, "GIT_COMMITTER_DATE": when, "GIT_AUTHOR_DATE": when}
+        subprocess.run(["git", "commit", "-q", "--allow-empty", "-F", "-"], cwd=tmp_path, env=env,
+                       input=message("promote", "", release), text=True, check=True)  # fmt: skip
+
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=tmp_path, check=True)
+    first = RELEASE.with_(image_digest="sha256:" + "1" * 64)
+    commit(first, "2026-01-01T10:00:00+00:00")
+    commit(RELEASE, "2026-02-01T10:00:00+00:00")
+    then = audit.current(audit.ledger(tmp_path, at="2026-01-15T00:00:00+00:00"))
+    assert then["staging"].release.image_digest == "sha256:" + "1" * 64
+    now = audit.current(audit.ledger(tmp_path))
+    assert now["staging"].release.image_digest == RELEASE.image_digest
