@@ -14,7 +14,9 @@ from model.console import fail
 def serve(
     model_dir: Annotated[
         Path | None,
-        typer.Option(help="Folder with model.onnx and model.json [default: $MODEL_DIR or models]."),
+        typer.Option(
+            help="Folder with model.onnx and model.json (default: $MODEL_DIR, else models)."
+        ),
     ] = None,
     host: Annotated[
         str, typer.Option(help="Interface to bind; 0.0.0.0 only inside a container.")
