@@ -290,3 +290,19 @@ def test_manifests_render_validate_and_pass_checkov(tmp_path: Path) -> None:
     )
     assert "Failed checks: 0" in result.stdout and "Passed checks:" in result.stdout
     assert sys.executable  # the venv under test ran every step above
+
+
+def test_argocd_objects_match_the_crd_schemas_and_a_broken_one_is_caught(tmp_path: Path) -> None:
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node/npm not installed; `make argocd-validate` needs them")
+    if not (ROOT / "scripts/node_modules/@kubernetes-models/argo-cd").is_dir():
+        run(
+            ["npm", "ci", "--prefix", "scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            ROOT,
+        )
+    good = run(["node", "scripts/validate-argocd.mjs", "argocd"], ROOT).stdout
+    assert "3 Argo CD object(s) checked, 0 invalid" in good
+    app = (ROOT / "argocd/bootstrap/credit-scoring-root-application.yaml").read_text()
+    (tmp_path / "app.yaml").write_text(app.replace("limit: 5", "limit: five"))
+    bad = run(["node", str(ROOT / "scripts/validate-argocd.mjs"), str(tmp_path)], ROOT, check=False)
+    assert bad.returncode == 1 and "retry/limit must be integer" in bad.stderr
