@@ -14,12 +14,13 @@ RUN apt-get update -q \
  && rm -rf /var/lib/apt/lists/*
 RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
 WORKDIR /src
-COPY pyproject.toml uv.lock README.md ./
+COPY pyproject.toml uv.lock ./
 # The lock is the single source of versions and hashes; pip verifies every hash.
 RUN /opt/uv/bin/uv export --frozen --no-dev --extra serve --no-emit-project --no-header \
         -o /tmp/requirements.txt \
  && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --quiet --require-hashes --no-deps -r /tmp/requirements.txt
+COPY README.md ./
 COPY model ./model
 RUN /opt/venv/bin/pip install --quiet --no-deps . \
  && /opt/venv/bin/pip uninstall --quiet -y setuptools pip
