@@ -58,9 +58,9 @@ def flag(name: str, default: bool = True) -> bool:
 
 # Serving (model/serving/): sampling bounds, build info, ONNX threads.
 MODEL_SAMPLE_MAX_BYTES = "MODEL_SAMPLE_MAX_BYTES"
-"""Bytes per samples-*.jsonl file before rotating (default 8 MiB)."""
+"""Bytes per samples-*.jsonl file before rotating (default 4 MiB)."""
 MODEL_SAMPLE_MAX_FILES = "MODEL_SAMPLE_MAX_FILES"
-"""How many samples-*.jsonl files to keep (default 8); older ones are deleted."""
+"""How many samples-*.jsonl files to keep (default 4); older ones are deleted."""
 MODEL_VERSION = "MODEL_VERSION"
 """Served model version; overrides build-info.json (default: first 12 hex of the model sha256)."""
 MODEL_GIT_COMMIT = "MODEL_GIT_COMMIT"

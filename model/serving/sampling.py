@@ -27,8 +27,8 @@ from model.serving.schema import MISSING_CATEGORY
 log = logging.getLogger("model.serving")
 PREFIX = "samples-"
 SUFFIX = ".jsonl"
-DEFAULT_MAX_BYTES = 8 << 20
-DEFAULT_MAX_FILES = 8
+DEFAULT_MAX_BYTES = 4 << 20
+DEFAULT_MAX_FILES = 4  # 16 MiB at most: well inside the pod's 64 MiB /tmp emptyDir
 # Lines are buffered and written at most this late / this large: a crash loses <= 1 s.
 FLUSH_SECONDS = 1.0
 FLUSH_BYTES = 64 << 10
