@@ -91,3 +91,34 @@ def test_promotion_commits_trailers_and_same_digest_twice_is_noop(tmp_path: Path
     code, output = _promote(repo, "prod", "--image", GOOD)  # no --push: a local commit
     assert code == 0 and _head(repo) != head
     assert "Environment: prod" in git(repo, "log", "-1", "--format=%(trailers)")
+
+
+def test_a_lost_push_race_rebases_and_reapplies_never_forces(tmp_path: Path) -> None:
+    from model.gitops import overlay
+    from model.gitops.land import land
+    from model.gitops.promote import Request, commit_release, promote, staging_release
+    from tests.unit.gitops_repo import MODEL_BYTES, with_origin
+
+    first = make_repo(tmp_path / "first")
+    with_origin(first, tmp_path / "origin.git")
+    second = tmp_path / "second"
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(second))
+    (second / "models").mkdir()
+    (second / "models/model.onnx").write_bytes(MODEL_BYTES)
+    other = GOOD.replace("b" * 64, "c" * 64)
+    req = Request(env="staging", image_ref=other, push=True)
+    image, digest = overlay.parse_image_ref(other)
+    source = _head(second)
+    calls: list[str] = []
+
+    def apply() -> str | None:
+        if not calls:  # the rival lands between our fetch and our push
+            promote(first, Request(env="staging", image_ref=GOOD, push=True))
+        calls.append("apply")
+        return commit_release(second, staging_release(second, req, image, digest, source), "late")
+
+    landed = land(second, apply, push=True, remote="origin", branch="main")
+    assert landed.attempts == 2 and calls == ["apply", "apply"]  # conflict: re-applied on top
+    log = git(tmp_path / "origin.git", "log", "--format=%H %s", "main").splitlines()
+    assert log[0].split()[0] == landed.commit and log[1].endswith(f"in {GOOD.split('@')[1][:19]}")
+    assert "Image-Digest: sha256:" + "c" * 64 in git(second, "log", "-1", "--format=%(trailers)")
