@@ -16,7 +16,7 @@ endif
 .PHONY: help env demo pipeline test test-fast lint image tracking-up tracking-down clean
 
 help: ## List targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"

@@ -36,6 +36,11 @@ def to_onnx_bytes(pipeline: Pipeline, contract: Contract = CREDIT_CONTRACT) -> b
         target_opset=OPSET,
         options={id(classifier): {"zipmap": False}},
     )
+    # skl2onnx collects opsets in a set, so their order follows Python's hash seed; sort them
+    # so that the same model always serialises to the same bytes (dvc.lock, verify-lock).
+    opsets = sorted(onx.opset_import, key=lambda o: (o.domain, o.version))
+    del onx.opset_import[:]
+    onx.opset_import.extend(opsets)
     return onx.SerializeToString()
 
 
@@ -53,6 +58,7 @@ def onnx_proba(model_bytes: bytes, frame: pd.DataFrame) -> np.ndarray:
     """P(positive) for each row, computed by ONNX Runtime."""
     import onnxruntime as ort
 
+    ort.disable_telemetry_events()  # never phone home from a pipeline stage
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
     return session.run(["probabilities"], onnx_feed(frame))[0][:, 1]
 
