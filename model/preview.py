@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +23,14 @@ class PreviewError(RuntimeError):
 
 @dataclass(frozen=True)
 class PodSpec:
-    """What of a Deployment's first container a local run needs."""
+    """What of a Deployment's first container the preview needs to reach and check it."""
 
-    image: str
-    env: dict[str, str]
-    port: int
-    ready_path: str
-    live_path: str
-    user: str | None = None
-    read_only: bool = False
-    drop_all: bool = False
-    no_new_privileges: bool = False
-    tmpfs: list[str] = field(default_factory=list)
+    pod: dict[str, Any]
+    container: dict[str, Any]
+
+    @property
+    def image(self) -> str:
+        return str(self.container["image"])
 
     @property
     def digest(self) -> str:
@@ -42,6 +38,22 @@ class PodSpec:
         if "@" not in self.image:
             raise PreviewError(f"image {self.image!r} is not pinned by digest")
         return self.image.split("@", 1)[1]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {e["name"]: str(e["value"]) for e in self.container.get("env", []) if "value" in e}
+
+    @property
+    def port(self) -> int:
+        return int(self.container["ports"][0]["containerPort"])
+
+    @property
+    def ready_path(self) -> str:
+        return str(self.container["readinessProbe"]["httpGet"]["path"])
+
+    @property
+    def live_path(self) -> str:
+        return str(self.container["livenessProbe"]["httpGet"]["path"])
 
 
 def render(overlay: Path) -> list[dict[str, Any]]:
@@ -52,53 +64,44 @@ def render(overlay: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(proc.stdout) if d]
 
 
-def _probe_path(container: dict[str, Any], probe: str) -> str:
-    return str(container[probe]["httpGet"]["path"])
-
-
 def pod_spec(docs: list[dict[str, Any]]) -> PodSpec:
-    """Extract the first Deployment's first container, with pod-level security merged in."""
+    """The one Deployment's pod template and its one container."""
     deployments = [d for d in docs if d.get("kind") == "Deployment"]
     if len(deployments) != 1:
-        raise PreviewError(
-            f"expected one Deployment in the rendered overlay, found {len(deployments)}"
-        )
+        raise PreviewError(f"expected one Deployment in the render, found {len(deployments)}")
     pod = deployments[0]["spec"]["template"]["spec"]
-    ctr = pod["containers"][0]
-    sec = {**pod.get("securityContext", {}), **ctr.get("securityContext", {})}
-    uid, gid = sec.get("runAsUser"), sec.get("runAsGroup")
-    empty_dirs = {v["name"] for v in pod.get("volumes", []) if "emptyDir" in v}
-    return PodSpec(
-        image=ctr["image"],
-        env={e["name"]: str(e["value"]) for e in ctr.get("env", []) if "value" in e},
-        port=int(ctr["ports"][0]["containerPort"]),
-        ready_path=_probe_path(ctr, "readinessProbe"),
-        live_path=_probe_path(ctr, "livenessProbe"),
-        user=None if uid is None else f"{uid}:{gid if gid is not None else uid}",
-        read_only=bool(sec.get("readOnlyRootFilesystem")),
-        drop_all="ALL" in sec.get("capabilities", {}).get("drop", []),
-        no_new_privileges=sec.get("allowPrivilegeEscalation") is False,
-        tmpfs=[m["mountPath"] for m in ctr.get("volumeMounts", []) if m["name"] in empty_dirs],
-    )
+    (container,) = pod["containers"]
+    return PodSpec(pod, container)
 
 
-def docker_run_args(spec: PodSpec, name: str, image_id: str | None = None) -> list[str]:
-    """`docker run` flags that reproduce the pod's securityContext on the host network."""
-    args = ["run", "-d", "--rm", "--name", name, "--network", "host"]
-    if spec.user:
-        args += ["--user", spec.user]
-    if spec.read_only:
+def _mebibytes(quantity: object) -> str:
+    return str(quantity).replace("Mi", "m")
+
+
+def docker_args(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    """Map a pod template's container onto `docker run` flags, field by field."""
+    sc = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
+    args = ["--network", "host", "--user", f"{sc['runAsUser']}:{sc['runAsGroup']}"]
+    if sc.get("readOnlyRootFilesystem"):
         args.append("--read-only")
-    if spec.drop_all:
-        args += ["--cap-drop", "ALL"]
-    if spec.no_new_privileges:
+    args += [f"--cap-drop={cap}" for cap in sc.get("capabilities", {}).get("drop", [])]
+    if sc.get("allowPrivilegeEscalation") is False:
         args += ["--security-opt", "no-new-privileges"]
-    for path in spec.tmpfs:
-        args += ["--tmpfs", f"{path}:rw,noexec,nosuid,size=64m"]
-    for key, value in sorted(spec.env.items()):
-        args += ["-e", f"{key}={value}"]
-    # Locally the "digest" is the image's content-addressed ID: run exactly that image.
-    return [*args, image_id or spec.digest]
+    volumes = {v["name"]: v for v in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        size = _mebibytes(volumes[mount["name"]]["emptyDir"].get("sizeLimit", "64Mi"))
+        args += ["--tmpfs", f"{mount['mountPath']}:rw,size={size},mode=1777"]
+    for var in container.get("env", []):
+        args += ["-e", f"{var['name']}={var['value']}"]
+    limits = container.get("resources", {}).get("limits", {})
+    if "memory" in limits:
+        args += ["--memory", _mebibytes(limits["memory"])]
+    # Kubernetes pulls REF@DIGEST; locally the digest is the image's own content-addressed ID.
+    image = container["image"].split("@", 1)[1]
+    command = container.get("command", [])
+    if command:
+        return [*args, "--entrypoint", command[0], image, *command[1:], *container.get("args", [])]
+    return [*args, image, *container.get("args", [])]
 
 
 def wait_ready(url: str, timeout_s: float = 60.0, alive: Any = None) -> float:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.preview import PodSpec, docker_run_args, pod_spec, render, wait_ready
+from model.preview import PodSpec, docker_args, pod_spec, render, wait_ready
 
 CONTAINER = "credit-scoring-preview"
 
@@ -35,9 +35,9 @@ class Preview:
         self.stop()
         spec = pod_spec(render(overlay))
         if self.docker:
-            subprocess.run(
-                [self.docker, *docker_run_args(spec, CONTAINER)], check=True, capture_output=True
-            )
+            run = [self.docker, "run", "-d", "--rm", "--name", CONTAINER]
+            run += docker_args(spec.pod, spec.container)
+            subprocess.run(run, check=True, capture_output=True)
             alive = self._container_alive
         else:
             env = {**os.environ, **spec.env, "MODEL_DIR": str(self.model_dir)}

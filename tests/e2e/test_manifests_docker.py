@@ -24,6 +24,7 @@ import yaml
 from model.gitops import overlay
 from model.gitops.trailers import Release
 from model.oci import LABEL_MODEL_SHA256, LOCAL_TAG
+from model.preview import docker_args
 from model.selfcheck import check_url
 from tests.conftest import ROOT
 
@@ -77,35 +78,6 @@ def render_staging(tmp: Path, image: dict[str, Any], sha256: str) -> list[dict[s
     out = subprocess.run(["kubectl", "kustomize", str(tmp / "k8s/overlays/staging")],
                          capture_output=True, text=True, check=True).stdout  # fmt: skip
     return [d for d in yaml.safe_load_all(out) if d]
-
-
-def docker_args(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
-    """Map a pod template's container onto `docker run` flags, field by field."""
-    sc = {**pod.get("securityContext", {}), **container.get("securityContext", {})}
-    args = ["--network", "host", "--user", f"{sc['runAsUser']}:{sc['runAsGroup']}"]
-    if sc.get("readOnlyRootFilesystem"):
-        args.append("--read-only")
-    args += [f"--cap-drop={cap}" for cap in sc.get("capabilities", {}).get("drop", [])]
-    if sc.get("allowPrivilegeEscalation") is False:
-        args += ["--security-opt", "no-new-privileges"]
-    volumes = {v["name"]: v for v in pod.get("volumes", [])}
-    for mount in container.get("volumeMounts", []):
-        empty = volumes[mount["name"]]["emptyDir"]
-        size = str(empty.get("sizeLimit", "64Mi")).replace("Mi", "m")
-        args += ["--tmpfs", f"{mount['mountPath']}:rw,size={size},mode=1777"]
-    for var in container.get("env", []):
-        args += ["-e", f"{var['name']}={var['value']}"]
-    limits = container.get("resources", {}).get("limits", {})
-    if "memory" in limits:
-        args += ["--memory", str(limits["memory"]).replace("Mi", "m")]
-    # Kubernetes pulls REF@DIGEST; locally the digest is the image's own content-addressed ID.
-    image = container["image"].split("@", 1)[1]
-    command = container.get("command", [])
-    if command:
-        args += ["--entrypoint", command[0], image, *command[1:], *container.get("args", [])]
-    else:
-        args += [image, *container.get("args", [])]
-    return args
 
 
 def get(url: str) -> int:
