@@ -74,7 +74,10 @@ def sh(
     args: list[str], root: Path, step: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
     """Run one step's command in `root`, streaming nothing; raise RetrainError on failure."""
-    proc = subprocess.run(args, cwd=root, env=_env(), capture_output=True, text=True)
+    try:
+        proc = subprocess.run(args, cwd=root, env=_env(), capture_output=True, text=True)
+    except FileNotFoundError as err:
+        raise RetrainError(f"{step}: `{args[0]}` is not installed ({err.strerror})") from err
     if check and proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip()[-2000:]
         raise RetrainError(f"{step}: `{shlex.join(args)}` exited {proc.returncode}\n{tail}")

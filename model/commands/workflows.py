@@ -87,6 +87,43 @@ def report(
     raise typer.Exit(result.code)
 
 
+@workflows_app.command("open-pr")
+def open_pr(
+    branch: Annotated[str, typer.Option(help="Pushed retrain/… branch.")],
+    base: Annotated[str, typer.Option(help="Branch the PR targets.")] = "main",
+    body_file: Annotated[Path | None, typer.Option(help="Markdown body (model report).")] = None,
+) -> None:
+    """CI hand-off for a branch the cluster pushed: `cml pr create` in GitHub Actions only."""
+    import shlex
+
+    from model import env
+    from model.retrain import RetrainError, sh
+
+    if not branch.startswith("retrain/"):
+        fail(f"expected a retrain/… branch pushed by `model retrain`; got {branch!r}")
+    body = body_file.read_text() if body_file else f"Retrained in the cluster: `{branch}`."
+    cmd = [
+        "cml",
+        "pr",
+        "create",
+        "--branch",
+        branch,
+        "--target-branch",
+        base,
+        "--title",
+        f"Retrain: {branch.removeprefix('retrain/')}",
+        "--body",
+        body,
+    ]
+    if env.get(env.GITHUB_ACTIONS) != "true":
+        console.print(f"outside GitHub Actions; would run:\n  {shlex.join(cmd[:-1])} '<body>'")
+        return
+    try:
+        console.print(sh(cmd, Path(), "cml pr create").stdout.strip())
+    except RetrainError as err:
+        fail(str(err), EXIT_FAILED)
+
+
 def register(app: typer.Typer) -> None:
     """Attach `model workflows` to the root app."""
     app.add_typer(workflows_app, name="workflows")

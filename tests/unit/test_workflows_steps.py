@@ -138,3 +138,21 @@ def test_submit_errors_are_for_people(argo_url: str, monkeypatch: pytest.MonkeyP
         submit("missing", [])
     with pytest.raises(SubmitError, match="key=value"):
         parse_params(["snapshot"])
+
+
+def test_open_pr_hands_off_only_in_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from model.cli import _register_commands, app
+
+    _register_commands()
+    runner = CliRunner()
+    monkeypatch.setenv("GITHUB_ACTIONS", "false")
+    said = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-x"])
+    assert said.exit_code == 0
+    assert "cml pr create --branch retrain/drift-x --target-branch main" in said.output
+    assert runner.invoke(app, ["workflows", "open-pr", "--branch", "main"]).exit_code == 2
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("PATH", "/nonexistent")  # no cml here: a clear error, not a traceback
+    failed = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-x"])
+    assert failed.exit_code == 1 and "not installed" in " ".join(failed.output.split())
