@@ -27,7 +27,8 @@ from model import env
 from model.datapull import DATA_DVC
 from model.dataset import RAW_FILE
 
-COMMITTED = ["dvc.lock", DATA_DVC, "reports"]  # git ignores the cached outputs under reports/
+PINS = ["dvc.lock", DATA_DVC]
+REPORTS = "reports"  # only files git already tracks there: metrics, plots, validation
 REPORT_DIR = Path(".state/retrain/report")  # .state is gitignored: the report is the PR body
 BOT_NAME = "credit-scoring retrain"
 BOT_EMAIL = "retrain@credit-scoring.invalid"
@@ -174,7 +175,8 @@ def run_report(root: Path, base: str) -> bool:
 def commit(root: Path, branch: str, trigger: str, old: str, new: str, passed: bool) -> None:
     """Commit the pinned files on a new branch, with trailers `model audit` can parse."""
     sh(["git", "checkout", "-q", "-b", branch], root, "commit")
-    sh(["git", "add", "--", *COMMITTED], root, "commit")
+    sh(["git", "add", "--", *PINS], root, "commit")
+    sh(["git", "add", "--update", "--", REPORTS], root, "commit")
     ident = sh(["git", "config", "user.email"], root, "commit", check=False).stdout.strip()
     who = [] if ident else ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
     message = (
