@@ -1,4 +1,4 @@
-"""The trainer image builds under the local engine and runs the in-cluster steps.
+"""The trainer image builds under the local engine and runs the WorkflowTemplate's steps.
 
 Like a restricted pod: uid 10001, read-only root filesystem, /tmp as tmpfs, no capabilities,
 `--network host` (the only network here). The origin is a bare repository and the DVC
@@ -13,18 +13,21 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 import yaml
 
+from model import env
 from model.dataset import packaged_bytes, to_csv_bytes
-from model.workflows.spec import DVC_SITE_CACHE, UID
+from model.workflows.spec import UID
 from tests.conftest import ROOT, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 TAG = "credit-scoring-trainer:test"
+TEMPLATE = ROOT / "k8s" / "workflows" / "credit-scoring-retrain-workflowtemplate.yaml"
 BASE_IMAGE = os.environ.get("IMAGE_BASE", "local/python:3.11-bookworm")
 
 
@@ -77,15 +80,20 @@ def chown_tree(path: Path, uid: int) -> None:
             os.chown(Path(dirpath) / name, uid, uid, follow_symlinks=False)
 
 
-def in_container(image: str, work: Path, args: list[str], workdir: str, mlflow: str):
-    cmd = [
-        docker_bin(),
-        "run",
-        "--rm",
-        "--network",
-        "host",
+def manifest_steps() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(step, container) in the order the committed WorkflowTemplate runs them."""
+    doc = yaml.safe_load(TEMPLATE.read_text())
+    templates = {t["name"]: t for t in doc["spec"]["templates"]}
+    return [(g[0], templates[g[0]["template"]]["container"]) for g in templates["main"]["steps"]]
+
+
+def docker_args(container: dict[str, Any], params: dict[str, str], mlflow: str) -> list[str]:
+    """`docker run` flags mirroring the pod: user, read-only root, no caps, /tmp, env, args."""
+    ctx = container["securityContext"]
+    assert ctx["readOnlyRootFilesystem"] and ctx["capabilities"]["drop"] == ["ALL"]
+    flags = [
         "--user",
-        f"{UID}:{UID}",
+        f"{ctx['runAsUser']}:{ctx['runAsGroup']}",
         "--read-only",
         "--tmpfs",
         "/tmp:rw,exec",
@@ -93,23 +101,33 @@ def in_container(image: str, work: Path, args: list[str], workdir: str, mlflow: 
         "ALL",
         "--security-opt",
         "no-new-privileges",
-        "-v",
-        f"{work}:/work",
         "-w",
-        workdir,
-        "-e",
-        f"MLFLOW_TRACKING_URI={mlflow}",
-        "-e",
-        "GITHUB_ACTIONS=false",
-        "-e",
-        f"DVC_SITE_CACHE_DIR={DVC_SITE_CACHE}",
-        image,
-        *args,
+        container["workingDir"],
     ]
-    return run(cmd, work, check=False, timeout=900)
+    for var in container["env"]:
+        if var["name"] == env.MODEL_DVC_REMOTE:
+            continue  # the cluster's s3 remote; here the repo's default directory remote
+        if "value" in var:
+            flags += ["-e", f"{var['name']}={var['value']}"]
+        elif var["name"] == env.MLFLOW_TRACKING_URI:  # a Secret in the cluster
+            flags += ["-e", f"{var['name']}={mlflow}"]
+    flags += ["-e", "GITHUB_ACTIONS=false"]
+    args = container["args"]
+    for key, value in params.items():
+        args = [a.replace(f"{{{{workflow.parameters.{key}}}}}", value) for a in args]
+    return [*flags, TAG, *args]
 
 
-def test_retrain_runs_inside_the_trainer_image(
+def should_run(step: dict[str, Any], codes: dict[str, int]) -> bool:
+    """Evaluate the only `when` form the template uses: `{{steps.X.exitCode}} == N`."""
+    if "when" not in step:
+        return True
+    left, right = step["when"].split("==")
+    name = left.strip().removeprefix("{{steps.").removesuffix(".exitCode}}")
+    return codes.get(name) == int(right)
+
+
+def test_workflow_steps_run_inside_the_trainer_image(
     trainer_image: str, origin: Path, dvc_remote: Path, mlflow_server: str, tmp_path: Path
 ) -> None:
     work = tmp_path / "work"
@@ -119,34 +137,41 @@ def test_retrain_runs_inside_the_trainer_image(
     # directory beside the clone: /work/credit-scoring-dvc-remote for a clone at /work/repo.
     shutil.copytree(dvc_remote, work / "credit-scoring-dvc-remote")
     raw = pd.read_csv(io.BytesIO(packaged_bytes()))
-    (work / "snapshot.csv").write_bytes(to_csv_bytes(raw.iloc[200:]))
+    (work / "snapshot.csv").write_bytes(to_csv_bytes(raw.iloc[200:]))  # the new export
+    served = raw.sample(1500, random_state=0)
+    served["Income"] = served["Income"] * 2  # traffic that has drifted
+    (work / "current.csv").write_bytes(to_csv_bytes(served))
     chown_tree(work, UID)
 
-    checkout = [
-        "workflows",
-        "checkout",
-        "--repo-url",
-        "/work/origin.git",
-        "--rev",
-        "main",
-        "--dest",
-        "/work/repo",
-    ]
-    proc = in_container(trainer_image, work, checkout, "/work", mlflow_server)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    retrain = [
-        "retrain",
-        "--snapshot",
-        "/work/snapshot.csv",
-        "--trigger",
-        "drift",
-        "--summary",
-        "/work/retrain.json",
-    ]
-    proc = in_container(trainer_image, work, retrain, "/work/repo", mlflow_server)
-    assert proc.returncode in (0, 1), proc.stderr[-3000:]  # 1: pushed, the gate said no
+    params = {
+        "repo-url": "/work/origin.git",
+        "revision": "main",
+        "snapshot": "/work/snapshot.csv",
+        "current": "/work/current.csv",
+    }
+    codes: dict[str, int] = {}
+    for step, container in manifest_steps():
+        if not should_run(step, codes):
+            continue
+        cmd = [
+            docker_bin(),
+            "run",
+            "--rm",
+            "--network",
+            "host",
+            "-v",
+            f"{work}:/work",
+            *docker_args(container, params, mlflow_server),
+        ]
+        proc = run(cmd, work, check=False, timeout=900)
+        codes[step["name"]] = proc.returncode
+        assert proc.returncode in (0, 1), f"{step['name']}: {proc.stderr[-3000:]}"
+    assert list(codes) == ["checkout", "drift-check", "retrain", "report"]
+    assert codes["checkout"] == 0 and codes["drift-check"] == 1  # drift found: retrain ran
+    assert codes["report"] == codes["retrain"]  # 1 only when the model report's gate said no
 
     chown_tree(work, os.geteuid())  # git refuses to read a repository another user owns
+    assert "Income" in json.loads((work / "drift" / "drift.json").read_text())["drifted_columns"]
     summary = json.loads((work / "retrain.json").read_text())
     assert summary["status"] == "proposed" and summary["pushed"] is True
     branch = summary["branch"]
