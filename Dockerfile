@@ -48,15 +48,20 @@ assert 0 <= p[0] <= 1, p; print('smoke: p =', p[0])"
 
 # ---- trainer: the full project (pipeline + gitops extras) and git, for `model retrain` ----
 FROM ${BASE_IMAGE} AS trainer
+# DVC's site cache defaults to /var/tmp, which a read-only root filesystem refuses.
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore \
-    PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/tmp ORT_DISABLE_TELEMETRY=1
+    PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/tmp ORT_DISABLE_TELEMETRY=1 \
+    DVC_SITE_CACHE_DIR=/tmp/dvc-site-cache
+ARG UV_VERSION=0.13.9
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/*
-COPY --from=builder /opt/uv /opt/uv
+# Its own uv, so the trainer never waits on the serving builder (which needs a trained model).
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
-RUN /opt/uv/bin/uv export --frozen --no-dev --extra pipeline --extra gitops --extra serve \
+# s3: the in-cluster workflows push to the team's S3 remote (MODEL_DVC_REMOTE=s3).
+RUN /opt/uv/bin/uv export --frozen --no-dev --extra pipeline --extra gitops --extra serve --extra s3 \
         --no-emit-project --no-header -o /tmp/requirements.txt \
  && python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --quiet --require-hashes --no-deps -r /tmp/requirements.txt
