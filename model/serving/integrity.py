@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from model import env
+from model.artifact import sha256_file  # stdlib at import time: fine for the serving image
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -21,15 +21,6 @@ class Integrity:
     expected: str
     source: str
     reason: str = ""
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file (kept here so the server needs nothing from the pipeline)."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _normalise(value: str) -> str:

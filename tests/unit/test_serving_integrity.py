@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.serving.integrity import sha256_file
+from model.artifact import sha256_file
 from tests.unit.serving_helpers import MODEL, SERVING_ENV, client_for, copy_models
 
 pytestmark = pytest.mark.unit
