@@ -181,6 +181,7 @@ class Story:
         self.git("push", "-q", "origin", branch)
         out_dir = self.scratch.root / "ci" / branch
         shutil.rmtree(out_dir, ignore_errors=True)
+        self.make("report-data")  # pr.yaml's steps, in its order
         self.make("pipeline")
         self.make("verify-lock", f"REPORT_DIR={out_dir}")
         # make turns every failing recipe into exit 2; report.json says whether the gate passed.
