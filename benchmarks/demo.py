@@ -35,7 +35,7 @@ def forget_project_images() -> None:
 
 def child_env(keep_sandbox_flag: bool) -> dict[str, str]:
     """The environment for the demo. This sandbox sets PYTHONDONTWRITEBYTECODE=1, so each of
-    the demo's ~60 short-lived Python processes recompiles every module (about 1 s each);
+    the demo's many short-lived Python processes recompiles every module (about 1 s each);
     a normal machine caches bytecode. Measure as a normal machine unless told otherwise."""
     env = dict(os.environ)
     if not keep_sandbox_flag:
