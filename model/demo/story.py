@@ -101,8 +101,14 @@ class Story:
 
     def release(self, source_pr: str = "none") -> str:
         """What release.yaml does on a merge: build, register, promote staging (pushed)."""
-        digest = self.build_image()
-        ref = f"credit-scoring@{digest}"
+        self.make("release-model")  # the model dvc.lock pins, pulled, never retrained
+        self.make("release-facts")
+        digest = self.build_image()  # stands in for docker/build-push-action
+        out = self.run.sh(
+            "make", "--no-print-directory", "release-image-ref", "IMAGE_NAME=credit-scoring",
+            f"DIGEST={digest}", cwd=self.ws,
+        ).stdout  # fmt: skip
+        ref = out.strip().removeprefix("image=")
         self.model("register", "--image", ref)
         self.model("promote", "staging", "--image", ref, "--push", "--source-pr", source_pr)
         self.git("pull", "-q", "--rebase", "origin", "main")
