@@ -12,3 +12,11 @@ LABEL_SOURCE = "org.opencontainers.image.source"
 LABEL_MODEL_VERSION = "io.credit-scoring.model.version"
 LABEL_MODEL_SHA256 = "io.credit-scoring.model.sha256"
 LABEL_DATA_MD5 = "io.credit-scoring.data.md5"
+
+RUNTIME_UID = "10001:10001"  # the image's numeric user (Dockerfile `USER`, manifests' runAsUser)
+# `docker run` flags for the serving image hardened as the manifests run it: host network
+# (never a bridge here), read-only root, no capabilities or privilege gain, /tmp as tmpfs.
+HARDENED_RUN_FLAGS = (
+    "--network", "host", "--read-only", "--user", RUNTIME_UID, "--cap-drop", "ALL",
+    "--security-opt", "no-new-privileges", "--tmpfs", "/tmp",
+)  # fmt: skip

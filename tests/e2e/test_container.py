@@ -26,7 +26,7 @@ from tests.unit.serving_helpers import contract_of, read_rows
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 LOCAL_BASE = "local/python:3.11-bookworm"
 PULLED_BASE = "python:3.11-slim-bookworm"
-UID = "10001:10001"
+UID = oci.RUNTIME_UID
 
 
 def _docker() -> str:
@@ -85,23 +85,7 @@ class Container:
     def __init__(self, image: str, env: dict[str, str], volume: Path | None = None) -> None:
         self.docker = _docker()
         self.port = _free_port()
-        cmd = [
-            self.docker,
-            "run",
-            "-d",
-            "--rm",
-            "--network",
-            "host",
-            "--read-only",
-            "--user",
-            UID,
-            "--cap-drop",
-            "ALL",
-            "--security-opt",
-            "no-new-privileges",
-            "--tmpfs",
-            "/tmp",
-        ]
+        cmd = [self.docker, "run", "-d", "--rm", *oci.HARDENED_RUN_FLAGS]
         for key, value in env.items():
             cmd += ["-e", f"{key}={value}"]
         if volume is not None:
