@@ -12,7 +12,8 @@ EXIT_FAILED = 1  # a check ran and said no (gate failed, drift found, mismatch)
 EXIT_USAGE = 2  # bad input: nothing was changed
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# soft_wrap: an error stays one line (people grep logs and copy digests from it).
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

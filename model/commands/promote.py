@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from model.console import EXIT_FAILED, EXIT_USAGE, fail
 from model.gitops import out
+
+if TYPE_CHECKING:
+    from model.gitops.trailers import Release
 
 HERE = Path()  # default work tree: the current directory
 
@@ -74,17 +77,7 @@ def promote(
             "prod goes through review: merge the promotion branch; the alias follows on merge"
         )
         if open_pr:
-            from model.gitops.github import open_pull_request
-
-            branch = landed.pushed_to.split("/", 1)[1]
-            out.print(
-                open_pull_request(
-                    branch,
-                    req.branch,
-                    f"Promote {release.model_version} to prod",
-                    f"Promotes `{release.image_ref}` (from staging) to prod.",
-                )
-            )
+            _open_pr(landed.pushed_to.split("/", 1)[1], req.branch, release)
         return
     out.print(
         registry.sync_alias(
@@ -93,6 +86,24 @@ def promote(
             {f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest},
         )
     )
+
+
+def _open_pr(branch: str, base: str, release: Release | None) -> None:
+    """Open the promotion PR, or update the one a previous run opened; fail in one line."""
+    from model.gitops.github import GitHubError, open_pull_request
+
+    version = release.model_version if release else branch.removeprefix("promote/prod-")
+    image = release.image_ref if release else branch
+    try:
+        pr = open_pull_request(
+            branch,
+            base,
+            f"Promote {version} to prod",
+            f"Promotes `{image}` (from staging) to prod.",
+        )
+    except GitHubError as exc:
+        fail(f"{branch} is pushed but its pull request is not open: {exc}", EXIT_FAILED)
+    out.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url} ({branch} -> {base})")
 
 
 def register(app: typer.Typer) -> None:

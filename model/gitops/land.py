@@ -40,6 +40,19 @@ def _sync(root: Path, remote: str, branch: str) -> None:
         )
 
 
+def _patch_id(root: Path, rev: str) -> str:
+    diff = git(root, "diff", "--no-color", f"{rev}~1", rev)
+    return git(root, "patch-id", "--stable", stdin=diff).split(" ", 1)[0]
+
+
+def _same_change_at(root: Path, remote: str, ref: str) -> str | None:
+    """The tip of remote/ref when it carries exactly HEAD's change (same patch-id), else None."""
+    if not ok(root, "fetch", "-q", remote, f"refs/heads/{ref}"):
+        return None
+    theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
+    return theirs if _patch_id(root, theirs) == _patch_id(root, "HEAD") else None
+
+
 def backoff(attempt: int) -> float:
     """Full-jitter exponential backoff, so racing promoters spread out."""
     return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
@@ -74,7 +87,13 @@ def land(
         if ok(root, "push", "-q", remote, f"HEAD:refs/heads/{ref}"):
             return Landed(head(root), attempt, f"{remote}/{ref}")
         if target_ref is not None:
-            raise LandError(f"{remote} refused {ref}: it already exists (an open promotion?)")
+            theirs = _same_change_at(root, remote, ref)
+            if theirs is not None:  # a rerun of this promotion: reuse, never force
+                return Landed(theirs, attempt, f"{remote}/{ref}")
+            raise LandError(
+                f"{remote} refused {ref}: it already exists with a different change; "
+                f"merge or delete that promotion branch, then promote again"
+            )
         time.sleep(backoff(attempt))
         git(root, "fetch", "-q", remote, branch)
         if ok(root, "rebase", "-q", f"{remote}/{branch}"):

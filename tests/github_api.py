@@ -1,0 +1,128 @@
+"""A recording stand-in for the part of GitHub's REST API that opens pull requests.
+
+It runs in a thread on 127.0.0.1 and keeps pull requests in memory, so tests assert what a
+workflow or `model promote --open-pr` would have sent to GitHub. `refuse` makes every write
+answer with a status and GitHub's own message (e.g. 403 "not permitted to create ...").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
+_PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls(?:/(\d+))?$")
+
+
+@dataclass
+class Recorded:
+    """One request as GitHub would have received it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeGitHub:
+    """State of the stand-in: pull requests by number, every request, an optional refusal."""
+
+    url: str = ""
+    pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    refuse: tuple[int, str] | None = None
+
+    def writes(self) -> list[Recorded]:
+        """POST and PATCH requests only."""
+        return [r for r in self.requests if r.method in ("POST", "PATCH")]
+
+
+def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Silence the default stderr access log."""
+
+        def _reply(self, status: int, payload: object) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _record(self) -> tuple[Recorded, re.Match[str] | None]:
+            parts = urlsplit(self.path)
+            size = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(size) if size else b""
+            body = json.loads(raw) if raw else {}
+            rec = Recorded(
+                self.command, parts.path, parse_qs(parts.query), dict(self.headers), body
+            )
+            state.requests.append(rec)
+            return rec, _PULLS.match(parts.path)
+
+        def do_GET(self) -> None:
+            rec, match = self._record()
+            if not match:
+                return self._reply(404, {"message": "Not Found"})
+            head = rec.query.get("head", [""])[0]
+            found = [
+                pr
+                for pr in state.pulls.values()
+                if pr["state"] == "open" and f"{match[1]}:{pr['head']}" == head
+            ]
+            return self._reply(200, found)
+
+        def do_POST(self) -> None:
+            rec, match = self._record()
+            if state.refuse:
+                return self._reply(state.refuse[0], {"message": state.refuse[1]})
+            if not match or match[3]:
+                return self._reply(404, {"message": "Not Found"})
+            head = rec.body.get("head", "")
+            if any(p["head"] == head and p["state"] == "open" for p in state.pulls.values()):
+                msg = f"A pull request already exists for {match[1]}:{head}."
+                return self._reply(
+                    422, {"message": "Validation Failed", "errors": [{"message": msg}]}
+                )
+            number = len(state.pulls) + 1
+            pr = {**rec.body, "number": number, "state": "open"}
+            pr["html_url"] = f"https://github.test/{match[1]}/{match[2]}/pull/{number}"
+            state.pulls[number] = pr
+            return self._reply(201, pr)
+
+        def do_PATCH(self) -> None:
+            rec, match = self._record()
+            if state.refuse:
+                return self._reply(state.refuse[0], {"message": state.refuse[1]})
+            if not match or not match[3] or int(match[3]) not in state.pulls:
+                return self._reply(404, {"message": "Not Found"})
+            state.pulls[int(match[3])].update(rec.body)
+            return self._reply(200, state.pulls[int(match[3])])
+
+    return Handler
+
+
+@contextmanager
+def serve() -> Iterator[FakeGitHub]:
+    """Run the stand-in on an ephemeral 127.0.0.1 port for the duration of the block."""
+    state = FakeGitHub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
