@@ -1,0 +1,1 @@
+"""The act harness: run .github/workflows with nektos/act against scratch repositories."""
