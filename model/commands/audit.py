@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
-from model.console import EXIT_FAILED, EXIT_USAGE, fail
+from model.console import EXIT_FAILED, EXIT_USAGE, err_console, fail
 from model.gitops import out
 
 HERE = Path()  # default work tree: the current directory
@@ -29,7 +30,7 @@ def audit(
     """Print every promotion and rollback, oldest first, and what each environment runs."""
     if ctx.invoked_subcommand:
         return
-    from model.gitops.audit import current, ledger, render
+    from model.gitops.audit import current, read, render
     from model.gitops.git import GitError
     from model.gitops.overlay import OverlayError, check_env
 
@@ -38,9 +39,10 @@ def audit(
     try:
         if env:
             check_env(env)
-        entries = ledger(repo, env or None, at or None)
+        book = read(repo, env or None, at or None)
     except (GitError, OverlayError) as exc:
         fail(str(exc), EXIT_USAGE)
+    entries = book.entries
     print(render(entries, fmt))  # plain print: fast, and pipes cleanly into jq/markdown
     if fmt == "table":
         for name, entry in current(entries).items():
@@ -49,6 +51,18 @@ def audit(
                 f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
                 f"(commit {entry.commit[:12]})"
             )
+    if book.malformed:
+        for bad in book.malformed:
+            err_console.print(
+                f"malformed promotion commit {bad.commit[:12]} ({escape(bad.subject)}): "
+                f"{escape(bad.reason)}; it is left out of the ledger above",
+                markup=True,
+            )
+        fail(
+            f"{len(book.malformed)} commit(s) claim a promotion but are malformed: find who "
+            "pushed them (`git show COMMIT`), then promote or roll back to set the record straight",
+            EXIT_FAILED,
+        )
 
 
 @audit_app.command("verify")
@@ -75,7 +89,7 @@ def verify(
     for link in links:
         out.print(
             f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
-            f"{link.name}: {link.detail}"
+            f"{link.name}: {escape(link.detail)}"
         )
     broken = [link for link in links if link.status == BROKEN]
     if broken:

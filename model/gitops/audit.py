@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.gitops.git import git
-from model.gitops.trailers import Release, from_pairs, parse_pairs
+from model.gitops.trailers import KEYS, REQUIRED, Release, from_pairs, parse_block
 
-# Unit and record separators never occur in commit subjects or trailer values.
-_FIELD, _RECORD, _PAIR = "\x1f", "\x1d", "\x1e"
-LOG_FORMAT = f"%H{_FIELD}%cI{_FIELD}%s{_FIELD}%(trailers:unfold,separator=%x1e){_RECORD}"
+# NUL between fields and between trailers: a commit message cannot hold NUL, so no value can
+# fake a separator (any other control byte inside a value marks the commit malformed).
+# `only` drops non-trailer lines; a record ends with a lone \x1d token.
+_SEP, _END = "\x00", "\x00\x1d\x00"
+LOG_FORMAT = "%H%x00%cI%x00%s%x00%(trailers:only,unfold,separator=%x00)%x00%x1d%x00"
+# `git revert` writes no trailers; its body names the commit it undoes.
+REVERT_FORMAT = "%H%x00%an <%ae>%x00%B%x00%x1d%x00"
+_REVERT_SUBJECT = ('Revert "', 'Reapply "')
+_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 COLUMNS = (
     "when",
     "env",
@@ -63,29 +71,126 @@ class Entry:
         }
 
 
-def parse_log(out: str, env: str | None = None) -> list[Entry]:
-    """Entries from LOG_FORMAT output, oldest first, keeping only promotion commits."""
-    entries = []
-    for record in out.split(_RECORD):
-        parts = record.strip("\n").split(_FIELD)
-        # Cheap pre-filter: most commits in a busy repo are not promotions.
-        if len(parts) != 4 or "Environment:" not in parts[3]:
-            continue
-        release = from_pairs(parse_pairs(parts[3], _PAIR))
-        if release is None or (env and release.environment != env):
-            continue
-        entries.append(Entry(commit=parts[0], date=parts[1], subject=parts[2], release=release))
-    return entries
+@dataclass(frozen=True)
+class Malformed:
+    """A commit that claims to be a promotion but is not one `model promote` could have written."""
+
+    commit: str
+    subject: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Promotions in the order they landed, and the commits that only pretend to be one."""
+
+    entries: list[Entry] = field(default_factory=list)
+    malformed: list[Malformed] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Revert:
+    commit: str
+    date: str
+    subject: str
+
+
+def _claims_promotion(pairs: dict[str, str]) -> bool:
+    return "environment" in pairs
+
+
+def _record(record: str) -> Entry | Malformed | _Revert | None:
+    """One log record as an entry, a malformed claim, a revert to resolve, or None (other)."""
+    parts = record.lstrip("\n").split(_SEP)
+    sha, subject = parts[0], parts[2] if len(parts) > 2 else ""
+    if len(parts) < 3 or not _SHA.fullmatch(sha):
+        return Malformed(sha[:40], "", "unreadable log record") if "nvironment" in record else None
+    if subject.startswith(_REVERT_SUBJECT) and len(parts) == 4 and not parts[3]:
+        return _Revert(sha, parts[1], subject)
+    if "nvironment" not in record.lower():  # cheap pre-filter: most commits are not promotions
+        return None
+    pairs, problems = parse_block(_SEP.join(parts[3:]), _SEP)
+    if not _claims_promotion(pairs):
+        return None
+    missing = [KEYS[name] for name in REQUIRED if not pairs.get(KEYS[name].lower())]
+    if missing:
+        problems.append(f"lacks the {', '.join(missing)} trailer(s)")
+    release = None if problems else from_pairs(pairs)
+    if release is None:
+        return Malformed(sha, subject, "; ".join(problems) or "unreadable trailers")
+    return Entry(commit=sha, date=parts[1], subject=subject, release=release)
+
+
+def parse(out: str, reverted: dict[str, tuple[str, str]] | None = None) -> Ledger:
+    """A ledger from LOG_FORMAT output (oldest first); `reverted` maps revert -> (target, by)."""
+    book = Ledger()
+    last: dict[str, Release] = {}
+    before: dict[str, tuple[str, Release | None]] = {}  # event -> (env, what env had before it)
+    for record in out.split(_END):
+        item = _record(record)
+        if isinstance(item, _Revert):
+            item = _resolve(item, (reverted or {}).get(item.commit), before)
+        if isinstance(item, Malformed):
+            book.malformed.append(item)
+        elif isinstance(item, Entry):
+            env = item.release.environment
+            before[item.commit] = (env, last.get(env))
+            last[env] = item.release
+            book.entries.append(item)
+    return book
+
+
+def _resolve(
+    rev: _Revert, target: tuple[str, str] | None, before: dict[str, tuple[str, Release | None]]
+) -> Entry | Malformed | None:
+    """A revert of a ledger event puts its environment back where it was before that event."""
+    if target is None or target[0] not in before:
+        return None  # reverts something that is not a promotion: not a ledger event
+    env, earlier = before[target[0]]
+    if earlier is None:
+        reason = f"reverts the first promotion of {env} ({target[0][:12]}): nothing is pinned"
+        return Malformed(rev.commit, rev.subject, reason)
+    release = earlier.with_(rollback_of=target[0], promoted_by=target[1])
+    return Entry(commit=rev.commit, date=rev.date, subject=rev.subject, release=release)
+
+
+def _reverts(root: Path, out: str) -> dict[str, tuple[str, str]]:
+    """revert commit -> (commit it reverts, who reverted), read only for revert-shaped subjects."""
+    shas = [
+        record.lstrip("\n").split(_SEP, 1)[0]
+        for record in out.split(_END)
+        if _SEP + 'Revert "' in record or _SEP + 'Reapply "' in record
+    ]
+    if not shas:
+        return {}
+    found = {}
+    body = git(root, "log", "--no-walk=unsorted", "--stdin", f"--format={REVERT_FORMAT}",
+               stdin="\n".join(shas) + "\n")  # fmt: skip
+    for record in body.split(_END):
+        parts = record.lstrip("\n").split(_SEP)
+        match = _REVERTS.search(parts[2]) if len(parts) == 3 else None
+        if match:
+            found[parts[0]] = (match[1], parts[1])
+    return found
+
+
+def read(root: Path, env: str | None = None, at: str | None = None, rev: str = "HEAD") -> Ledger:
+    """Every promotion reachable from `rev` (committed before `at`), and every malformed claim."""
+    args = ["log", "--topo-order", "--reverse", f"--format={LOG_FORMAT}"]
+    if at:
+        args.append(f"--before={at}")
+    out = git(root, *args, rev)
+    book = parse(out, _reverts(root, out))
+    if env:
+        book = Ledger([e for e in book.entries if e.release.environment == env], book.malformed)
+    return book
 
 
 def ledger(
     root: Path, env: str | None = None, at: str | None = None, rev: str = "HEAD"
 ) -> list[Entry]:
-    """Every promotion reachable from `rev` (committed before `at`), in the order it landed."""
-    args = ["log", "--topo-order", "--reverse", f"--format={LOG_FORMAT}"]
-    if at:
-        args.append(f"--before={at}")
-    return parse_log(git(root, *args, rev), env)
+    """Well-formed promotions reachable from `rev` (committed before `at`), in landing order."""
+    return read(root, env, at, rev).entries
 
 
 def current(entries: list[Entry]) -> dict[str, Entry]:

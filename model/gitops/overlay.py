@@ -40,6 +40,7 @@ class OverlayState:
     digest: str
     model_sha256: str
     annotations: dict[str, str]
+    selfcheck_sha256: str = ""  # the PreSync self-check Job's pin: it must match the Deployment's
 
 
 def parse_image_ref(ref: str) -> tuple[str, str]:
@@ -95,6 +96,8 @@ def _image_entry(kustomization: Any) -> Any:
 
 
 def _containers_env(doc: Any) -> list[Any]:
+    if doc is None:
+        return []
     containers = doc["spec"]["template"]["spec"]["containers"]
     return [c.setdefault("env", []) for c in containers]
 
@@ -107,11 +110,14 @@ def read(root: Path, env: str) -> OverlayState:
     deployment = next(d for d in docs if d.get("kind") == "Deployment")
     notes = dict(deployment["metadata"].get("annotations") or {})
     shas = {str(v["value"]) for e in _containers_env(deployment) for v in e if v["name"] == SHA_ENV}
+    job = next((d for d in docs if d.get("kind") == "Job"), None)
+    job_shas = {str(v["value"]) for e in _containers_env(job) for v in e if v["name"] == SHA_ENV}
     return OverlayState(
         image=str(entry.get("newName", IMAGE_NAME)),
         digest=str(entry.get("digest", "")),
         model_sha256=shas.pop() if len(shas) == 1 else "",
         annotations={str(k).removeprefix(ANNOTATION_PREFIX): str(v) for k, v in notes.items()},
+        selfcheck_sha256=job_shas.pop() if len(job_shas) == 1 else "",
     )
 
 

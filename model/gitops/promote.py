@@ -11,7 +11,14 @@ from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay
 from model.gitops.audit import ledger
 from model.gitops.git import dirty_files, git, head, user
 from model.gitops.land import Landed, land
-from model.gitops.trailers import Release, format_metrics, message
+from model.gitops.trailers import (
+    Release,
+    TrailerError,
+    check,
+    check_release,
+    format_metrics,
+    message,
+)
 from model.oci import LABEL_MODEL_SHA256, LABEL_MODEL_VERSION
 
 
@@ -35,6 +42,15 @@ class Request:
 
 
 _PR_NUMBER = re.compile(r"\(#(\d+)\)$|^Merge pull request #(\d+)")
+
+
+def check_inputs(**options: str | None) -> None:
+    """Refuse option values that would forge or garble trailers (keyword: the Release field)."""
+    for name, value in options.items():
+        try:
+            check(name, value or "", what="--" + name.replace("_", "-"))
+        except TrailerError as exc:
+            raise PromoteError(str(exc)) from exc
 
 
 def source_pr(root: Path, explicit: str) -> str:
@@ -90,6 +106,10 @@ def staging_release(root: Path, req: Request, image: str, digest: str, source: s
         )
     # The image's own version label wins, so trailers, annotations and labels agree.
     version = req.model_version or (found or {}).get(LABEL_MODEL_VERSION) or sha[:12]
+    try:
+        check("model_version", version, what=f"the image's {LABEL_MODEL_VERSION} label")
+    except TrailerError as exc:
+        raise PromoteError(f"{exc}, or pass --model-version") from exc
     return Release(
         environment=req.env,
         model_version=version,
@@ -127,6 +147,10 @@ def commit_release(root: Path, release: Release, subject: str, body: str = "") -
     state = overlay.read(root, release.environment)
     if (state.digest, state.model_sha256) == (release.image_digest, release.model_sha256):
         return None
+    try:
+        check_release(release)  # facts read from the repo, MLflow or labels are hostile too
+    except TrailerError as exc:
+        raise PromoteError(f"refusing to commit: {exc}") from exc
     written = overlay.write(root, release.environment, release)
     git(root, "add", "--", *[str(p.relative_to(root)) for p in written])
     git(root, "commit", "-q", "--no-verify", "-F", "-", stdin=message(subject, body, release))
@@ -136,6 +160,9 @@ def commit_release(root: Path, release: Release, subject: str, body: str = "") -
 def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
     """Validate, then edit + commit (+ push); returns the release and where it landed."""
     overlay.check_env(req.env)
+    check_inputs(
+        source_pr=req.source_pr, promoted_by=req.promoted_by, model_version=req.model_version
+    )
     try:
         image, digest = overlay.parse_image_ref(req.image_ref)
     except overlay.OverlayError as exc:

@@ -7,7 +7,13 @@ from pathlib import Path
 from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, overlay
 from model.gitops.audit import Entry, ledger
 from model.gitops.land import Landed, land
-from model.gitops.promote import PromoteError, check_clean, commit_release, promoter
+from model.gitops.promote import (
+    PromoteError,
+    check_clean,
+    check_inputs,
+    commit_release,
+    promoter,
+)
 from model.gitops.trailers import Release
 
 
@@ -41,6 +47,7 @@ def rollback(
 ) -> tuple[Release | None, Landed]:
     """Commit the target promotion's pins again, with the same trailers plus Rollback-Of."""
     overlay.check_env(env)
+    check_inputs(promoted_by=promoted_by)
     check_clean(root)
     built: list[Release] = []
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields, replace
+
+from model.gitops import ENVIRONMENTS
 
 # Trailer key for each Release field, in the order they are written.
 KEYS: dict[str, str] = {
@@ -20,6 +23,34 @@ KEYS: dict[str, str] = {
     "rollback_of": "Rollback-Of",
 }
 REQUIRED = ("environment", "model_sha256", "image", "image_digest")
+
+# The shapes `model promote` writes. A value that is not one of these was not written by us, so
+# the parser reports the commit instead of trusting it. Fields not listed (added later) still get
+# the generic check: one printable line, no control or format characters, bounded length.
+IMAGE_NAME = r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+DIGEST = r"sha256:[0-9a-f]{64}"
+MODEL_VERSION = r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}"
+SOURCE_PR = r"none|[0-9]{1,10}"
+SHAPES: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern)
+    for name, pattern in {
+        "environment": "|".join(ENVIRONMENTS),
+        "model_version": MODEL_VERSION,
+        "model_sha256": r"[0-9a-f]{64}",
+        "data_md5": r"[0-9a-f]{32}(?:\.dir)?|unknown|none",
+        "image": IMAGE_NAME,
+        "image_digest": DIGEST,
+        "source_commit": r"[0-9a-f]{40}|[0-9a-f]{64}",
+        "source_pr": SOURCE_PR,
+        "mlflow_run": r"[A-Za-z0-9_-]{1,64}",
+        "rollback_of": r"[0-9a-f]{40}|[0-9a-f]{64}",
+    }.items()
+}
+MAX_VALUE = 512
+
+
+class TrailerError(ValueError):
+    """A value cannot go into a trailer as it is: it would forge or garble the ledger."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +102,39 @@ def parse_metrics(text: str) -> dict[str, float]:
     return out
 
 
+def problem(name: str, value: str) -> str | None:
+    """Why `value` cannot be the trailer for field `name`, or None when it can."""
+    if len(value) > MAX_VALUE:
+        return f"is {len(value)} characters long (at most {MAX_VALUE})"
+    if not value.isprintable():
+        bad = next(ch for ch in value if not ch.isprintable())
+        return f"holds the control or invisible character {bad!r}; trailers are one plain line"
+    if value != value.strip():
+        return "has leading or trailing whitespace"
+    shape = SHAPES.get(name)
+    if shape is not None and value and not shape.fullmatch(value):
+        return f"does not match {shape.pattern!r}"
+    return None
+
+
+def check(name: str, value: str, what: str | None = None) -> str:
+    """Return `value` when it is safe as the trailer for `name`; raise TrailerError otherwise."""
+    why = problem(name, value)
+    if why is not None:
+        raise TrailerError(f"{what or KEYS.get(name, name)} {value!r} {why}: pass a plain value")
+    return value
+
+
+def check_release(release: Release) -> Release:
+    """The release, once every field is a safe trailer value (raise TrailerError otherwise)."""
+    for name, value in release.as_dict().items():
+        check(name, value)
+    return release
+
+
 def to_lines(release: Release) -> list[str]:
     """'Key: value' trailer lines for a release (empty optional fields are left out)."""
-    values = release.as_dict()
+    values = check_release(release).as_dict()
     return [f"{KEYS[name]}: {values[name]}" for name in KEYS if values[name] != ""]
 
 
@@ -88,12 +149,29 @@ def message(subject: str, body: str, release: Release) -> str:
 
 def parse_pairs(block: str, separator: str = "\n") -> dict[str, str]:
     """Parse 'Key: value' trailers (as printed by %(trailers)) into a dict; last wins."""
+    return parse_block(block, separator)[0]
+
+
+def parse_block(block: str, separator: str = "\n") -> tuple[dict[str, str], list[str]]:
+    """Parse 'Key: value' trailers into a dict, plus why the block is not one we wrote.
+
+    A known key that appears twice is a problem, never "last wins": a second Environment or
+    Promoted-By is how a forged value would hide behind a genuine one.
+    """
     out: dict[str, str] = {}
+    problems: list[str] = []
     for line in block.split(separator):
         key, sep, value = line.partition(":")
-        if sep and key.strip():
-            out[key.strip().lower()] = value.strip()
-    return out
+        key, value = key.strip().lower(), value.strip()
+        if not (sep and key):
+            continue
+        name = _BY_KEY.get(key)
+        if name and key in out:
+            problems.append(f"repeats the {KEYS[name]} trailer")
+        elif name and (why := problem(name, value)):
+            problems.append(f"{KEYS[name]} {value!r} {why}")
+        out[key] = value
+    return out, problems
 
 
 _BY_KEY = {key.lower(): name for name, key in KEYS.items()}

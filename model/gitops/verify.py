@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model.gitops import ENVIRONMENTS, facts, images, overlay, registry
-from model.gitops.audit import current, ledger
+from model.gitops.audit import Ledger, current, read
 from model.gitops.trailers import Release
 from model.oci import LABEL_DATA_MD5, LABEL_MODEL_SHA256, LABEL_MODEL_VERSION, LABEL_REVISION
 
@@ -29,9 +29,11 @@ def _link(env: str, name: str, expected: str, found: str, what: str) -> Link:
     return Link(env, name, BROKEN, f"expected {what} {expected}, found {found}")
 
 
-def check_env(root: Path, env: str, use_docker: bool = True) -> list[Link]:
+def check_env(
+    root: Path, env: str, use_docker: bool = True, book: Ledger | None = None
+) -> list[Link]:
     """All links for one environment's current state."""
-    entry = current(ledger(root, env)).get(env)
+    entry = current((book or read(root, env)).entries).get(env)
     if entry is None:
         return [Link(env, "promotion", SKIPPED, "no promotion in Git history yet")]
     rel = entry.release
@@ -44,6 +46,13 @@ def check_env(root: Path, env: str, use_docker: bool = True) -> list[Link]:
             "overlay model = last promotion",
             rel.model_sha256,
             state.model_sha256,
+            "model sha256",
+        ),
+        _link(
+            env,
+            "self-check Job model = last promotion",
+            rel.model_sha256,
+            state.selfcheck_sha256 or "no MODEL_SHA256 in the overlay's self-check Job patch",
             "model sha256",
         ),
     ]
@@ -102,6 +111,18 @@ def _image(env: str, rel: Release) -> Link:
     return Link(env, name, BROKEN if wrong else OK, "; ".join(wrong) or "all labels match")
 
 
+def ledger_links(book: Ledger) -> list[Link]:
+    """One BROKEN link per commit that claims to be a promotion but is malformed."""
+    if not book.malformed:
+        return [Link("ledger", "promotion commits well-formed", OK, f"{len(book.entries)} read")]
+    return [
+        Link("ledger", "promotion commit well-formed", BROKEN, f"{m.commit[:12]} {m.reason}")
+        for m in book.malformed
+    ]
+
+
 def verify(root: Path, envs: tuple[str, ...] = ENVIRONMENTS, use_docker: bool = True) -> list[Link]:
-    """Links for every environment."""
-    return [link for env in envs for link in check_env(root, env, use_docker)]
+    """Links for every environment, after the ledger's own well-formedness (one `git log`)."""
+    book = read(root)
+    links = ledger_links(book)
+    return links + [link for env in envs for link in check_env(root, env, use_docker, book)]
