@@ -93,3 +93,9 @@ GIT_TOKEN = "GIT_TOKEN"
 """Push token for the retrain pod; only git's env-configured credential helper reads it."""
 ORT_DISABLE_TELEMETRY = "ORT_DISABLE_TELEMETRY"
 """ONNX Runtime's switch for its 1DS telemetry; the server sets it to 1 before loading ORT."""
+
+# --- Signed promotions (model/gitops/signing.py) ---
+GNUPGHOME = "GNUPGHOME"
+"""gpg's home; verification points it at a temp keyring holding only .gitops/promoters keys."""
+PROMOTION_GPG_KEY = "PROMOTION_GPG_KEY"
+"""CI secret: the release identity's ASCII-armored secret key (`make git-signing-key`)."""

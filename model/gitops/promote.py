@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import env as envvars
-from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay
+from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, signing
 from model.gitops.audit import ledger
 from model.gitops.git import dirty_files, git, head, user
 from model.gitops.land import Landed, land
@@ -153,7 +153,10 @@ def commit_release(root: Path, release: Release, subject: str, body: str = "") -
         raise PromoteError(f"refusing to commit: {exc}") from exc
     written = overlay.write(root, release.environment, release)
     git(root, "add", "--", *[str(p.relative_to(root)) for p in written])
-    git(root, "commit", "-q", "--no-verify", "-F", "-", stdin=message(subject, body, release))
+    try:  # signed when .gitops/promoters/<env>.asc exists; refused commits leave nothing
+        signing.commit(root, release.environment, message(subject, body, release))
+    except signing.SigningError as exc:
+        raise PromoteError(str(exc)) from exc
     return head(root)
 
 

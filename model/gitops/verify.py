@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.gitops import ENVIRONMENTS, facts, images, overlay, registry
+from model.gitops import ENVIRONMENTS, facts, images, overlay, registry, signing
 from model.gitops.audit import Ledger, current, read
 from model.gitops.trailers import Release
 from model.oci import LABEL_DATA_MD5, LABEL_MODEL_SHA256, LABEL_MODEL_VERSION, LABEL_REVISION
@@ -68,7 +68,18 @@ def check_env(
     links.append(_mlflow(env, rel.model_sha256))
     if use_docker:
         links.append(_image(env, rel))
+    links.extend(_signatures(root, env))
     return links
+
+
+def _signatures(root: Path, env: str) -> list[Link]:
+    """Each promotion signed by a key in .gitops/promoters/<env>.asc (see signing.py)."""
+    status = {True: OK, False: BROKEN, None: SKIPPED}
+    return [
+        Link(env, f"signature of {v.commit[:12]}" if v.commit else "promotion signatures",
+             status[v.good], v.detail)
+        for v in signing.audit(root, env)
+    ]  # fmt: skip
 
 
 def _mlflow(env: str, sha256: str) -> Link:
