@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from model import env
 from model.cli import _register_commands, app
 from model.console import EXIT_USAGE
 from tests.unit.gitops_repo import git, make_repo, model_sha256
@@ -18,6 +19,10 @@ _register_commands()
 
 @pytest.fixture(autouse=True)
 def _no_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Promoted-By reads GitHub's runner env; on a runner (or under act) it would name the
+    # actor instead of the git user these tests expect, so every test starts without it.
+    for name in (env.GITHUB_ACTIONS, env.GITHUB_ACTOR):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODEL_REGISTRY", "0")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Ada")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "ada@example.test")
@@ -91,6 +96,17 @@ def test_promotion_commits_trailers_and_same_digest_twice_is_noop(tmp_path: Path
     code, output = _promote(repo, "prod", "--image", GOOD)  # no --push: a local commit
     assert code == 0 and _head(repo) != head
     assert "Environment: prod" in git(repo, "log", "-1", "--format=%(trailers)")
+
+
+def test_in_github_actions_the_actor_promotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(env.GITHUB_ACTIONS, "true")
+    monkeypatch.setenv(env.GITHUB_ACTOR, "octocat")
+    repo = make_repo(tmp_path / "repo")
+    code, output = _promote(repo, "staging", "--image", GOOD)
+    assert code == 0, output
+    assert "Promoted-By: octocat (GitHub Actions)" in git(repo, "log", "-1", "--format=%(trailers)")
 
 
 def test_a_lost_push_race_rebases_and_reapplies_never_forces(tmp_path: Path) -> None:
