@@ -35,6 +35,8 @@ MODEL_SAMPLE_DIR = "MODEL_SAMPLE_DIR"
 
 GITHUB_ACTIONS = "GITHUB_ACTIONS"
 GITHUB_ACTOR = "GITHUB_ACTOR"
+CI = "CI"
+"""Set (true/1) by CI runners and .ci/run; tests read it: under CI a skipped test fails the run."""
 
 ARGO_SERVER_URL = "ARGO_SERVER_URL"
 ARGO_TOKEN = "ARGO_TOKEN"
