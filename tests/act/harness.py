@@ -36,6 +36,13 @@ REPO_SLUG = "acme/credit-scoring"
 SLUG_REMOTE = "github"
 PLATFORM = "ubuntu-24.04=-self-hosted"
 RUN_MARKER = "ACT_HARNESS_RUN"
+# The machine's own TLS trust and proxy settings (a runner's image has them too); no secrets.
+PASS_THROUGH = (
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
+    "NODE_EXTRA_CA_CERTS", "PIP_CERT", "http_proxy", "https_proxy", "no_proxy",
+    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+)  # fmt: skip
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # Stand-in folder for each action (owner/repo); the pinned ref comes from the workflow.
 ACTION_STANDINS = {
     "actions/checkout": "checkout",
@@ -239,7 +246,7 @@ def parse(lines: list[str]) -> Parsed:
         except json.JSONDecodeError:
             log.append(line.rstrip("\n"))
             continue
-        job, msg = rec.get("jobID", ""), str(rec.get("msg", ""))
+        job, msg = rec.get("jobID", ""), _ANSI.sub("", str(rec.get("msg", "")))
         ids = rec.get("stepID") or []
         log.append(f"[{job}] {msg.rstrip()}" if job else msg.rstrip())
         if "jobResult" in rec:
@@ -301,6 +308,7 @@ def run_workflow(
     proc_env = {
         "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
         "BASH_ENV": str(NONINTERACTIVE), RUN_MARKER: marker, **_uv_dirs(),
+        **{name: os.environ[name] for name in PASS_THROUGH if name in os.environ},
     }  # fmt: skip
     log_file = run_dir / "act.jsonl"
     with log_file.open("wb") as sink:

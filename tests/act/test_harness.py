@@ -64,6 +64,8 @@ jobs:
         run: echo pr
       - uses: {UPLOAD}
         with: {{name: out, path: out/, if-no-files-found: error}}
+      # The cache key is computed once, before this; GitHub saves under that key.
+      - run: echo changed >> payload.txt
   hang:
     if: vars.HANG == 'yes'
     runs-on: ubuntu-24.04

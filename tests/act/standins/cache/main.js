@@ -8,4 +8,4 @@ const out = execFileSync("bash", [__dirname + "/cache.sh", "restore"],
 process.stdout.write(out);
 const hit = /^hit=true$/m.test(out) ? "true" : "false";
 fs.appendFileSync(process.env.GITHUB_OUTPUT, `cache-hit=${hit}\n`);
-fs.appendFileSync(process.env.GITHUB_STATE, `hit=${hit}\n`);
+fs.appendFileSync(process.env.GITHUB_STATE, `hit=${hit}\nkey=${process.env.INPUT_KEY}\n`);
