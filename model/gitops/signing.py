@@ -40,6 +40,9 @@ _PROBLEMS = {
     "Y": "signed by key {key}, which has expired",
     "R": "signed by key {key}, which is revoked",
 }
+# Argo CD's AppProjects (signatureKeys) also accept the forge's merge-signing key: GitHub's
+# web-flow key signs merges made with the PR button, which is how prod promotions land.
+FORGE_MERGE_KEY_IDS = ("B5690EEEBB952194",)
 HOW_TO_SIGN = (
     "point git at an allowed key: `git config user.signingkey FINGERPRINT` "
     "(CI: `make git-signing-key` with the secret in PROMOTION_GPG_KEY)"
