@@ -86,3 +86,9 @@ release-sign: ## cosign keyless: sign IMAGE_REF and attest its SPDX SBOM (sbom.s
 git-bot-identity: ## Commit as github-actions[bot] (CI promotion commits)
 	git config user.name "github-actions[bot]"
 	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"
+
+# The release identity signs promotions: git's own user.signingkey + commit.gpgsign, set from
+# a CI secret (an ASCII-armored secret key without passphrase). Its public half is committed in
+# .gitops/promoters/<env>.asc; see .gitops/promoters/README.md for rotation.
+git-signing-key: env ## Import $PROMOTION_GPG_KEY into GNUPGHOME and sign commits here with it
+	@$(RUN) python -m model.gitops.signing

@@ -1,0 +1,130 @@
+"""Issue 11 §2: the release key comes from a CI secret (`make git-signing-key`), signing goes
+through git's own configuration, and hostile names or secrets are refused."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from model.demo.keys import discard, gnupg_home, public_key, secret_key, throwaway_key
+from model.gitops import signing
+from model.gitops.promote import Request, promote
+from tests.unit.gitops_repo import ROOT, git, make_repo
+
+pytestmark = [pytest.mark.e2e, pytest.mark.security]
+IMAGE = "ghcr.io/org/credit-scoring@sha256:" + "c" * 64
+
+
+@pytest.fixture(scope="module")
+def release() -> Iterator[tuple[Path, str]]:
+    """The release key as the team would make it once: (its home, its fingerprint)."""
+    home = gnupg_home()
+    try:
+        yield home, throwaway_key(home, "Release <release@release.test>")
+    finally:
+        discard(home)
+
+
+@pytest.fixture
+def ci_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty GNUPGHOME, like a fresh CI runner's."""
+    home = gnupg_home()
+    monkeypatch.setenv("GNUPGHOME", str(home))
+    monkeypatch.setenv("MODEL_REGISTRY", "0")
+    yield home
+    discard(home)
+
+
+def with_promoters(root: Path, armored: str) -> Path:
+    (root / ".gitops/promoters").mkdir(parents=True)
+    (root / ".gitops/promoters/staging.asc").write_text(armored)
+    git(root, "add", ".gitops")
+    git(root, "commit", "-q", "-m", "promoters")
+    return root
+
+
+def test_make_target_imports_the_ci_secret_and_the_promotion_is_signed(
+    tmp_path: Path, release: tuple[Path, str], ci_home: Path
+) -> None:
+    home, fpr = release
+    root = with_promoters(make_repo(tmp_path / "repo"), public_key(home, fpr))
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.gitops.signing"], cwd=root, capture_output=True, text=True,
+        env={**os.environ, "PROMOTION_GPG_KEY": secret_key(home, fpr), "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert fpr in proc.stdout
+    assert git(root, "config", "user.signingkey").strip() == fpr
+    promote(root, Request(env="staging", image_ref=IMAGE))
+    # U: good signature; the runner's keyring merely does not vouch for the key (audit does).
+    assert git(root, "log", "-1", "--format=%G?|%GF").strip() == f"U|{fpr}"
+    assert [v.good for v in signing.audit(root, "staging")] == [True]
+
+
+def test_signing_goes_through_gits_own_gpg_program(
+    tmp_path: Path, release: tuple[Path, str], ci_home: Path
+) -> None:
+    home, fpr = release
+    root = with_promoters(make_repo(tmp_path / "repo"), public_key(home, fpr))
+    signing.configure(root, secret_key(home, fpr))
+    calls = tmp_path / "calls"
+    wrapper = tmp_path / "gpg-wrapper"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec gpg "$@"\n')
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    git(root, "config", "gpg.program", str(wrapper))
+    promote(root, Request(env="staging", image_ref=IMAGE))
+    assert "-bsau" in calls.read_text() or "--detach-sign" in calls.read_text()
+    assert fpr in calls.read_text()  # user.signingkey, as configured, chose the key
+
+
+@pytest.mark.parametrize(
+    ("secret", "needle"),
+    [
+        ("", "no PRIVATE KEY block"),
+        ("-----BEGIN PGP PUBLIC KEY BLOCK-----\nxx\n-----END PGP PUBLIC KEY BLOCK-----\n",
+         "no PRIVATE KEY block"),
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nnot base64 at all\n"
+         "-----END PGP PRIVATE KEY BLOCK-----\n", "no public key"),
+    ],
+)  # fmt: skip
+def test_a_bad_ci_secret_is_refused_and_nothing_is_configured(
+    tmp_path: Path, ci_home: Path, secret: str, needle: str
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    with pytest.raises(signing.SigningError, match=needle):
+        signing.configure(root, secret)
+    found = subprocess.run(
+        ["git", "config", "--local", "--get-all", "user.signingkey"], cwd=root,
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert found.stdout.strip() == ""
+
+
+def test_two_keys_in_the_ci_secret_are_refused(tmp_path: Path, ci_home: Path) -> None:
+    home = gnupg_home()
+    try:
+        both = [throwaway_key(home, f"K{i} <k{i}@x.test>") for i in (1, 2)]
+        armored = "".join(secret_key(home, fpr) for fpr in both)
+    finally:
+        discard(home)
+    root = make_repo(tmp_path / "repo")
+    with pytest.raises(signing.SigningError, match="exactly one key"):
+        signing.configure(root, armored)
+
+
+@pytest.mark.parametrize("env", ["../../etc/passwd", "staging/../prod", "Prod", "", "a\nb", "-x"])
+def test_hostile_environment_names_never_reach_a_path(env: str) -> None:
+    with pytest.raises(signing.SigningError, match="lowercase letters"):
+        signing.keyfile(env)
+
+
+def test_hostile_commit_ids_never_reach_git(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo")
+    with pytest.raises(signing.SigningError, match="full commit ids"):
+        signing.signatures(root, ["--all"], b"")
