@@ -21,6 +21,7 @@ import pytest
 
 from model import oci
 from tests.conftest import ROOT, run
+from tests.tools import docker_engine
 from tests.unit.serving_helpers import contract_of, read_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -31,15 +32,7 @@ UID = oci.RUNTIME_UID
 
 def _docker() -> str:
     """The engine's client, or skip with the reason."""
-    client = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else shutil.which("docker")
-    if client is None:
-        pytest.skip("no docker client on PATH; CI provisions one with scripts/docker-engine.sh")
-    probe = subprocess.run([client, "info"], capture_output=True, text=True, timeout=60)
-    if probe.returncode != 0:
-        pytest.skip(
-            f"no docker engine ({probe.stderr.strip()[:200]}); run scripts/docker-engine.sh"
-        )
-    return client
+    return docker_engine()
 
 
 def _base_image(docker: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import run
+from tests.tools import find
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,7 @@ def overlay_digest(repo: Path, env: str) -> str:
 
 
 def engine_present() -> bool:
-    docker = shutil.which("/usr/bin/docker") or shutil.which("docker")
+    docker = find("docker")
     return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0  # type: ignore[list-item]
 
 
@@ -99,7 +99,7 @@ def test_demo_leaves_no_process_running(demo: dict[str, Any]) -> None:
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
     assert str(demo["root"]) not in ps
     if engine_present():
-        docker = shutil.which("/usr/bin/docker") or "docker"
+        docker = find("docker") or "docker"
         names = subprocess.run(
             [docker, "ps", "--format", "{{.Names}}"], capture_output=True, text=True
         ).stdout

@@ -17,12 +17,12 @@ import yaml
 
 from model.gitops import MODEL_PATH
 from tests.conftest import GIT_ENV, ROOT, VENV_BIN, run
+from tests.tools import require
 
 pytestmark = pytest.mark.e2e
 IMAGE = "ghcr.io/org/credit-scoring"
 NO_REGISTRY = {"MODEL_REGISTRY": "0"}
-CHECKOV = [
-    "uv",
+CHECKOV_ARGS = [
     "tool",
     "run",
     "--from",
@@ -283,24 +283,22 @@ def test_manifests_render_validate_and_pass_checkov(tmp_path: Path) -> None:
             ],
             ROOT,
         )
-    if shutil.which("uv") is None:
-        pytest.skip("uv is not on PATH, so checkov cannot be run through `uv tool run`")
+    checkov = [require("uv"), *CHECKOV_ARGS]  # `make env` puts uv in ~/.local/bin, off PATH
     result = run(
-        [*CHECKOV, "-d", "k8s", "--framework", "kustomize", "--skip-path", "k8s/base"], ROOT
+        [*checkov, "-d", "k8s", "--framework", "kustomize", "--skip-path", "k8s/base"], ROOT
     )
     assert "Failed checks: 0" in result.stdout and "Passed checks:" in result.stdout
     assert sys.executable  # the venv under test ran every step above
 
 
 def test_argocd_objects_match_the_crd_schemas_and_a_broken_one_is_caught(tmp_path: Path) -> None:
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node/npm not installed; `make argocd-validate` needs them")
+    node, npm = require("node"), require("npm")
     if not (ROOT / "scripts/node_modules/@kubernetes-models/argo-cd").is_dir():
         run(
-            ["npm", "ci", "--prefix", "scripts", "--no-audit", "--no-fund", "--loglevel=error"],
+            [npm, "ci", "--prefix", "scripts", "--no-audit", "--no-fund", "--loglevel=error"],
             ROOT,
         )
-    good = run(["node", "scripts/validate-argocd.mjs", "argocd"], ROOT).stdout
+    good = run([node, "scripts/validate-argocd.mjs", "argocd"], ROOT).stdout
     kinds = {"Application", "ApplicationSet", "AppProject"}
     expected = sum(
         doc.get("kind") in kinds

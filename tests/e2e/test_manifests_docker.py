@@ -27,11 +27,10 @@ from model.oci import LABEL_MODEL_SHA256, LOCAL_TAG
 from model.preview import docker_args
 from model.selfcheck import check_url
 from tests.conftest import ROOT
+from tests.tools import find
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
-DOCKER = (
-    "/usr/bin/docker" if Path("/usr/bin/docker").exists() else (shutil.which("docker") or "docker")
-)
+DOCKER = find("docker") or "docker"
 
 
 def docker(

@@ -23,6 +23,7 @@ from model import env
 from model.dataset import packaged_bytes, to_csv_bytes
 from model.workflows.spec import UID
 from tests.conftest import ROOT, run
+from tests.tools import docker_engine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -33,14 +34,7 @@ BASE_IMAGE = os.environ.get("IMAGE_BASE", "local/python:3.11-bookworm")
 
 def docker_bin() -> str:
     """Debian's client (matched to its daemon), else whatever `docker` is on PATH."""
-    found = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else shutil.which("docker")
-    if found is None:
-        pytest.skip("no docker client on this machine (CI provides one)")
-    if subprocess.run([found, "info"], capture_output=True).returncode != 0:
-        pytest.skip(
-            f"{found} cannot reach a Docker engine; start one with scripts/docker-engine.sh"
-        )
-    return found
+    return docker_engine()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import numpy as np
@@ -12,6 +11,7 @@ import yaml
 
 from model.serving.metrics import SCORE_EDGES, ScoreCollector
 from tests.conftest import ROOT
+from tests.tools import require
 
 pytestmark = pytest.mark.unit
 
@@ -61,9 +61,7 @@ def test_every_alert_is_guarded_and_documented() -> None:
 
 
 def test_kustomize_builds_the_monitoring_dir() -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl not on PATH; `kubectl kustomize` cannot run")
+    kubectl = require("kubectl")
     out = subprocess.run(
         [kubectl, "kustomize", str(RULE.parent)], capture_output=True, text=True, check=True
     ).stdout

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from hera.workflows import models as m
 
 from model.workflows import render, spec
 from tests.conftest import ROOT
+from tests.tools import require
 
 pytestmark = pytest.mark.unit
 
@@ -150,9 +150,7 @@ def test_plain_resources_validate_against_kubernetes_schemas() -> None:
 
 
 def test_kustomize_builds_and_pins_the_trainer_image() -> None:
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        pytest.skip("kubectl not on PATH; `kubectl kustomize` cannot run")
+    kubectl = require("kubectl")
     out = subprocess.run(
         [kubectl, "kustomize", str(OUT)], capture_output=True, text=True, check=True
     ).stdout
