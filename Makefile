@@ -39,8 +39,9 @@ demo: env ## The whole GitOps loop on real git, DVC, MLflow and Docker (see READ
 pipeline: env ## dvc repro --pull (CI's pipeline step)
 	$(RUN) dvc repro --pull
 
+# -rsfE: skip reasons, failures, errors (pytest's -r is last-wins, so plain -rs would drop f/E).
 test: env ## Run every test tier (unit, data, model, e2e); pytest's "no tests" is a failure
-	@$(RUN) pytest; rc=$$?; \
+	@$(RUN) pytest -rsfE; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 test-fast: env ## Unit and data tiers only
