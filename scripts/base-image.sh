@@ -13,9 +13,15 @@ if [ "${BASE_IMAGE_REBUILD:-0}" != 1 ] && "$docker" image inspect "$image" >/dev
   echo "base-image: $image already present"
   exit 0
 fi
+# debootstrap needs root. GitHub's hosted runners run as a normal user with passwordless
+# sudo, so re-run under `sudo -n` (never prompting) when that is available.
 if [ "$(id -u)" -ne 0 ]; then
-  echo "base-image: debootstrap needs root; run as root or pre-load $image" >&2
-  exit 1
+  if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    exec sudo -n --preserve-env=BASE_IMAGE,BASE_IMAGE_REBUILD,DEBIAN_MIRROR bash "$0" "$@"
+  fi
+  # 77: "cannot run here" (as automake's skip), so callers can skip rather than fail.
+  echo "base-image: debootstrap needs root or passwordless sudo (sudo -n); run as root, configure sudo, or pre-load $image" >&2
+  exit 77
 fi
 
 # The mirror apt uses on this host (deb822 or one-line format); DEBIAN_MIRROR overrides.
