@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import env
+from model.gitops import signing
 from model.gitops.git import GitError, current_branch, git, head, ok
 
 DEFAULT_ATTEMPTS = 30
@@ -96,7 +97,7 @@ def land(
             )
         time.sleep(backoff(attempt))
         git(root, "fetch", "-q", remote, branch)
-        if ok(root, "rebase", "-q", f"{remote}/{branch}"):
+        if ok(root, "rebase", "-q", *signing.keep_signature(root), f"{remote}/{branch}"):
             continue
         git(root, "rebase", "--abort", check=False)
         git(root, "reset", "-q", "--hard", "HEAD~1")  # only our own commit; the tree was clean

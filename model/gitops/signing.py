@@ -251,6 +251,12 @@ def commit(root: Path, env: str, text: str) -> None:
         )
 
 
+def keep_signature(root: Path) -> list[str]:
+    """Rebase flags that re-sign HEAD when it was signed: a rebase drops signatures."""
+    header = git(root, "cat-file", "commit", "HEAD").split("\n\n", 1)[0]
+    return ["--gpg-sign"] if "\ngpgsig" in header else []
+
+
 def configure(root: Path, armored_secret: str) -> str:
     """Import one armored secret key into GNUPGHOME and make git in `root` sign with it."""
     data = armored_secret.encode()

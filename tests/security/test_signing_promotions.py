@@ -206,3 +206,33 @@ def test_a_garbage_promoters_file_is_a_broken_link_not_a_crash(repo: Path) -> No
     links = signature_links(repo, "staging")
     assert [link.status for link in links] == [BROKEN], links
     assert "no public key" in links[0].detail
+
+
+def test_a_promotion_rebased_over_a_rivals_push_stays_signed(
+    repo: Path, keys: Keys, tmp_path: Path
+) -> None:
+    from model.gitops.land import land
+    from model.gitops.promote import commit_release, staging_release
+    from tests.unit.gitops_repo import with_origin
+
+    with_origin(repo, tmp_path / "origin.git")
+    rival = tmp_path / "rival"
+    git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(rival))
+    sign_with(repo, keys.staging)
+    req = Request(env="staging", image_ref=f"{IMAGE}@{digest(14)}", push=True)
+    calls: list[str] = []
+
+    def apply() -> str | None:
+        if not calls:  # a rival lands a docs commit between our fetch and our push
+            (rival / "NOTES.md").write_text("a rival's unrelated commit\n")
+            git(rival, "add", "NOTES.md")
+            git(rival, "-c", "user.name=R", "-c", "user.email=r@x.test", "commit", "-qm", "notes")
+            git(rival, "push", "-q", "origin", "main")
+        calls.append("apply")
+        release = staging_release(repo, req, IMAGE, digest(14), head(repo))
+        return commit_release(repo, release, "promote staging")
+
+    landed = land(repo, apply, push=True, remote="origin", branch="main")
+    assert landed.attempts == 2 and calls == ["apply"]  # rebased, not re-applied
+    assert git(repo, "log", "-1", "--format=%s%n%P").splitlines()[1] == head(rival)
+    assert [link.status for link in signature_links(repo, "staging")] == [OK]
