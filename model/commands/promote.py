@@ -38,9 +38,11 @@ def promote(
     repo: Annotated[Path, typer.Option(help="Work tree to promote in.")] = HERE,
 ) -> None:
     """Pin an image and its model in k8s/overlays/ENV and commit it with structured trailers."""
+    from rich.markup import escape
+
     from model.gitops import registry
     from model.gitops.git import GitError, toplevel
-    from model.gitops.land import LandError
+    from model.gitops.land import AttemptsError, LandError
     from model.gitops.overlay import OverlayError
     from model.gitops.promote import PromoteError, Request
     from model.gitops.promote import promote as run
@@ -56,10 +58,10 @@ def promote(
     )
     try:
         release, landed = run(toplevel(repo), req)
-    except (PromoteError, OverlayError) as exc:
-        fail(str(exc), EXIT_USAGE)
+    except (PromoteError, OverlayError, AttemptsError) as exc:
+        fail(escape(str(exc)), EXIT_USAGE)  # values in the message may hold [markup]
     except (LandError, GitError) as exc:
-        fail(str(exc), EXIT_FAILED)
+        fail(escape(str(exc)), EXIT_FAILED)
     if landed.commit is None:
         out.print(f"no-op: {env} already pins {image}")
         return
@@ -79,13 +81,11 @@ def promote(
         if open_pr:
             _open_pr(landed.pushed_to.split("/", 1)[1], req.branch, release)
         return
-    out.print(
-        registry.sync_alias(
-            env,
-            release.model_sha256,
-            {f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest},
-        )
-    )
+    tags = {f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest}
+    try:
+        out.print(registry.sync_alias(env, release.model_sha256, tags))
+    except registry.RegistryError as exc:
+        fail(f"promoted, but the MLflow {env} alias was not updated: {exc}", EXIT_FAILED)
 
 
 def _open_pr(branch: str, base: str, release: Release | None) -> None:

@@ -23,9 +23,11 @@ def rollback(
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Commit the earlier pins with the same trailers plus Rollback-Of."""
+    from rich.markup import escape
+
     from model.gitops import registry
     from model.gitops.git import GitError, toplevel
-    from model.gitops.land import LandError
+    from model.gitops.land import AttemptsError, LandError
     from model.gitops.overlay import OverlayError
     from model.gitops.promote import PromoteError
     from model.gitops.rollback import rollback as run
@@ -34,10 +36,10 @@ def rollback(
         release, landed = run(
             toplevel(repo), env, to=to or None, push=push, promoted_by=promoted_by or None
         )
-    except (PromoteError, OverlayError) as exc:
-        fail(str(exc), EXIT_USAGE)
+    except (PromoteError, OverlayError, AttemptsError) as exc:
+        fail(escape(str(exc)), EXIT_USAGE)  # values in the message may hold [markup]
     except (LandError, GitError) as exc:
-        fail(str(exc), EXIT_FAILED)
+        fail(escape(str(exc)), EXIT_FAILED)
     if landed.commit is None or release is None:
         out.print(f"no-op: {env} already pins that promotion")
         return
@@ -45,7 +47,10 @@ def rollback(
         f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
         f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}"
     )
-    out.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
+    try:
+        out.print(registry.sync_alias(env, release.model_sha256, {f"{env}_commit": landed.commit}))
+    except registry.RegistryError as exc:
+        fail(f"rolled back, but the MLflow {env} alias was not updated: {exc}", EXIT_FAILED)
 
 
 def register(app: typer.Typer) -> None:

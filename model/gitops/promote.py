@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import env as envvars
-from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, signing
+from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, registry, signing
 from model.gitops.audit import ledger
 from model.gitops.git import dirty_files, git, head, user
 from model.gitops.land import Landed, land
+from model.gitops.lock import held
 from model.gitops.trailers import (
     Release,
     TrailerError,
@@ -119,10 +120,16 @@ def staging_release(root: Path, req: Request, image: str, digest: str, source: s
         image_digest=digest,
         source_commit=source,
         source_pr=source_pr(root, req.source_pr),
-        mlflow_run=facts.mlflow_run(root, sha),
+        mlflow_run=_run_of(root, sha),
         metrics=format_metrics(facts.metrics(root, source)),
         promoted_by=promoter(root, req.promoted_by),
     )
+
+
+def _run_of(root: Path, sha: str) -> str:
+    """The MLflow run that logged this model: the local last run, else the registry's link."""
+    local = facts.mlflow_run(root, sha)
+    return local if local != "none" else registry.recorded_run(sha)
 
 
 def prod_release(root: Path, req: Request, image: str, digest: str, source: str) -> Release:
@@ -170,6 +177,11 @@ def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
         image, digest = overlay.parse_image_ref(req.image_ref)
     except overlay.OverlayError as exc:
         raise PromoteError(str(exc)) from exc
+    with held(root):  # a second promoter in this work tree waits, then sees our commit
+        return _promote(root, req, image, digest)
+
+
+def _promote(root: Path, req: Request, image: str, digest: str) -> tuple[Release | None, Landed]:
     check_clean(root)
     branch_mode = req.env == "prod" and req.push and not req.direct
     target = f"promote/prod-{digest.removeprefix('sha256:')[:12]}" if branch_mode else None

@@ -1,12 +1,14 @@
 """MLflow model registry: versions, aliases and tags, over MLflow's REST API.
 
-Promotion and verify only need a few registry calls, and `import mlflow` costs seconds, so
-those go through REST (urllib). Registering a version from a run uses the MLflow client.
+`import mlflow` costs seconds and CI never trains, so everything here is REST (urllib): a
+release registers its model from its own facts (sha256, data md5, image, commit) and links
+the MLflow run only when one logged that model.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -14,18 +16,40 @@ from pathlib import Path
 from typing import Any
 
 from model import env
-from model.gitops import REGISTERED_MODEL
+from model.gitops import MODEL_PATH, REGISTERED_MODEL
 
 API = "/api/2.0/mlflow"
 TIMEOUT_S = 5.0
+_RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class RegistryError(RuntimeError):
-    """The tracking server answered with an error."""
+    """The tracking server answered with an error or could not be reached."""
+
+
+class RegistryConfigError(RegistryError):
+    """A configured value (tracking URI, run id) is unusable: nothing was sent."""
+
+
+def _redact(uri: str) -> str:
+    """The URI without user:password, so an error never prints a credential."""
+    parts = urllib.parse.urlsplit(uri)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def _alive(uri: str) -> str | None:
+    """None when `uri`/health answers, else why not."""
+    try:
+        with urllib.request.urlopen(f"{uri}/health", timeout=2.0):
+            return None
+    except (OSError, ValueError) as exc:
+        return str(getattr(exc, "reason", exc))
 
 
 def tracking_uri() -> str | None:
-    """The tracking server to use, or None (MODEL_REGISTRY=0, nothing set, or not reachable)."""
+    """The server to read from, or None (MODEL_REGISTRY=0, nothing set, or not reachable)."""
     if not env.flag(env.MODEL_REGISTRY, default=True):
         return None
     from model.tracking import tracking_uri as configured
@@ -33,11 +57,36 @@ def tracking_uri() -> str | None:
     uri = configured()
     if not uri or not uri.startswith(("http://", "https://")):
         return None
-    try:
-        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=2.0):
-            return uri.rstrip("/")
-    except (OSError, ValueError):
+    return uri.rstrip("/") if _alive(uri.rstrip("/")) is None else None
+
+
+def configured_uri() -> str | None:
+    """The server to write to; None only when tracking is off or not configured at all.
+
+    A configured MLFLOW_TRACKING_URI that is not http(s) or does not answer is an error: a
+    release must not "succeed" with no registry entry because a server was down.
+    """
+    if not env.flag(env.MODEL_REGISTRY, default=True):
         return None
+    explicit = env.get(env.MLFLOW_TRACKING_URI)
+    if explicit is None:
+        from model.tracking_server import running_uri
+
+        return running_uri()  # the embedded loopback server, when it is up
+    parts = urllib.parse.urlsplit(explicit)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryConfigError(
+            f"MLFLOW_TRACKING_URI must be the http(s):// URL of a tracking server; "
+            f"found {_redact(explicit)!r}"
+        )
+    uri = explicit.rstrip("/")
+    why = _alive(uri)
+    if why is not None:
+        raise RegistryError(
+            f"MLFLOW_TRACKING_URI={_redact(uri)} is not reachable ({why}): start the server or "
+            "fix the URI; unset it or set MODEL_REGISTRY=0 only to skip the registry on purpose"
+        )
+    return uri
 
 
 def _call(uri: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -56,7 +105,10 @@ def _call(uri: str, method: str, path: str, body: dict[str, Any] | None = None) 
         with urllib.request.urlopen(request, timeout=TIMEOUT_S) as resp:
             return json.loads(resp.read() or b"{}")
     except urllib.error.HTTPError as exc:
-        raise RegistryError(f"MLflow {method} {path}: {exc.code} {exc.read()[:300]!r}") from exc
+        raise RegistryError(f"MLflow {method} {path}: {exc.code} {exc.read()[:300]!r}") from None
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise RegistryError(f"MLflow {method} {path} at {_redact(uri)} failed: {reason}") from None
 
 
 def _tags(version: dict[str, Any]) -> dict[str, str]:
@@ -107,10 +159,10 @@ def tag_version(uri: str, version: str, tags: dict[str, str], name: str = REGIST
 
 def sync_alias(alias: str, sha256: str, tags: dict[str, str]) -> str:
     """Point `alias` at the version holding this model and tag it; return what happened, plainly."""
-    uri = tracking_uri()
+    uri = configured_uri()
     if uri is None:
         return (
-            "MLflow alias skipped: no reachable tracking server "
+            "MLflow alias skipped: no tracking server configured "
             "(set MLFLOW_TRACKING_URI or run `model tracking up`)"
         )
     version = find_version(uri, sha256)
@@ -132,9 +184,11 @@ def find_run(uri: str, sha256: str, root: Path) -> str | None:
             return str(info["run_id"])
     except (OSError, ValueError):
         pass
-    experiments = _call(uri, "GET", "experiments/search", {"max_results": 1000}).get(
+    experiments = _call(uri, "POST", "experiments/search", {"max_results": 1000}).get(
         "experiments", []
     )
+    if not experiments:
+        return None
     body = {
         "experiment_ids": [e["experiment_id"] for e in experiments],
         "filter": f"tags.model_sha256 = '{sha256}'",
@@ -144,24 +198,51 @@ def find_run(uri: str, sha256: str, root: Path) -> str | None:
     return str(runs[0]["info"]["run_id"]) if runs else None
 
 
-def register(sha256: str, tags: dict[str, str], root: Path, run_id: str | None = None) -> str:
-    """Register the model from the run that logged it (idempotent); return a plain report."""
+def recorded_run(sha256: str) -> str:
+    """The MLflow run the registry links to this model ('none' without one or without a server)."""
     uri = tracking_uri()
-    if uri is None:
-        return "MLflow register skipped: no reachable tracking server"
+    version = find_version(uri, sha256) if uri else None
+    if version is None:
+        return "none"
+    return version.get("run_id") or _tags(version).get("mlflow_run") or "none"
+
+
+def source_of(image: str | None, commit: str) -> str:
+    """Where the version's bytes live: the image that carries them, else dvc.lock at the commit."""
+    return f"docker://{image}" if image else f"dvc://{MODEL_PATH}?rev={commit}"
+
+
+def _ensure_model(uri: str, name: str) -> None:
+    try:
+        _call(uri, "POST", "registered-models/create", {"name": name})
+    except RegistryError as exc:
+        if "RESOURCE_ALREADY_EXISTS" not in str(exc):
+            raise
+
+
+def register(
+    uri: str, sha256: str, tags: dict[str, str], root: Path, run_id: str | None = None
+) -> str:
+    """Register this model from the release facts (idempotent), linking its run when one exists."""
+    if run_id is not None and not _RUN_ID.match(run_id):
+        raise RegistryConfigError(f"--run-id must be an MLflow run id; found {run_id!r}")
     existing = find_version(uri, sha256)
     if existing is not None:
         tag_version(uri, existing["version"], tags)
         return f"already registered: {REGISTERED_MODEL} v{existing['version']} (tags updated)"
     run_id = run_id or find_run(uri, sha256, root)
-    if run_id is None:
-        raise RegistryError(
-            f"no MLflow run is tagged model_sha256={sha256}: run `dvc repro` with tracking on"
-        )
-    import mlflow
-
-    mlflow.set_tracking_uri(uri)
-    version = mlflow.register_model(
-        f"runs:/{run_id}/model", REGISTERED_MODEL, tags={"model_sha256": sha256, **tags}
-    )
-    return f"registered {REGISTERED_MODEL} v{version.version} from run {run_id}"
+    _ensure_model(uri, REGISTERED_MODEL)
+    body: dict[str, Any] = {
+        "name": REGISTERED_MODEL,
+        "source": source_of(tags.get("image"), tags.get("git_commit", "unknown")),
+        "tags": [
+            {"key": k, "value": v}
+            for k, v in {**tags, "model_sha256": sha256, "mlflow_run": run_id or "none"}.items()
+        ],
+        "description": "Registered by `model register` from the release's dvc.lock facts.",
+    }
+    if run_id:
+        body["run_id"] = run_id
+    version = _call(uri, "POST", "model-versions/create", body)["model_version"]["version"]
+    linked = f"run {run_id}" if run_id else "no MLflow run logged this model"
+    return f"registered {REGISTERED_MODEL} v{version} from release facts ({linked})"
