@@ -20,6 +20,12 @@ def git(cwd: Path, *args: str, check: bool = True, stdin: str | None = None) -> 
     return proc.stdout
 
 
+def attempt(cwd: Path, *args: str) -> tuple[bool, str]:
+    """Run `git ARGS` and return (succeeded, stderr): for commands whose refusal is an answer."""
+    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    return proc.returncode == 0, proc.stderr
+
+
 def ok(cwd: Path, *args: str) -> bool:
     """True when `git ARGS` exits 0 (output discarded)."""
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=False).returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -10,15 +11,26 @@ from pathlib import Path
 
 from model import env
 from model.gitops import signing
-from model.gitops.git import GitError, current_branch, git, head, ok
+from model.gitops.git import GitError, attempt, current_branch, git, head, ok
 
 DEFAULT_ATTEMPTS = 30
+MAX_ATTEMPTS = 1000
 BACKOFF_BASE_S = 0.05
 BACKOFF_CAP_S = 1.0
+# What git prints when someone else moved the branch first: only these are worth a retry.
+_RACE = ("(fetch first)", "(non-fast-forward)", "(failed to update ref)", "cannot lock ref",
+         "(stale info)", "incorrect old value")  # fmt: skip
+# A refusal that a retry cannot change: a hook, branch protection, credentials, a dead remote.
+_FINAL = ("declined", "denied", "fatal:", "authentication", "permission", "protected branch")
+_REASON_LINES = 12
 
 
 class LandError(RuntimeError):
     """The commit could not be landed; nothing was overwritten."""
+
+
+class AttemptsError(ValueError):
+    """MODEL_PUSH_ATTEMPTS is not a usable number; nothing was committed."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,35 @@ class Landed:
     commit: str | None
     attempts: int
     pushed_to: str | None
+
+
+def push_attempts() -> int:
+    """MODEL_PUSH_ATTEMPTS as a whole number from 1 to MAX_ATTEMPTS (default 30)."""
+    raw = env.get(env.MODEL_PUSH_ATTEMPTS)
+    if raw is None:
+        return DEFAULT_ATTEMPTS
+    if not re.fullmatch(r"[0-9]{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_ATTEMPTS:
+        raise AttemptsError(
+            f"{env.MODEL_PUSH_ATTEMPTS}={raw!r} is not a whole number from 1 to {MAX_ATTEMPTS}; "
+            f"set e.g. {env.MODEL_PUSH_ATTEMPTS}=5, or unset it for {DEFAULT_ATTEMPTS}"
+        )
+    return int(raw)
+
+
+def is_race(stderr: str) -> bool:
+    """True when git's push output says only that the branch moved under us (retry it)."""
+    lowered = stderr.lower()
+    return any(m in lowered for m in _RACE) and not any(m in lowered for m in _FINAL)
+
+
+def reason(stderr: str) -> str:
+    """The remote's own words, one printable line each (a hook's output is not trusted)."""
+    lines = [
+        "".join(ch if ch.isprintable() else "?" for ch in line.strip())[:200]
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(("hint:", "To "))
+    ]
+    return "; ".join(lines[:_REASON_LINES]) or "no reason given"
 
 
 def _sync(root: Path, remote: str, branch: str) -> None:
@@ -41,22 +82,29 @@ def _sync(root: Path, remote: str, branch: str) -> None:
         )
 
 
-def _patch_id(root: Path, rev: str) -> str:
-    diff = git(root, "diff", "--no-color", f"{rev}~1", rev)
-    return git(root, "patch-id", "--stable", stdin=diff).split(" ", 1)[0]
+def _unpushed(root: Path, remote: str, branch: str) -> list[tuple[str, bool]]:
+    """Commits on HEAD that `remote/branch` lacks, each with whether it is a promotion."""
+    out = git(root, "log", "--format=%H%x00%(trailers:key=Environment,valueonly)%x1d",
+              f"{remote}/{branch}..HEAD")  # fmt: skip
+    rows = [r.strip("\n").split("\x00") for r in out.split("\x1d") if r.strip()]
+    return [(r[0], len(r) > 1 and bool(r[1].strip())) for r in rows]
 
 
-def _same_change_at(root: Path, remote: str, ref: str) -> str | None:
-    """The tip of remote/ref when it carries exactly HEAD's change (same patch-id), else None."""
-    if not ok(root, "fetch", "-q", remote, f"refs/heads/{ref}"):
-        return None
-    theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
-    return theirs if _patch_id(root, theirs) == _patch_id(root, "HEAD") else None
+def _give_up(root: Path, remote: str, branch: str, ours: bool) -> str:
+    """Leave no promotion stranded: back to the remote tip when only promotions are unpushed."""
+    unpushed = _unpushed(root, remote, branch)
+    if all(is_promotion for _, is_promotion in unpushed):
+        git(root, "reset", "-q", "--hard", f"{remote}/{branch}")  # the tree was clean on entry
+        return f"the local branch is back at {remote}/{branch}"
+    if ours:
+        git(root, "reset", "-q", "--hard", "HEAD~1")
+    kept = len(unpushed) - int(ours)
+    return f"the promotion commit was dropped; {kept} commit(s) of yours stay unpushed"
 
 
-def backoff(attempt: int) -> float:
+def backoff(attempt_no: int) -> float:
     """Full-jitter exponential backoff, so racing promoters spread out."""
-    return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt))
+    return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt_no))
 
 
 def land(
@@ -70,32 +118,62 @@ def land(
 ) -> Landed:
     """Run `apply` (edit + commit, or None for no-op) on top of `remote/branch` and push it.
 
-    A rejected push means someone else landed first: fetch, rebase, and when the rebase
+    A rejected push because someone else landed first: fetch, rebase, and when the rebase
     conflicts (both edited the same overlay line) drop our commit and re-run `apply` on the
-    new tip, so the result is always a fast-forward of what others pushed.
+    new tip, so the result is always a fast-forward of what others pushed. Any other refusal
+    stops at once. On give-up no promotion commit is left behind unpushed.
     """
-    if push:
-        here = current_branch(root)
-        if here not in (branch, "HEAD") and target_ref is None:
-            raise LandError(f"on branch {here!r}; switch to {branch!r} to promote onto it")
-        _sync(root, remote, branch)
+    if not push:
+        return Landed(apply(), 0, None)
+    attempts = push_attempts()  # before anything is committed
+    here = current_branch(root)
+    if here not in (branch, "HEAD") and target_ref is None:
+        raise LandError(f"on branch {here!r}; switch to {branch!r} to promote onto it")
+    _sync(root, remote, branch)
     commit = apply()
-    if commit is None or not push:
-        return Landed(commit, 0, None)
-    ref = target_ref or branch
-    attempts = int(env.get(env.MODEL_PUSH_ATTEMPTS, str(DEFAULT_ATTEMPTS)) or DEFAULT_ATTEMPTS)
-    for attempt in range(1, attempts + 1):
-        if ok(root, "push", "-q", remote, f"HEAD:refs/heads/{ref}"):
-            return Landed(head(root), attempt, f"{remote}/{ref}")
-        if target_ref is not None:
-            theirs = _same_change_at(root, remote, ref)
-            if theirs is not None:  # a rerun of this promotion: reuse, never force
-                return Landed(theirs, attempt, f"{remote}/{ref}")
+    if commit is None and target_ref is None:
+        unpushed = _unpushed(root, remote, branch)
+        if not unpushed:
+            return Landed(None, 0, None)
+        if not all(is_promotion for _, is_promotion in unpushed):
             raise LandError(
-                f"{remote} refused {ref}: it already exists with a different change; "
-                f"merge or delete that promotion branch, then promote again"
+                f"{branch} is {len(unpushed)} commit(s) ahead of {remote}/{branch}, not all of "
+                "them promotions; push or drop them yourself, then promote again"
             )
-        time.sleep(backoff(attempt))
+        # An earlier run committed this promotion but never pushed it: push it now.
+    elif commit is None:
+        return Landed(None, 0, None)
+    try:
+        return _push(root, apply, attempts, remote, branch, target_ref)
+    except LandError as exc:
+        if target_ref is not None:
+            raise
+        raise LandError(f"{exc}; {_give_up(root, remote, branch, commit is not None)}") from exc
+
+
+def _push(
+    root: Path,
+    apply: Callable[[], str | None],
+    attempts: int,
+    remote: str,
+    branch: str,
+    target_ref: str | None,
+) -> Landed:
+    ref = target_ref or branch
+    why = ""
+    for attempt_no in range(1, attempts + 1):
+        pushed, stderr = attempt(root, "push", "-q", remote, f"HEAD:refs/heads/{ref}")
+        if pushed:
+            return Landed(head(root), attempt_no, f"{remote}/{ref}")
+        why = reason(stderr)
+        if target_ref is not None:
+            raise LandError(f"{remote} refused {ref} (an open promotion already?): {why}")
+        if not is_race(stderr):
+            raise LandError(
+                f"{remote} refused the push to {ref} and a retry cannot change that: {why}. "
+                "Fix the cause (hook, branch protection, credentials), then promote again"
+            )
+        time.sleep(backoff(attempt_no))
         git(root, "fetch", "-q", remote, branch)
         if ok(root, "rebase", "-q", *signing.keep_signature(root), f"{remote}/{branch}"):
             continue
@@ -105,7 +183,6 @@ def land(
             _sync(root, remote, branch)
         except GitError as exc:
             raise LandError(str(exc)) from exc
-        commit = apply()
-        if commit is None:
-            return Landed(None, attempt, None)
-    raise LandError(f"gave up after {attempts} push attempts to {remote}/{ref}; nothing was forced")
+        if apply() is None:
+            return Landed(None, attempt_no, None)
+    raise LandError(f"gave up after {attempts} push attempts to {remote}/{ref} ({why})")

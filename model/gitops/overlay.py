@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -83,9 +85,18 @@ def _load_all(path: Path) -> list[Any]:
 
 
 def _dump_all(path: Path, docs: list[Any]) -> None:
+    """Write atomically (temp file + os.replace): a reader never sees half an overlay."""
     buf = io.StringIO()
     _yaml().dump_all(docs, buf)
-    path.write_text(buf.getvalue())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(buf.getvalue())
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _image_entry(kustomization: Any) -> Any:

@@ -7,6 +7,7 @@ from pathlib import Path
 from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, overlay
 from model.gitops.audit import Entry, ledger
 from model.gitops.land import Landed, land
+from model.gitops.lock import held
 from model.gitops.promote import (
     PromoteError,
     check_clean,
@@ -48,6 +49,19 @@ def rollback(
     """Commit the target promotion's pins again, with the same trailers plus Rollback-Of."""
     overlay.check_env(env)
     check_inputs(promoted_by=promoted_by)
+    with held(root):  # one promoter per work tree at a time
+        return _rollback(root, env, to, push, promoted_by, remote, branch)
+
+
+def _rollback(
+    root: Path,
+    env: str,
+    to: str | None,
+    push: bool,
+    promoted_by: str | None,
+    remote: str,
+    branch: str,
+) -> tuple[Release | None, Landed]:
     check_clean(root)
     built: list[Release] = []
 
