@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import clone, run
 
@@ -68,7 +69,12 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     branch: Path, tmp_path: Path
 ) -> None:
     params = branch / "params.yaml"
-    params.write_text(params.read_text().replace("n_estimators: 200", "n_estimators: 5"))
+    # Whatever main's value is (PRs tune it), 5 boosting rounds is drastically fewer.
+    trees = yaml.safe_load(params.read_text())["train"]["n_estimators"]
+    assert trees >= 50, f"expected main to train at least 50 trees, found {trees}"
+    text, count = re.subn(r"(?m)^(  n_estimators: )\d+", r"\g<1>5", params.read_text())
+    assert count == 1, "expected one `n_estimators:` line under train: in params.yaml"
+    params.write_text(text)
     run(["dvc", "repro", "--quiet"], branch, env=NO_TRACKING)
     git(branch, "commit", "-qam", "train: 5 boosting rounds")
     code, data, md = report(branch, tmp_path, "--head", "HEAD")  # base: merge-base with origin/main
@@ -78,7 +84,7 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     auc = next(r for r in data["metrics"] if r["metric"] == "roc_auc")
     assert auc["significant"] and auc["ci_high"] < 0 and not auc["passed"]
     assert md.startswith("**❌ Gate failed")
-    assert "| params.yaml | train.n_estimators | 200 | 5 |" in md
+    assert f"| params.yaml | train.n_estimators | {trees} | 5 |" in md
     assert any(
         r["path"] == "reports/predictions.csv" and r["rows_head"] == 890 for r in data["data"]
     )
