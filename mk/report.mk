@@ -24,11 +24,18 @@ example-report: env ## Regenerate docs/example-report/ from two real revisions (
 report-bench: env ## Time `model report` against plain `dvc metrics diff --md` + `dvc plots diff`
 	$(RUN) python benchmarks/report.py
 
-# Runs in the trusted workflow_run job (pr-comment.yaml) on the downloaded artifact; needs
-# only the cml CLI and REPO_TOKEN. HEAD_SHA comes from the event payload, not from the PR.
-pr-comment: ## Post or edit the one sticky PR comment with cml (CI only)
-	cml comment update --target=pr --commit-sha="$$HEAD_SHA" \
-		--watermark-title="$(CML_WATERMARK)" $(REPORT_DIR)/report.md
+# Runs in the trusted workflow_run job (pr-comment.yaml) on the downloaded artifact, which PR
+# code wrote: its report.md is never used. `model comment` rebuilds the markdown from checked
+# report.json and PNG names into COMMENT_DIR; cml posts it with --no-publish (uploads nothing).
+# HEAD_SHA and ARTIFACT_RUN_URL come from the event payload and are validated before cml runs.
+# CML: the cml binary (tests swap in a recording stand-in).
+CML ?= cml
+COMMENT_DIR ?= .state/comment
+pr-comment: env ## Rebuild the PR comment from the report artifact, post it with cml (CI only)
+	$(RUN) model comment --artifact $(REPORT_DIR) --out $(COMMENT_DIR) \
+		--run-url "$$ARTIFACT_RUN_URL" --head-sha "$$HEAD_SHA"
+	$(CML) comment update --target=pr --commit-sha="$$HEAD_SHA" --no-publish \
+		--watermark-title="$(CML_WATERMARK)" $(COMMENT_DIR)/report.md
 
 # PR runners have no DVC credentials: this pulls data/ from the remote when it can and
 # otherwise rebuilds it from the packaged source, checked against the md5 data.dvc pins.
