@@ -11,6 +11,11 @@ if TYPE_CHECKING:
 SOURCE_PACKAGE = "modeldata"
 SOURCE_ITEM = "credit_data"
 RAW_FILE = "credit_data.csv"
+_SNIFF_BYTES = 64 * 1024  # text files carry no NUL; the head is enough to tell
+
+
+class DataReadError(ValueError):
+    """A data file is not a readable CSV; the message is one line naming the file."""
 
 
 def load_packaged() -> pd.DataFrame:
@@ -34,4 +39,23 @@ def read_raw(path: Path) -> pd.DataFrame:
     """Read the raw CSV with categories as strings and missing values as NaN."""
     import pandas as pd
 
-    return pd.read_csv(path, keep_default_na=True)
+    expected = "expected a UTF-8 CSV with a header row"
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as err:
+        raise DataReadError(f"{path}: {expected}; cannot read it: {err.strerror}") from err
+    if b"\0" in head:
+        # pandas would read NULs as text and hand the contract a frame of garbage.
+        raise DataReadError(f"{path}: {expected}; found binary content (a NUL byte)")
+    try:
+        return pd.read_csv(path, keep_default_na=True)
+    except pd.errors.EmptyDataError as err:
+        raise DataReadError(f"{path}: {expected}; found an empty file") from err
+    except UnicodeDecodeError as err:
+        raise DataReadError(
+            f"{path}: {expected}; found bytes that are not UTF-8 (offset {err.start})"
+        ) from err
+    except pd.errors.ParserError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise DataReadError(f"{path}: {expected}; the CSV parser said: {first}") from err

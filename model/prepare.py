@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,7 +40,7 @@ def split(df: pd.DataFrame, *, test_size: float, seed: int) -> tuple[pd.DataFram
 
 def main(argv: list[str] | None = None) -> int:
     """Read raw CSV, write train and test CSVs per params.prepare."""
-    from model.dataset import read_raw
+    from model.dataset import DataReadError, read_raw
 
     parser = argparse.ArgumentParser(prog="python -m model.prepare")
     parser.add_argument("--raw", type=Path, required=True)
@@ -47,9 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test", type=Path, required=True)
     args = parser.parse_args(argv)
     cfg = params.load("prepare")
-    train, test = split(
-        read_raw(args.raw), test_size=float(cfg["test_size"]), seed=int(cfg["seed"])
-    )
+    try:
+        raw = read_raw(args.raw)
+    except DataReadError as err:
+        print(err, file=sys.stderr)
+        return 1
+    train, test = split(raw, test_size=float(cfg["test_size"]), seed=int(cfg["seed"]))
     for frame, path in ((train, args.train), (test, args.test)):
         path.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(path, index=False, lineterminator="\n")

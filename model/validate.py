@@ -23,13 +23,17 @@ def summarise(df: Any, contract: Contract = CREDIT_CONTRACT) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Validate `--raw`; write a summary to `--out`, or exit 1 naming each problem."""
     from model.contract import ContractError, validate
-    from model.dataset import read_raw
+    from model.dataset import DataReadError, read_raw
 
     parser = argparse.ArgumentParser(prog="python -m model.validate")
     parser.add_argument("--raw", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    df = read_raw(args.raw)
+    try:
+        df = read_raw(args.raw)
+    except DataReadError as err:
+        print(err, file=sys.stderr)
+        return 1
     try:
         validate(df)
     except ContractError as err:
