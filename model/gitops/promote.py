@@ -8,7 +8,7 @@ from pathlib import Path
 
 from model import env as envvars
 from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, registry, signing
-from model.gitops.audit import ledger
+from model.gitops.audit import current, ledger
 from model.gitops.git import dirty_files, git, head, user
 from model.gitops.land import Landed, land
 from model.gitops.lock import held
@@ -149,10 +149,30 @@ def prod_release(root: Path, req: Request, image: str, digest: str, source: str)
     )
 
 
-def commit_release(root: Path, release: Release, subject: str, body: str = "") -> str | None:
-    """Write the overlay and commit it with trailers; None when the overlay already pins it."""
+def pinned_by_overlay(root: Path, release: Release) -> bool:
+    """True when the overlay (Deployment and self-check Job) already pins `release`."""
     state = overlay.read(root, release.environment)
-    if (state.digest, state.model_sha256) == (release.image_digest, release.model_sha256):
+    found = (state.image, state.digest, state.model_sha256, state.selfcheck_sha256)
+    sha = release.model_sha256
+    return found == (release.image, release.image_digest, sha, sha)
+
+
+def pinned_by_ledger(root: Path, release: Release) -> bool:
+    """True when the ledger's last event for the environment already pins `release`."""
+    last = current(ledger(root, release.environment)).get(release.environment)
+    want = (release.image, release.image_digest, release.model_sha256)
+    return last is not None and (last.release.image, last.release.image_digest,
+                                 last.release.model_sha256) == want  # fmt: skip
+
+
+def commit_release(root: Path, release: Release, subject: str, body: str = "") -> str | None:
+    """Write the overlay and commit it with trailers; None when overlay AND ledger already pin it.
+
+    When only the overlay matches (a hand edit, an unrecorded revert) the commit is a
+    corrective one: trailers with no diff, so the ledger says again what runs.
+    """
+    in_overlay = pinned_by_overlay(root, release)
+    if in_overlay and pinned_by_ledger(root, release):
         return None
     try:
         check_release(release)  # facts read from the repo, MLflow or labels are hostile too
@@ -161,7 +181,9 @@ def commit_release(root: Path, release: Release, subject: str, body: str = "") -
     written = overlay.write(root, release.environment, release)
     git(root, "add", "--", *[str(p.relative_to(root)) for p in written])
     try:  # signed when .gitops/promoters/<env>.asc exists; refused commits leave nothing
-        signing.commit(root, release.environment, message(subject, body, release))
+        signing.commit(
+            root, release.environment, message(subject, body, release), allow_empty=in_overlay
+        )
     except signing.SigningError as exc:
         raise PromoteError(str(exc)) from exc
     return head(root)

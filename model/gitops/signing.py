@@ -222,19 +222,22 @@ def _no_keyfile(root: Path, env: str, path: str) -> Verdict:
     )
 
 
-def commit(root: Path, env: str, text: str) -> None:
+def commit(root: Path, env: str, text: str, allow_empty: bool = False) -> None:
     """Commit the staged promotion, signed (`-S`) when `env` has a promoters key file.
 
     The tree was clean before the promotion was staged, so on any failure the staged edit
     and the commit are dropped: a refused promotion leaves nothing behind.
     """
+    empty = ["--allow-empty"] if allow_empty else []  # a corrective commit: trailers only
     armored = allowed_keys(root, env)
     if armored is None:  # git's own commit.gpgsign still applies
-        git(root, "commit", "-q", "--no-verify", "-F", "-", stdin=text)
+        git(root, "commit", "-q", "--no-verify", *empty, "-F", "-", stdin=text)
         return
     path = keyfile(env)
     allowed = fingerprints(armored, path)
-    proc = _run(root, ["git", "commit", "-q", "--no-verify", "-S", "-F", "-"], text.encode())
+    proc = _run(
+        root, ["git", "commit", "-q", "--no-verify", *empty, "-S", "-F", "-"], text.encode()
+    )
     if proc.returncode != 0:
         git(root, "reset", "-q", "--hard", "HEAD")
         raise SigningError(
