@@ -93,35 +93,22 @@ def open_pr(
     base: Annotated[str, typer.Option(help="Branch the PR targets.")] = "main",
     body_file: Annotated[Path | None, typer.Option(help="Markdown body (model report).")] = None,
 ) -> None:
-    """CI hand-off for a branch the cluster pushed: `cml pr create` in GitHub Actions only."""
-    import shlex
-
+    """CI hand-off for a branch the cluster pushed: open (or update) its PR in GitHub Actions."""
     from model import env
-    from model.retrain import RetrainError, sh
+    from model.gitops.github import GitHubError, open_pull_request
 
     if not branch.startswith("retrain/"):
         fail(f"expected a retrain/… branch pushed by `model retrain`; got {branch!r}")
     body = body_file.read_text() if body_file else f"Retrained in the cluster: `{branch}`."
-    cmd = [
-        "cml",
-        "pr",
-        "create",
-        "--branch",
-        branch,
-        "--target-branch",
-        base,
-        "--title",
-        f"Retrain: {branch.removeprefix('retrain/')}",
-        "--body",
-        body,
-    ]
+    title = f"Retrain: {branch.removeprefix('retrain/')}"
     if env.get(env.GITHUB_ACTIONS) != "true":
-        console.print(f"outside GitHub Actions; would run:\n  {shlex.join(cmd[:-1])} '<body>'")
+        console.print(f"outside GitHub Actions; would open a pull request {branch} -> {base}")
         return
     try:
-        console.print(sh(cmd, Path(), "cml pr create").stdout.strip())
-    except RetrainError as err:
+        pr = open_pull_request(branch, base, title, body)
+    except GitHubError as err:
         fail(str(err), EXIT_FAILED)
+    console.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

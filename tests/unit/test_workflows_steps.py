@@ -144,15 +144,25 @@ def test_open_pr_hands_off_only_in_github_actions(monkeypatch: pytest.MonkeyPatc
     from typer.testing import CliRunner
 
     from model.cli import _register_commands, app
+    from tests.github_api import FORBIDDEN, serve
 
     _register_commands()
     runner = CliRunner()
     monkeypatch.setenv("GITHUB_ACTIONS", "false")
     said = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-x"])
     assert said.exit_code == 0
-    assert "cml pr create --branch retrain/drift-x --target-branch main" in said.output
+    assert "would open a pull request retrain/drift-x -> main" in " ".join(said.output.split())
     assert runner.invoke(app, ["workflows", "open-pr", "--branch", "main"]).exit_code == 2
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    monkeypatch.setenv("PATH", "/nonexistent")  # no cml here: a clear error, not a traceback
-    failed = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-x"])
-    assert failed.exit_code == 1 and "not installed" in " ".join(failed.output.split())
+    monkeypatch.setenv("GITHUB_REPOSITORY", "acme/credit-scoring")
+    monkeypatch.setenv("GITHUB_TOKEN", "t")
+    with serve() as api:  # one way to open PRs: the REST client, idempotent on rerun
+        monkeypatch.setenv("GITHUB_API_URL", api.url)
+        for _ in range(2):
+            opened = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-x"])
+            assert opened.exit_code == 0, opened.output
+        assert [r.method for r in api.writes()] == ["POST", "PATCH"]
+        assert api.pulls[1]["head"] == "retrain/drift-x" and api.pulls[1]["base"] == "main"
+        api.refuse = (403, FORBIDDEN)
+        refused = runner.invoke(app, ["workflows", "open-pr", "--branch", "retrain/drift-y"])
+    assert refused.exit_code == 1 and "403" in refused.output
