@@ -25,7 +25,9 @@ class VerifyError(RuntimeError):
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env)
+    # stdin from nowhere: dvc prompts ([y/n]) when it has a terminal, and CI steps may have one.
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env,
+                          stdin=subprocess.DEVNULL)  # fmt: skip
     if proc.returncode != 0:
         raise VerifyError(
             f"`{' '.join(cmd)}` failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}"
@@ -63,10 +65,26 @@ def compare(committed: dict[str, Any], reproduced: dict[str, Any]) -> list[dict[
 
 
 def _cache_dir(root: Path) -> str:
+    """The caller's DVC cache ROOT (DVC 3's `cache.local.path` is its `files/md5` inside)."""
     from dvc.repo import Repo
 
     with Repo(str(root)) as repo:
-        return str(repo.cache.local.path)
+        return str(repo.cache.local_cache_dir)
+
+
+def _data_into(workdir: Path, cache: str, dvc: list[str], env: dict[str, str]) -> None:
+    """data.dvc's data from the shared cache, else the remote; both failures are shown."""
+    try:
+        _run([*dvc, "checkout", "data.dvc"], workdir, env)
+    except VerifyError as not_cached:
+        try:
+            _run([*dvc, "pull", "data.dvc"], workdir, env)
+        except VerifyError as not_pulled:
+            raise VerifyError(
+                f"expected data.dvc's data in the DVC cache {cache} or on the remote; found "
+                f"neither.\n{not_cached}\n{not_pulled}\nRun `model data pull` (or restore "
+                "the DVC cache), then verify again."
+            ) from not_pulled
 
 
 def reproduce(root: Path, sha: str, workdir: Path) -> dict[str, Any]:
@@ -77,13 +95,11 @@ def reproduce(root: Path, sha: str, workdir: Path) -> dict[str, Any]:
         if local.is_file():  # the caller's remote URL and credentials profile, never committed
             (workdir / ".dvc" / "config.local").write_text(local.read_text())
         dvc = [sys.executable, "-m", "dvc"]
-        _run([*dvc, "config", "--local", "cache.dir", _cache_dir(root)], workdir)
+        cache = _cache_dir(root)
+        _run([*dvc, "config", "--local", "cache.dir", cache], workdir)
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
                "MODEL_TRACKING": "0"}  # fmt: skip
-        try:  # the shared cache normally holds the data already; no remote needed then
-            _run([*dvc, "checkout", "--quiet", "data.dvc"], workdir, env)
-        except VerifyError:
-            _run([*dvc, "pull", "--quiet", "data.dvc"], workdir, env)
+        _data_into(workdir, cache, dvc, env)  # the shared cache normally has it: no remote
         _run([*dvc, "repro", "--force"], workdir, env)
         return yaml.safe_load((workdir / "dvc.lock").read_text())
     finally:
