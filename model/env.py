@@ -58,6 +58,7 @@ def flag(name: str, default: bool = True) -> bool:
         return default
     return value.strip().lower() not in {"0", "false", "no", "off"}
 
+
 # Serving (model/serving/): sampling bounds, build info, ONNX threads.
 MODEL_SAMPLE_MAX_BYTES = "MODEL_SAMPLE_MAX_BYTES"
 """Bytes per samples-*.jsonl file before rotating (default 4 MiB)."""
