@@ -49,6 +49,14 @@ def secret_key(home: Path, fingerprint: str) -> str:
     return _gpg(home, "--armor", "--export-secret-keys", fingerprint)
 
 
+def revoked(home: Path, fingerprint: str) -> str:
+    """The public key with gpg's stored revocation certificate merged in (key compromise)."""
+    cert = (home / "openpgp-revocs.d" / f"{fingerprint}.rev").read_text()
+    # gpg guards the stored certificate with a leading ':' against accidental import.
+    _gpg(home, "--import", stdin=cert.replace(":-----BEGIN", "-----BEGIN"))
+    return public_key(home, fingerprint)
+
+
 def discard(home: Path) -> None:
     """Stop the gpg-agent that signing started in `home`, then delete it."""
     if shutil.which("gpgconf"):

@@ -125,6 +125,10 @@ def play(source: Path, root: Path, console: Console, env: dict[str, str]) -> int
     finally:
         story.preview.stop()
         run.sh(sys.executable, "-m", "model", "tracking", "down", cwd=root, ok=(0, 1))
+        if story.gnupg is not None:
+            from model.demo.keys import discard
+
+            discard(story.gnupg)  # the signing gpg-agent must not outlive the demo
         story.facts["steps"] = [{"step": r.step, "seconds": round(r.seconds, 2)} for r in run.rows]
         (root / "demo-summary.json").write_text(json.dumps(story.facts, indent=2) + "\n")
     console.print(run.table())

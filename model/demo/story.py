@@ -45,6 +45,7 @@ class Story:
     scratch: Scratch
     preview: Preview
     facts: dict[str, Any] = field(default_factory=dict)
+    gnupg: Path | None = None  # the demo's CI keyring; play() stops its agent and deletes it
 
     @property
     def ws(self) -> Path:
@@ -76,6 +77,7 @@ class Story:
             str(s.root / "dvc-remote"),
             cwd=s.ws,
         )
+        self.release_key()
         uri = self.model("tracking", "up").strip()
         self.run.env["MLFLOW_TRACKING_URI"] = uri
         pulled = self.model("data", "pull").replace("\n", " ")
@@ -83,6 +85,33 @@ class Story:
         self.run.say(
             f"bare origin, DVC remote, MLflow at {uri}; {pulled.split('(')[-1].rstrip(') ')}"
         )
+
+    def release_key(self) -> None:
+        """A throwaway release key: its public half committed as both environments' promoter
+        key, its secret half handed to `make git-signing-key` as CI hands over the secret."""
+        from model.demo import keys
+
+        keysmith = keys.gnupg_home()
+        try:
+            fpr = keys.throwaway_key(keysmith, "Demo Release <release@demo.invalid>")
+            public, secret = keys.public_key(keysmith, fpr), keys.secret_key(keysmith, fpr)
+        finally:
+            keys.discard(keysmith)
+        self.gnupg = keys.gnupg_home()
+        self.run.env["GNUPGHOME"] = str(self.gnupg)
+        promoters = self.ws / ".gitops" / "promoters"
+        promoters.mkdir(parents=True, exist_ok=True)
+        for env in ("staging", "prod"):
+            (promoters / f"{env}.asc").write_text(public)
+        self.run.env["PROMOTION_GPG_KEY"] = secret  # only for this one step, as in CI
+        try:
+            self.make("git-signing-key")
+        finally:
+            del self.run.env["PROMOTION_GPG_KEY"]
+        self.git("add", ".gitops/promoters")
+        self.git("commit", "-q", "-m", "promoters: the demo's throwaway release key")
+        self.git("push", "-q", "origin", "main")
+        self.facts["release_key"] = fpr
 
     # -- 2 ---------------------------------------------------------------------------------
     def main_release(self) -> None:

@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from model.demo.keys import discard, gnupg_home, public_key, secret_key, throwaway_key
+from model.demo.keys import (
+    discard,
+    gnupg_home,
+    public_key,
+    revoked,
+    secret_key,
+    throwaway_key,
+)
 from model.gitops import overlay
 from model.gitops.promote import PromoteError, Request, promote
 from model.gitops.rollback import rollback
@@ -236,3 +243,25 @@ def test_a_promotion_rebased_over_a_rivals_push_stays_signed(
     assert landed.attempts == 2 and calls == ["apply"]  # rebased, not re-applied
     assert git(repo, "log", "-1", "--format=%s%n%P").splitlines()[1] == head(rival)
     assert [link.status for link in signature_links(repo, "staging")] == [OK]
+
+
+def test_promotions_by_a_revoked_key_turn_broken(repo: Path) -> None:
+    home = gnupg_home()
+    try:
+        fpr = throwaway_key(home, "Leaked <leaked@release.test>")
+        (repo / ".gitops/promoters/staging.asc").write_text(public_key(home, fpr))
+        git(repo, "commit", "-q", "-am", "promoters: a key that will leak")
+        sign_with(repo, fpr)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("GNUPGHOME", str(home))
+            promote(repo, Request(env="staging", image_ref=f"{IMAGE}@{digest(15)}"))
+        sha = head(repo)
+        assert [link.status for link in signature_links(repo, "staging")] == [OK]
+        # The compromise procedure: merge the key's revocation into the committed file.
+        (repo / ".gitops/promoters/staging.asc").write_text(revoked(home, fpr))
+        git(repo, "commit", "-q", "-am", "promoters: revoke the leaked key")
+    finally:
+        discard(home)
+    links = signature_links(repo, "staging")
+    assert [link.status for link in links] == [BROKEN], links
+    assert sha[:12] in links[0].detail and "revoked" in links[0].detail
