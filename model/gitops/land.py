@@ -102,6 +102,19 @@ def _give_up(root: Path, remote: str, branch: str, ours: bool) -> str:
     return f"the promotion commit was dropped; {kept} commit(s) of yours stay unpushed"
 
 
+def _patch_id(root: Path, rev: str) -> str:
+    diff = git(root, "diff", "--no-color", f"{rev}~1", rev)
+    return git(root, "patch-id", "--stable", stdin=diff).split(" ", 1)[0]
+
+
+def _same_change_at(root: Path, remote: str, ref: str) -> str | None:
+    """The tip of remote/ref when it carries exactly HEAD's change (same patch-id), else None."""
+    if not ok(root, "fetch", "-q", remote, f"refs/heads/{ref}"):
+        return None
+    theirs = git(root, "rev-parse", "FETCH_HEAD").strip()
+    return theirs if _patch_id(root, theirs) == _patch_id(root, "HEAD") else None
+
+
 def backoff(attempt_no: int) -> float:
     """Full-jitter exponential backoff, so racing promoters spread out."""
     return random.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2**attempt_no))
@@ -167,6 +180,10 @@ def _push(
             return Landed(head(root), attempt_no, f"{remote}/{ref}")
         why = reason(stderr)
         if target_ref is not None:
+            # A rerun of the same promotion (tests/e2e/test_promote_open_pr.py): reuse, never force.
+            theirs = _same_change_at(root, remote, ref)
+            if theirs is not None:
+                return Landed(theirs, attempt_no, f"{remote}/{ref}")
             raise LandError(f"{remote} refused {ref} (an open promotion already?): {why}")
         if not is_race(stderr):
             raise LandError(
