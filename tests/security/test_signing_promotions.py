@@ -265,3 +265,15 @@ def test_promotions_by_a_revoked_key_turn_broken(repo: Path) -> None:
     links = signature_links(repo, "staging")
     assert [link.status for link in links] == [BROKEN], links
     assert sha[:12] in links[0].detail and "revoked" in links[0].detail
+
+
+def test_audit_verify_exits_1_and_names_the_unsigned_promotion(repo: Path) -> None:
+    from typer.testing import CliRunner
+
+    from model.cli import _register_commands, app
+
+    _register_commands()
+    sha = forged(repo, "staging", 16)
+    result = CliRunner().invoke(app, ["audit", "verify", "--no-docker", "--repo", str(repo)])
+    assert result.exit_code == 1, result.output
+    assert f"signature of {sha[:12]}" in result.output and "unsigned" in result.output
