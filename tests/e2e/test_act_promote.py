@@ -1,0 +1,154 @@
+"""promote.yaml under act, both triggers, against a bare origin, the recording GitHub API and a
+real MLflow server on 127.0.0.1.
+
+workflow_dispatch: pushes promote/prod-<digest> and opens its PR with PROMOTION_TOKEN; a rerun
+reuses the branch and updates the PR; a 403 fails the step in one line (and, without
+PROMOTION_TOKEN, the job warns that the PR's checks will not run). push to main touching the
+prod overlay (the PR merged): sync-alias points the MLflow prod alias at what Git pins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from model.gitops import MODEL_PATH
+from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.conftest import run
+from tests.github_api import FORBIDDEN, serve
+
+pytestmark = [pytest.mark.e2e, pytest.mark.act]
+MODEL = b"promote.yaml act test: the model dvc.lock pins\n"
+IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "e" * 64
+BRANCH = "promote/prod-" + "e" * 12
+NO_REGISTRY = {"MODEL_REGISTRY": "0"}
+
+
+@pytest.fixture(scope="module")
+def staged(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare origin of our own whose main pins MODEL and has IMAGE promoted to staging."""
+    base = tmp_path_factory.mktemp("act-promote")
+    bare = base / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
+    seed = base / "seed"
+    run(["git", "clone", "-q", str(bare), str(seed)], base)
+    lock = yaml.safe_load((seed / "dvc.lock").read_text())
+    for stage in lock["stages"].values():
+        for out in stage.get("outs", []):
+            if out["path"] == MODEL_PATH:
+                out["md5"] = hashlib.md5(MODEL, usedforsecurity=False).hexdigest()
+                out["size"] = len(MODEL)
+    (seed / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    run(["git", "commit", "-qam", "pipeline: dvc.lock pins the model under test"], seed)
+    run(["git", "push", "-q", "origin", "main"], seed)
+    (seed / "models").mkdir(exist_ok=True)
+    (seed / MODEL_PATH).write_bytes(MODEL)
+    run(["model", "promote", "staging", "--image", IMAGE, "--push"], seed, env=NO_REGISTRY)
+    return bare
+
+
+def _clone(bare: Path, dest: Path, ref: str = "main") -> Path:
+    run(["git", "clone", "-q", "-b", ref, str(bare), str(dest)], dest.parent)
+    return dest
+
+
+def _dispatch(repo: Path) -> dict[str, object]:
+    return {
+        "inputs": {"image": IMAGE}, "ref": "refs/heads/main",
+        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+    }  # fmt: skip
+
+
+def _error_lines(log: str) -> list[str]:
+    return [line for line in log.splitlines() if "error:" in line]
+
+
+def test_dispatch_opens_the_pr_a_rerun_updates_it_and_a_403_fails_in_one_line(
+    staged: Path, tmp_path: Path
+) -> None:
+    store = Store(tmp_path / "world")
+    with serve() as api:
+        for attempt in (1, 2):
+            repo = _clone(staged, tmp_path / f"run{attempt}")
+            res = run_workflow(
+                repo, "promote.yaml", "workflow_dispatch", _dispatch(repo), origin=staged,
+                store=store, env={"GITHUB_API_URL": api.url},
+                secrets={"PROMOTION_TOKEN": "app-token"}, job="open-pr",
+            )  # fmt: skip
+            assert res.jobs.get("open-pr") == "success", f"run {attempt}:\n{res.tail()}"
+            assert res.step("open-pr", "token-warning") == "skipped"
+        tip = run(["git", "--git-dir", str(staged), "rev-parse", BRANCH], tmp_path).stdout
+        assert [w.method for w in api.writes()] == ["POST", "PATCH"]
+        post = api.writes()[0]
+        assert post.body["head"] == BRANCH and post.body["base"] == "main"
+        assert post.headers["Authorization"] == "Bearer app-token"
+
+        api.refuse = (403, FORBIDDEN)  # and no PROMOTION_TOKEN: GITHUB_TOKEN's usual refusal
+        repo = _clone(staged, tmp_path / "run3")
+        res = run_workflow(
+            repo, "promote.yaml", "workflow_dispatch", _dispatch(repo), origin=staged,
+            store=store, env={"GITHUB_API_URL": api.url},
+            secrets={"GITHUB_TOKEN": "gh-token"}, job="open-pr",
+        )  # fmt: skip
+    assert res.jobs.get("open-pr") == "failure", res.tail()
+    assert res.step("open-pr", "token-warning") == "success"
+    assert "PROMOTION_TOKEN is not set" in res.log  # act consumes ::warning:: into its log
+    assert res.step("open-pr", "promote") == "failure"
+    log = res.step_log("open-pr", "promote")
+    assert "Traceback" not in log
+    (line,) = _error_lines(log)
+    assert "403" in line and FORBIDDEN in line and "PROMOTION_TOKEN" in line
+    assert run(["git", "--git-dir", str(staged), "rev-parse", BRANCH], tmp_path).stdout == tip
+
+
+def test_dispatch_with_github_unreachable_fails_in_one_line(staged: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    repo = _clone(staged, tmp_path / "run")
+    res = run_workflow(
+        repo, "promote.yaml", "workflow_dispatch", _dispatch(repo), origin=staged,
+        store=Store(tmp_path / "world"), env={"GITHUB_API_URL": f"http://127.0.0.1:{port}"},
+        secrets={"PROMOTION_TOKEN": "app-token"}, job="open-pr",
+    )  # fmt: skip
+    assert res.step("open-pr", "promote") == "failure", res.tail()
+    log = res.step_log("open-pr", "promote")
+    (line,) = _error_lines(log)
+    assert "Traceback" not in log and f"could not reach GitHub at http://127.0.0.1:{port}" in line
+
+
+def _alias(uri: str, alias: str) -> dict[str, object]:
+    query = urllib.parse.urlencode({"name": "credit-scoring", "alias": alias})
+    url = f"{uri}/api/2.0/mlflow/registered-models/alias?{query}"
+    with urllib.request.urlopen(url, timeout=30) as resp:
+        return json.loads(resp.read())["model_version"]
+
+
+def test_merged_prod_promotion_syncs_the_mlflow_alias(
+    staged: Path, mlflow_server: str, tmp_path: Path
+) -> None:
+    seed = _clone(staged, tmp_path / "seed")
+    (seed / "models").mkdir(exist_ok=True)
+    (seed / MODEL_PATH).write_bytes(MODEL)
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    run(["model", "register", "--image", IMAGE], seed, env=env)
+    run(["model", "promote", "prod", "--image", IMAGE, "--push", "--direct"], seed, env=NO_REGISTRY)
+    repo = _clone(staged, tmp_path / "repo")
+    res = run_workflow(
+        repo, "promote.yaml", "push", push_event(repo), origin=staged,
+        store=Store(tmp_path / "world"), secrets={"MLFLOW_TRACKING_URI": mlflow_server},
+        job="sync-alias",
+    )  # fmt: skip
+    assert res.jobs.get("sync-alias") == "success", res.tail()
+    version = _alias(mlflow_server, "prod")
+    tags = {t["key"]: t["value"] for t in version["tags"]}  # type: ignore[union-attr]
+    assert tags["model_sha256"] == hashlib.sha256(MODEL).hexdigest()
+    assert "MLflow alias prod -> credit-scoring v" in res.step_log("sync-alias", "sync")
