@@ -95,17 +95,27 @@ class ActResult:
 
 @dataclass(frozen=True)
 class Store:
-    """State shared by the runs of one test world: artifact and cache folder stores."""
+    """State shared by the runs of one test world: artifact and cache folder stores.
+
+    `artifacts_dir` gives one run its own artifact folder while it shares the cache (an
+    artifact name can be uploaded once per run, as on GitHub).
+    """
 
     root: Path
+    artifacts_dir: Path | None = None
 
     @property
     def artifacts(self) -> Path:
-        return self.root / "artifacts"
+        return self.artifacts_dir or self.root / "artifacts"
 
     @property
     def cache(self) -> Path:
         return self.root / "cache"
+
+    @property
+    def registry(self) -> Path:
+        """Where the docker/cosign/attest stand-ins record logins, pushes and signatures."""
+        return self.root / "registry"
 
 
 def uses_of(workflow: Path) -> set[str]:
@@ -292,6 +302,7 @@ def run_workflow(
     harness_env = {
         "ACT_STANDIN_ORIGIN": str(origin), "ACT_STANDIN_UV": str(seeded_uv()),
         "ACT_STANDIN_ARTIFACTS": str(store.artifacts), "ACT_STANDIN_CACHE": str(store.cache),
+        "ACT_STANDIN_REGISTRY": str(store.registry),
         "BASH_ENV": str(NONINTERACTIVE), RUN_MARKER: marker,
     }  # fmt: skip
     cmd = [
