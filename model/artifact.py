@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sklearn.pipeline import Pipeline
 
 # skops refuses to load types it was not told to trust; these are the only non-default
@@ -25,6 +27,28 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# Everything the server decides with: the scorer and the threshold + contract. One digest
+# covers both, so editing model.json is as visible as editing the ONNX bytes.
+BUNDLE_FILES = ("model.json", "model.onnx")
+PIN_FILE = "model.sha256"  # the bundle digest beside the model, written by the train stage
+
+
+def bundle_manifest(files: Mapping[str, bytes]) -> bytes:
+    """The canonical manifest: `<sha256>  <name>` per file, sorted by name (sha256sum format)."""
+    lines = (f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n" for name in sorted(files))
+    return "".join(lines).encode()
+
+
+def bundle_sha256(files: Mapping[str, bytes]) -> str:
+    """The model digest: sha256 of the manifest (`sha256sum model.json model.onnx | sha256sum`)."""
+    return hashlib.sha256(bundle_manifest(files)).hexdigest()
+
+
+def read_bundle(model_dir: Path) -> dict[str, bytes]:
+    """The bytes of BUNDLE_FILES in `model_dir` (OSError when one is missing)."""
+    return {name: (model_dir / name).read_bytes() for name in BUNDLE_FILES}
 
 
 # skops names nodes and array files after id() of the objects, which differs per process.

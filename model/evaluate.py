@@ -121,10 +121,13 @@ def _track(
     from model import tracking
 
     all_params = {s: params.load(s) for s in ("prepare", "train", "evaluate")}
+    from model.artifact import bundle_sha256, read_bundle
+
     tags = {
         "git_commit": tracking.git_commit(),
         "data_md5": tracking.data_md5(),
-        "model_sha256": meta["sha256"],
+        # the digest releases pin (model.json + model.onnx), so registry lookups by tag match
+        "model_sha256": bundle_sha256(read_bundle(args.model_dir)),
     }
     run_id = tracking.log_run(
         pipeline=pipeline, params=all_params, metrics=quality, tags=tags,

@@ -30,7 +30,7 @@ def model_meta(cfg: dict[str, Any], skops_sha: str, onnx_sha: str, n_train: int)
 
 def main(argv: list[str] | None = None) -> int:
     """Fit on `--train` and write the model directory `--out`."""
-    from model.artifact import save_skops, sha256_file
+    from model.artifact import PIN_FILE, bundle_sha256, read_bundle, save_skops, sha256_file
     from model.dataset import read_raw
     from model.export import check_parity, to_onnx_bytes
     from model.features import build_pipeline, feature_frame, target
@@ -50,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / ONNX_FILE).write_bytes(onnx_bytes)
     meta = model_meta(cfg, skops_sha, sha256_file(args.out / ONNX_FILE), len(df))
     (args.out / META_FILE).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    print(f"trained on {len(df)} rows; onnx sha256 {meta['sha256'][:12]}…, max |dp| {gap:.1e}")
+    # The digest deploys pin: it covers model.json (threshold, contract) as well as the scorer.
+    digest = bundle_sha256(read_bundle(args.out))
+    (args.out / PIN_FILE).write_text(digest + "\n")
+    print(f"trained on {len(df)} rows; model sha256 {digest[:12]}…, max |dp| {gap:.1e}")
     return 0
 
 
