@@ -73,6 +73,20 @@ MODEL_DATA_MD5 = "MODEL_DATA_MD5"
 MODEL_THREADS = "MODEL_THREADS"
 """ONNX Runtime intra-op threads per worker (default 1: single rows are fastest that way)."""
 
+# Serving trust and bounds (model/serving/integrity.py, model/serving/limits.py).
+MODEL_REQUIRE_PIN = "MODEL_REQUIRE_PIN"
+"""1: serve only with MODEL_SHA256(_FILE) set; off only for local runs (the Deployment sets 1)."""
+MODEL_MAX_HEADER_BYTES = "MODEL_MAX_HEADER_BYTES"
+"""Bytes of request line + headers before the server answers 431 and closes (default 16 KiB)."""
+MODEL_HEADER_TIMEOUT = "MODEL_HEADER_TIMEOUT"
+"""Seconds a connection may take to send a request's headers before 408 (default 10)."""
+MODEL_BODY_TIMEOUT = "MODEL_BODY_TIMEOUT"
+"""Seconds a request may take to send its body after the headers before 408 (default 30)."""
+MODEL_MAX_CONNECTIONS = "MODEL_MAX_CONNECTIONS"
+"""Open connections (or requests in flight) before new requests get 503 (default 64)."""
+MODEL_MAX_BUFFERED_BYTES = "MODEL_MAX_BUFFERED_BYTES"
+"""Request-body bytes all connections together may buffer before new bodies get 503 (64 MiB)."""
+
 # --- GitOps CD (model/gitops) ---
 MODEL_REGISTRY = "MODEL_REGISTRY"
 """Set to 0 to skip MLflow alias updates during promotion (benchmarks, offline runs)."""

@@ -10,51 +10,33 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from model import env
+from model.artifact import BUNDLE_FILES
 from model.schema import POSITIVE_CLASS
 from model.serving import buildinfo, oip
 from model.serving.integrity import Integrity, verify
+from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
 from model.serving.metrics import Metrics
+from model.serving.request import Budget, ClientGone, body_headers, check_media, read_body
 from model.serving.sampling import Sampler
 from model.serving.schema import RequestError, RequestSchema, parse_json
 
 log = logging.getLogger("model.serving")
 JSON = b"application/json"
-ONNX_FILE = "model.onnx"
-META_FILE = "model.json"
-DEFAULT_MAX_ROWS = 10_000
-DEFAULT_MAX_BODY = 4 << 20
+META_FILE, ONNX_FILE = BUNDLE_FILES
+TIMED_OUT = "model.read_timeout"  # scope key the connection guard sets before it answers 408
+CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Reply = tuple[int, bytes, bytes]
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Request limits, from MODEL_MAX_ROWS and MODEL_MAX_BODY_BYTES."""
-
-    max_rows: int = DEFAULT_MAX_ROWS
-    max_body: int = DEFAULT_MAX_BODY
-
-    @classmethod
-    def from_env(cls) -> Limits:
-        """Read the limits; a malformed value is a start-up error for people."""
-        try:
-            rows = int(env.get(env.MODEL_MAX_ROWS, str(DEFAULT_MAX_ROWS)) or DEFAULT_MAX_ROWS)
-            body = int(env.get(env.MODEL_MAX_BODY_BYTES, str(DEFAULT_MAX_BODY)) or DEFAULT_MAX_BODY)
-        except ValueError as err:
-            raise ValueError(
-                f"MODEL_MAX_ROWS / MODEL_MAX_BODY_BYTES must be integers: {err}"
-            ) from None
-        return cls(max(rows, 1), max(body, 1024))
+CLOSE = [(b"connection", b"close")]
 
 
 def _json(status: int, payload: Any) -> Reply:
@@ -62,7 +44,10 @@ def _json(status: int, payload: Any) -> Reply:
 
 
 def _error(status: int, message: str) -> Reply:
-    return _json(status, {"error": message})
+    try:
+        return _json(status, {"error": message})
+    except TypeError:  # a client string orjson cannot encode: escape it rather than 500
+        return status, json.dumps({"error": message}).encode(), JSON
 
 
 class ModelServer:
@@ -70,14 +55,11 @@ class ModelServer:
 
     def __init__(self, model_dir: Path, limits: Limits | None = None) -> None:
         self.limits = limits or Limits.from_env()
+        self.budget = Budget(self.limits.max_buffered)
         self.name = env.get(env.MODEL_NAME, env.DEFAULT_MODEL_NAME) or env.DEFAULT_MODEL_NAME
-        self.meta = json.loads((model_dir / META_FILE).read_text())
-        self.schema = RequestSchema.from_model_meta(self.meta, self.limits.max_rows)
-        self.integrity: Integrity = verify(model_dir / ONNX_FILE, self.meta.get("sha256"))
+        self.integrity: Integrity = verify(model_dir, env.flag(env.MODEL_REQUIRE_PIN, False))
         self.info = buildinfo.load(model_dir, self.integrity.actual)
         self.version = str(self.info["version"])
-        self.threshold = float(self.meta["threshold"])
-        self.labels = self._labels()
         self.metrics = Metrics(
             {
                 "name": self.name,
@@ -86,21 +68,13 @@ class ModelServer:
                 "git_commit": str(self.info.get("git_commit") or ""),
             }
         )
-        self.model = None
+        self.meta: dict[str, Any] = {}
+        self.model: Any = None
+        self.reason = self.integrity.reason
         if self.integrity.ok:  # never even parse bytes that do not match the pin
-            from model.serving.inference import OnnxModel
-
-            threads = int(env.get(env.MODEL_THREADS, "1") or 1)
-            self.model = OnnxModel(model_dir / ONNX_FILE, self.schema, threads)
-            log.info(
-                "model %s %s ready (sha256 %s, verified against %s)",
-                self.name,
-                self.version,
-                self.integrity.actual,
-                self.integrity.source,
-            )
+            self._load(self.integrity.files)
         else:
-            log.error("model integrity check failed, refusing to serve: %s", self.integrity.reason)
+            log.error("model integrity check failed, refusing to serve: %s", self.reason)
         self.metrics.ready.set(1 if self.model else 0)
         self.sampler = Sampler.from_env(on_error=self._sample_error)
         self.routes: dict[str, tuple[str, Callable[[bytes, str], Reply]]] = {
@@ -117,11 +91,32 @@ class ModelServer:
             "/infer": ("POST", self.infer),
         }
 
-    def _labels(self) -> tuple[str, str]:
-        """(negative, positive) class names for /v1/predict labels."""
-        classes = [str(c) for c in self.meta["contract"].get("target_classes", ())]
+    def _load(self, files: dict[str, bytes]) -> None:
+        """Build schema and session from the verified bytes (never re-read from disk)."""
+        try:
+            self.meta = json.loads(files[META_FILE])
+            self.schema = RequestSchema.from_model_meta(self.meta, self.limits.max_rows)
+            self.threshold = float(self.meta["threshold"])
+            classes = [str(c) for c in self.meta["contract"].get("target_classes", ())]
+            from model.serving.inference import OnnxModel
+
+            threads = int(env.get(env.MODEL_THREADS, "1") or 1)
+            model = OnnxModel(files[ONNX_FILE], self.schema, threads)
+        except Exception as err:  # pinned but unusable: not ready, one line, no traceback
+            self.reason = f"the pinned model cannot be loaded: {type(err).__name__}: {err}"
+            log.error("refusing to serve: %s", self.reason.replace("\n", " "))
+            return
         negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
-        return negative, POSITIVE_CLASS
+        self.labels = (negative, POSITIVE_CLASS)
+        self.model = model
+        self.metrics.scores.threshold = self.threshold  # exported, so no rule restates it
+        log.info(
+            "model %s %s ready (sha256 %s, verified against %s)",
+            self.name,
+            self.version,
+            self.integrity.actual,
+            self.integrity.source,
+        )
 
     def close(self) -> None:
         """Release files held open (the sample log)."""
@@ -170,49 +165,57 @@ class ModelServer:
         start = time.perf_counter()
         method = scope["method"]
         label, handler, param = self._route(method, scope["path"])
+        status = 500
+        try:
+            (status, payload, ctype), close = await self._reply(scope, receive, handler, param)
+            headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": headers + CLOSE if close else headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+        except ClientGone:
+            status = 408 if scope.get(TIMED_OUT) else CLIENT_GONE
+        finally:  # every outcome is counted, even one whose response could not be sent
+            self.metrics.observe_request(label, method, status, time.perf_counter() - start)
+
+    async def _reply(
+        self,
+        scope: Scope,
+        receive: Receive,
+        handler: Callable[[bytes, str], Reply] | None,
+        param: str,
+    ) -> tuple[Reply, bool]:
+        """(reply, close): close when a body was announced but not read to the end."""
+        method = scope["method"]
+        head = body_headers(scope["headers"]) if method == "POST" else None
         try:
             if handler is None:
-                reply = _error(404, f"no route {scope['path']}; see GET /v2 and GET /model")
-            else:
-                body = await self._body(scope, receive) if method == "POST" else b""
-                reply = handler(body, param)
-        except RequestError as err:
-            reply = _error(err.status, err.message)
-        except Exception:  # a bug must cost one request, never the worker
-            log.exception("unhandled error on %s %s", method, scope["path"])
-            reply = _error(500, "internal error; the request was not scored")
-        status, payload, ctype = reply
-        headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
-        self.metrics.observe_request(label, method, status, time.perf_counter() - start)
-
-    async def _body(self, scope: Scope, receive: Receive) -> bytes:
-        """Read the body, refusing (413) anything over the limit before buffering it."""
-        limit = self.limits.max_body
-        for key, value in scope["headers"]:
-            if key == b"content-length" and value.isdigit() and int(value) > limit:
-                raise RequestError(
-                    413, f"body: {int(value)} bytes exceed the limit of {limit}; split the batch"
+                path = scope["path"]
+                return _error(404, f"no route {path[:80]!r}; see GET /v2 and GET /model"), bool(
+                    head and head.has_body
                 )
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise RequestError(400, "client disconnected before sending the whole body")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise RequestError(413, f"body: more than {limit} bytes; split the batch")
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            body = b""
+            if head is not None:
+                check_media(head)
+                body = await read_body(head, receive, self.limits.max_body, self.budget)
+                head = None  # read to the end: the connection may be kept
+            return handler(body, param), False
+        except RequestError as err:
+            return _error(err.status, err.message), bool(head and head.has_body)
+        except ClientGone:
+            raise
+        except Exception:  # a bug must cost one request, never the worker
+            log.exception("unhandled error on %s %.80r", method, scope["path"])
+            return _error(500, "internal error; the request was not scored"), bool(head)
 
     # ---- scoring -------------------------------------------------------------------------
     def _require_model(self) -> Any:
         if self.model is None:
-            raise RequestError(503, f"model not ready: {self.integrity.reason}")
+            raise RequestError(503, f"model not ready: {self.reason}")
         return self.model
 
     def _score(self, columns: dict[str, list[Any]], n: int) -> list[float]:
@@ -266,7 +269,7 @@ class ModelServer:
     def ready(self, body: bytes, _: str) -> Reply:
         """GET /v2/health/ready: the model passed integrity checks and is loaded."""
         if self.model is None:
-            return _json(503, {"ready": False, "reason": self.integrity.reason})
+            return _json(503, {"ready": False, "reason": self.reason})
         return _json(200, {"ready": True})
 
     def server_metadata(self, body: bytes, _: str) -> Reply:

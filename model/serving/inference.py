@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,7 +18,7 @@ OUTPUT = "probabilities"  # skl2onnx's name for the [N, 2] class-probability ten
 class OnnxModel:
     """Scores validated columns with ONNX Runtime; no pandas, no per-request DataFrame."""
 
-    def __init__(self, path: Path, schema: RequestSchema, threads: int = 1) -> None:
+    def __init__(self, onnx: bytes, schema: RequestSchema, threads: int = 1) -> None:
         # ORT >= 1.2x on Linux ships 1DS telemetry to events.data.microsoft.com; a scoring
         # server must not phone home. The variable is read when ORT builds its environment.
         os.environ.setdefault(env.ORT_DISABLE_TELEMETRY, "1")
@@ -32,13 +31,14 @@ class OnnxModel:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # The verified bytes themselves: a file swapped after the digest check is never read.
+        self.session = ort.InferenceSession(onnx, options, providers=["CPUExecutionProvider"])
         self.kinds = [(f.name, f.column.kind == "category") for f in schema.fields]
         expected = {name for name, _ in self.kinds}
         found = {i.name for i in self.session.get_inputs()}
         if expected != found:
             raise ValueError(
-                f"{path}: ONNX inputs {sorted(found)} do not match the contract in model.json "
+                f"model.onnx: ONNX inputs {sorted(found)} do not match the contract in model.json "
                 f"{sorted(expected)}; the model directory mixes files from different trainings"
             )
 

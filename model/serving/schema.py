@@ -241,14 +241,29 @@ class RequestSchema:
 
 
 def parse_json(body: bytes) -> Any:
-    """Parse a body; NaN/Infinity literals are parsed so validation can name their field."""
+    """Parse a UTF-8 JSON body; NaN/Infinity literals are parsed so validation can name them."""
     if not body:
         raise RequestError(400, "body: empty; expected a JSON object")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as err:
         fast_error = str(err)
-    try:  # the stdlib parser accepts NaN/Infinity and huge numbers, which validation then names
-        return json.loads(body)
+    # The stdlib parser accepts NaN/Infinity and huge numbers, which validation then names;
+    # but it also accepts UTF-16 and lone surrogate escapes, which no response can echo.
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError(400, "body: not valid UTF-8; send JSON encoded as UTF-8") from None
+    try:
+        value = json.loads(text)
     except (ValueError, RecursionError):
         raise RequestError(400, f"body: malformed JSON: {fast_error}") from None
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise RequestError(
+            400,
+            "body: a string holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its "
+            "pair); send valid Unicode",
+        ) from None
+    return value

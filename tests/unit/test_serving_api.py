@@ -67,8 +67,9 @@ def test_model_endpoint_reports_provenance(client: Client, trained_workspace: Pa
     info = client.get("/model").json()
     model_json = json.loads((trained_workspace / "models" / "model.json").read_text())
     metrics = json.loads((trained_workspace / "reports" / "metrics.json").read_text())
-    assert info["model_sha256"] == model_json["sha256"]
-    assert info["version"] == model_json["sha256"][:12]
+    pinned = (trained_workspace / "models" / "model.sha256").read_text().strip()
+    assert info["model_sha256"] == pinned  # the digest over model.json + model.onnx
+    assert info["version"] == pinned[:12]
     assert info["data_md5"] in (trained_workspace / "data.dvc").read_text()
     assert len(info["git_commit"]) == 40
     assert info["metrics"]["roc_auc"] == metrics["roc_auc"]
@@ -149,7 +150,7 @@ V1_BAD = {
     "instances not a list": (b'{"instances": {"a": 1}}', 422, "instances"),
     "no rows": (b'{"instances": []}', 422, "at least 1 row"),
     "row not an object": (b'{"instances": [3]}', 422, "instances[0]"),
-    "invalid utf-8": (b'{"instances": ["\xff"]}', 400, "malformed"),
+    "invalid utf-8": (b'{"instances": ["\xff"]}', 400, "not valid UTF-8"),
 }
 
 

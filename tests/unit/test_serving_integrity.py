@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import sha256_file
+from model.artifact import bundle_sha256, read_bundle
 from tests.unit.serving_helpers import MODEL, SERVING_ENV, client_for, copy_models
 
 pytestmark = pytest.mark.unit
@@ -20,11 +20,16 @@ def models(trained_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return copy_models(trained_workspace, tmp_path / "models")
 
 
+def digest(models: Path) -> str:
+    """The bundle digest of the model folder (model.json + model.onnx)."""
+    return bundle_sha256(read_bundle(models))
+
+
 def _assert_refuses(models: Path) -> None:
     client = client_for(models)
     try:
         ready = client.get("/v2/health/ready")
-        assert ready.status_code == 503 and "sha256" in ready.json()["reason"]
+        assert ready.status_code == 503 and "sha256" in ready.json()["reason"].lower()
         assert client.get(f"/v2/models/{MODEL}/ready").status_code == 503
         assert client.post("/v1/predict", json={"instances": [{}]}).status_code == 503
         assert client.post(f"/v2/models/{MODEL}/infer", json={"inputs": []}).status_code == 503
@@ -38,7 +43,7 @@ def _assert_refuses(models: Path) -> None:
 
 
 def test_matching_pin_is_ready(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("MODEL_SHA256", sha256_file(models / "model.onnx"))
+    monkeypatch.setenv("MODEL_SHA256", digest(models))
     client = client_for(models)
     assert client.get("/v2/health/ready").status_code == 200
     assert client.get("/model").json()["sha256_verified_against"] == "MODEL_SHA256"
@@ -53,11 +58,11 @@ def test_mismatching_pin_logs_one_line(
         _assert_refuses(models)
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "\n" not in errors[0]
-    assert "0" * 64 in errors[0] and sha256_file(models / "model.onnx") in errors[0]
+    assert "0" * 64 in errors[0] and digest(models) in errors[0]
 
 
 def test_one_flipped_byte_is_refused(models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    pinned = sha256_file(models / "model.onnx")
+    pinned = digest(models)
     data = bytearray((models / "model.onnx").read_bytes())
     data[len(data) // 2] ^= 0x01
     (models / "model.onnx").write_bytes(bytes(data))
@@ -65,7 +70,7 @@ def test_one_flipped_byte_is_refused(models: Path, monkeypatch: pytest.MonkeyPat
     _assert_refuses(models)
 
 
-def test_flipped_byte_without_deploy_pin_falls_back_to_model_json(models: Path) -> None:
+def test_flipped_byte_without_deploy_pin_falls_back_to_the_pin_file(models: Path) -> None:
     data = bytearray((models / "model.onnx").read_bytes())
     data[-1] ^= 0x80
     (models / "model.onnx").write_bytes(bytes(data))
@@ -77,7 +82,7 @@ def test_digest_file_formats(
     models: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
 ) -> None:
     pin = tmp_path / "sha256"
-    pin.write_text(fmt.format(d=sha256_file(models / "model.onnx")))
+    pin.write_text(fmt.format(d=digest(models)))
     monkeypatch.setenv("MODEL_SHA256_FILE", str(pin))
     client = client_for(models)
     assert client.get("/v2/health/ready").status_code == 200

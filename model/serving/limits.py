@@ -1,0 +1,62 @@
+"""What one client may cost the server: rows, body and header bytes, read time, connections.
+
+The pod has 512 MiB; a 200 MB header or 60 half-sent 4 MiB bodies used to take most of it.
+Every bound here is read from the environment once, at start-up, and a bad value stops
+the server with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model import env
+
+DEFAULT_MAX_ROWS = 10_000
+DEFAULT_MAX_BODY = 4 << 20
+DEFAULT_MAX_HEADER = 16 << 10  # nginx's large_client_header_buffers is 4 x 8 KiB
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0  # 4 MiB at ~1 Mbit/s
+DEFAULT_MAX_CONNECTIONS = 64
+DEFAULT_MAX_BUFFERED = 64 << 20  # with ~110 MiB at rest, far inside the 512 MiB pod limit
+
+
+def _number(name: str, default: float, minimum: float) -> float:
+    """A positive number from `name`; ValueError naming it when malformed."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be a number (default {default:g}), found {raw[:40]!r}; fix or unset it"
+        ) from None
+    if not value >= minimum:
+        raise ValueError(f"{name} must be at least {minimum:g}, found {value:g}; fix or unset it")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-request and per-process bounds (see model/env.py for each variable)."""
+
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_body: int = DEFAULT_MAX_BODY
+    max_header: int = DEFAULT_MAX_HEADER
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    max_buffered: int = DEFAULT_MAX_BUFFERED
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Read the bounds; a malformed value is a start-up error for people."""
+        return cls(
+            max_rows=int(_number(env.MODEL_MAX_ROWS, DEFAULT_MAX_ROWS, 1)),
+            max_body=int(_number(env.MODEL_MAX_BODY_BYTES, DEFAULT_MAX_BODY, 1024)),
+            max_header=int(_number(env.MODEL_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER, 1024)),
+            header_timeout=_number(env.MODEL_HEADER_TIMEOUT, DEFAULT_HEADER_TIMEOUT, 0.1),
+            body_timeout=_number(env.MODEL_BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, 0.1),
+            max_connections=int(_number(env.MODEL_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1)),
+            max_buffered=int(_number(env.MODEL_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED, 1024)),
+        )

@@ -1,0 +1,131 @@
+"""Reading a request body inside its bounds: media type, encoding, size and a shared budget.
+
+Every refusal happens before the bytes are buffered, and a request whose body was not read
+to the end is answered with `connection: close`, so one rejected upload cannot keep the
+event loop parsing a stream nobody will read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from model.serving.schema import RequestError
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+JSON_TYPES = (b"application/json",)
+UTF8 = (b"utf-8", b"utf8", b"us-ascii")
+BINARY_TENSORS = b"inference-header-content-length"  # OIP binary tensor data extension
+
+
+class ClientGone(Exception):
+    """The client disconnected (or was timed out) before its body arrived: nothing to answer."""
+
+
+@dataclass
+class Budget:
+    """Body bytes buffered by all requests in flight (one event loop: no lock needed)."""
+
+    limit: int
+    used: int = 0
+
+
+@dataclass(frozen=True)
+class BodyHeaders:
+    """The headers that decide whether and how a body is read."""
+
+    content_type: bytes = b""
+    content_encoding: bytes = b""
+    content_length: bytes = b""
+    chunked: bool = False
+    binary_tensors: bool = False
+
+    @property
+    def has_body(self) -> bool:
+        """True when the client announced body bytes."""
+        return self.chunked or self.content_length not in (b"", b"0")
+
+
+def body_headers(headers: list[tuple[bytes, bytes]]) -> BodyHeaders:
+    """Pick the body-related headers out of an ASGI header list (names are lower case)."""
+    found: dict[bytes, bytes] = {}
+    for key, value in headers:
+        if key.startswith(b"content-") or key in (b"transfer-encoding", BINARY_TENSORS):
+            found[key] = value
+    return BodyHeaders(
+        content_type=found.get(b"content-type", b""),
+        content_encoding=found.get(b"content-encoding", b""),
+        content_length=found.get(b"content-length", b"").strip(),
+        chunked=b"transfer-encoding" in found,
+        binary_tensors=BINARY_TENSORS in found,
+    )
+
+
+def check_media(head: BodyHeaders) -> None:
+    """415 unless the body is plain (identity-encoded) UTF-8 JSON."""
+    if head.binary_tensors:
+        raise RequestError(
+            415,
+            "the binary tensor data extension is not supported; send JSON tensors "
+            "(tritonclient: binary_data=False)",
+        )
+    encoding = head.content_encoding.strip().lower()
+    if encoding not in (b"", b"identity"):
+        raise RequestError(
+            415, f"Content-Encoding {_shown(encoding)} is not supported; send the body uncompressed"
+        )
+    if not head.content_type:
+        return  # curl -d and many scripts omit it; the body must still be JSON
+    media, *params = head.content_type.lower().split(b";")
+    media = media.strip()
+    if media not in JSON_TYPES and not (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    ):
+        raise RequestError(
+            415, f"Content-Type {_shown(media)} is not supported; send application/json"
+        )
+    for param in params:
+        name, _, value = param.strip().partition(b"=")
+        if name == b"charset" and value.strip(b"\"' ") not in UTF8:
+            raise RequestError(
+                415,
+                f"charset {_shown(value.strip())} is not supported; send JSON as UTF-8 "
+                "(Content-Type: application/json)",
+            )
+
+
+def _shown(value: bytes) -> str:
+    """A header value for an error message: ASCII only, short (never echo raw bytes)."""
+    text = value[:40].decode("ascii", "replace")
+    return repr("".join(c if c.isprintable() else "?" for c in text))
+
+
+async def read_body(head: BodyHeaders, receive: Receive, max_body: int, budget: Budget) -> bytes:
+    """The whole body, refusing (413/503) anything over the limits before buffering it."""
+    length = head.content_length
+    if length.isdigit() and int(length) > max_body:
+        raise RequestError(
+            413, f"body: {int(length)} bytes exceed the limit of {max_body}; split the batch"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientGone
+            chunk = message.get("body", b"")
+            if size + len(chunk) > max_body:
+                raise RequestError(413, f"body: more than {max_body} bytes; split the batch")
+            if budget.used + len(chunk) > budget.limit:
+                raise RequestError(
+                    503, "server busy: too many request bodies in flight; retry with backoff"
+                )
+            size += len(chunk)
+            budget.used += len(chunk)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    finally:
+        budget.used -= size  # the body is parsed before the next await: only reads overlap
