@@ -1,8 +1,12 @@
-"""`model data pull`: materialise data/ from the DVC remote, bootstrapping it when empty.
+"""`model data pull` and `model data update`: data/ at the pin, and the one way to re-pin it.
 
-Order: dvc pull; if the remote lacks the data, write it byte-for-byte from the packaged
+Pull order: dvc pull; if the remote lacks the data, write it byte-for-byte from the packaged
 source; verify it against the md5 that data.dvc pins; push it so the remote has it next time.
 The pinned hash is never rewritten: a mismatch stops with both hashes named.
+
+`dvc repro` rewrites a changed data source's .dvc file before any stage runs, so the pipeline's
+first stage calls `check_pin`: data/ must hash to the pin git holds for data.dvc (committed, or
+staged by `update`). Only `update` re-pins, and only after the data contract passes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from model.dataset import RAW_FILE
+from model.gitops.git import git, show
 
 if TYPE_CHECKING:
     from dvc.repo import Repo
@@ -36,9 +41,43 @@ class PullResult:
     pushed: bool
 
 
+class DataPinError(DataPullError):
+    """data/ differs from the pin git holds for data.dvc; only `model data update` re-pins."""
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What `model data update` did: the pin before and after (equal: nothing to do)."""
+
+    old: str
+    new: str
+
+
+def md5_of(text: str, where: str = DATA_DVC) -> str:
+    """The directory md5 in a data.dvc text; DataPinError when it holds none."""
+    try:
+        return str(yaml.safe_load(text)["outs"][0]["md5"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError) as err:
+        raise DataPinError(
+            f"{where}: expected `outs: [{{md5: ...}}]` as `dvc add data` writes; found none. "
+            f"Restore it with `git checkout -- {DATA_DVC}`."
+        ) from err
+
+
 def pinned_md5(root: Path) -> str:
-    """The directory md5 that data.dvc pins."""
-    return str(yaml.safe_load((root / DATA_DVC).read_text())["outs"][0]["md5"])
+    """The directory md5 that data.dvc in the work tree pins."""
+    return md5_of((root / DATA_DVC).read_text())
+
+
+def committed_pin(root: Path) -> tuple[str, str]:
+    """(text, md5) of data.dvc as git holds it: the index, i.e. committed or staged by update."""
+    text = show(root, "", DATA_DVC)
+    if text is None:
+        raise DataPinError(
+            f"{DATA_DVC} is not tracked by git in {root}; expected the committed pin. "
+            f"Run `git add {DATA_DVC}` once the data is the one you mean."
+        )
+    return text, md5_of(text, f"{DATA_DVC} in git's index")
 
 
 def workspace_md5(repo: Repo) -> str | None:
@@ -78,6 +117,46 @@ def bootstrap(root: Path, payload: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(payload)
     return target
+
+
+def check_pin(root: Path) -> str:
+    """The md5 of data/ when it is the one git pins; else restore data.dvc and raise."""
+    from dvc.repo import Repo
+
+    text, expected = committed_pin(root)
+    with Repo(str(root)) as repo:
+        found = workspace_md5(repo)
+    if found == expected:
+        return expected
+    if (root / DATA_DVC).read_text() != text:
+        # dvc repro already re-pinned data.dvc to the edited data: put the committed pin back.
+        (root / DATA_DVC).write_text(text)
+    raise DataPinError(
+        f"data/ hashes to {found or 'nothing (data/ is missing)'} but {DATA_DVC} as committed "
+        f"pins {expected}; the pipeline never re-pins silently ({DATA_DVC} kept). To use this "
+        f"data run `model data update`; to drop the edit run `dvc checkout {DATA_DVC}`."
+    )
+
+
+def update(root: Path) -> UpdateResult:
+    """Validate data/ against the contract, then re-pin data.dvc to it and stage it in git."""
+    from dvc.repo import Repo
+
+    from model.contract import validate
+    from model.dataset import read_raw
+
+    _, old = committed_pin(root)
+    validate(read_raw(root / "data" / RAW_FILE))  # raises before anything is pinned
+    with Repo(str(root)) as repo:
+        new = workspace_md5(repo)
+        if new is None:
+            raise DataPinError(f"{root / 'data'} is missing; run `model data pull` first")
+        if new != pinned_md5(root):
+            repo.commit(DATA_DVC, force=True)  # re-hashes data/ into data.dvc and the cache
+    if pinned_md5(root) != new:
+        raise DataPinError(f"{DATA_DVC} should pin {new} after `dvc commit`, yet it does not")
+    git(root, "add", "--", DATA_DVC)
+    return UpdateResult(old, new)
 
 
 def pull(root: Path, payload_fn: Callable[[], bytes] | None = None) -> PullResult:

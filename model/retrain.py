@@ -1,7 +1,7 @@
 """`model retrain`: turn new data into a pull request, never into a deployment.
 
 Exactly: (1) `model data pull`, then, given a snapshot, validate it against the contract,
-put it in data/ and `dvc add data` (a deliberate re-pin); (2) `dvc repro`; (3) `model report`
+put it in data/ and `model data update` (a deliberate re-pin); (2) `dvc repro`; (3) `model report`
 against the base branch; (4) commit dvc.lock, data.dvc and the committed reports on
 `retrain/<trigger>-<utc stamp>`; (5) `dvc push` and `git push`; (6) in GitHub Actions, open
 the PR with `cml pr create` (elsewhere print the command). Identical data md5: do nothing.
@@ -229,7 +229,7 @@ def _retrain(
     push: bool,
     say: Callable[[str], None],
 ) -> Outcome:
-    from model.datapull import pull
+    from model.datapull import pull, update
 
     preflight(root)
     ensure_base(root, base)
@@ -240,7 +240,7 @@ def _retrain(
     new = data_md5(root)
     if new == old:
         return Outcome("unchanged", old, new)
-    sh(dvc("add", "data"), root, "dvc add")
+    update(root)  # re-pins data.dvc and stages it: the pipeline refuses any other re-pin
     say(f"    data/ re-pinned: {old} -> {new}\n2/6 dvc repro")
     sh(dvc("repro"), root, "dvc repro")
     say(f"3/6 model report --base {base}")

@@ -23,12 +23,24 @@ def summarise(df: Any, contract: Contract = CREDIT_CONTRACT) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Validate `--raw`; write a summary to `--out`, or exit 1 naming each problem."""
     from model.contract import ContractError, validate
+    from model.datapull import DATA_DVC, DataPullError, check_pin
     from model.dataset import DataReadError, read_raw
 
     parser = argparse.ArgumentParser(prog="python -m model.validate")
     parser.add_argument("--raw", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--pinned", type=Path, help=f"the repository's {DATA_DVC}: data/ must match git's pin"
+    )
     args = parser.parse_args(argv)
+    if args.pinned is not None and args.pinned.name != DATA_DVC:
+        parser.error(f"--pinned: expected a path ending in {DATA_DVC}; found {args.pinned}")
+    try:
+        if args.pinned is not None:  # first: a refused re-pin must not depend on the contract
+            check_pin(args.pinned.resolve().parent)
+    except DataPullError as err:
+        print(err, file=sys.stderr)
+        return 1
     try:
         df = read_raw(args.raw)
     except DataReadError as err:

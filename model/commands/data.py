@@ -32,6 +32,31 @@ def pull(
     console.print(f"data/ at md5 [bold]{result.md5}[/] (from {result.source}{pushed})")
 
 
+@data_app.command("update")
+def update(
+    repo: Annotated[Path, typer.Option(help="Repository root holding data.dvc.")] = Path(),
+) -> None:
+    """Re-pin data.dvc to the edited data/ after the data contract passes, and stage it."""
+    from model.contract import ContractError
+    from model.datapull import DataPullError
+    from model.datapull import update as do_update
+    from model.dataset import DataReadError
+
+    if not (repo / "data.dvc").exists():
+        fail(f"{repo / 'data.dvc'} not found; run from the repository root or pass --repo")
+    try:
+        result = do_update(repo.resolve())
+    except (ContractError, DataReadError, DataPullError) as err:
+        fail(f"nothing was pinned: {err}", EXIT_FAILED)
+    if result.new == result.old:
+        console.print(f"data.dvc already pins data/ at md5 [bold]{result.new}[/]; nothing to do")
+        return
+    console.print(
+        f"data.dvc re-pinned: {result.old} -> [bold]{result.new}[/] (staged). Next: "
+        "`dvc repro`, then commit data.dvc and dvc.lock together, and `dvc push`."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Attach `model data` to the root app."""
     app.add_typer(data_app, name="data")
