@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.gitops.git import git
-from model.gitops.trailers import KEYS, REQUIRED, Release, from_pairs, parse_block
+from model.gitops.trailers import (
+    KEYS,
+    REQUIRED,
+    Release,
+    fast_release,
+    from_pairs,
+    parse_block,
+)
 
 # NUL between fields and between trailers: a commit message cannot hold NUL, so no value can
 # fake a separator (any other control byte inside a value marks the commit malformed).
@@ -109,7 +116,11 @@ def _record(record: str) -> Entry | Malformed | _Revert | None:
         return _Revert(sha, parts[1], subject)
     if "nvironment" not in record.lower():  # cheap pre-filter: most commits are not promotions
         return None
-    pairs, problems = parse_block(_SEP.join(parts[3:]), _SEP)
+    block = _SEP.join(parts[3:])
+    fast = fast_release(block)
+    if fast is not None:
+        return Entry(commit=sha, date=parts[1], subject=subject, release=fast)
+    pairs, problems = parse_block(block, _SEP)
     if not _claims_promotion(pairs):
         return None
     missing = [KEYS[name] for name in REQUIRED if not pairs.get(KEYS[name].lower())]
