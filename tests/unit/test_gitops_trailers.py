@@ -96,3 +96,33 @@ def test_audit_at_time_shows_what_was_meant_to_run_then(tmp_path: Path) -> None:
     assert then["staging"].release.image_digest == "sha256:" + "1" * 64
     now = audit.current(audit.ledger(tmp_path))
     assert now["staging"].release.image_digest == RELEASE.image_digest
+
+
+def test_fast_and_checked_parsers_agree_and_the_fast_one_refuses_anything_unusual() -> None:
+    from model.gitops.trailers import fast_release, parse_block
+
+    full = RELEASE.with_(rollback_of="e" * 40, mlflow_run="0123abcd" * 4)
+    for release in (RELEASE, full, RELEASE.with_(metrics="", source_pr="none")):
+        block = "\x00".join(message("s", "", release).strip().split("\n\n")[-1].splitlines())
+        pairs, problems = parse_block(block, "\x00")
+        assert problems == [] and fast_release(block) == from_pairs(pairs) == release
+    block = "\x00".join(message("s", "", RELEASE).strip().split("\n\n")[-1].splitlines())
+    assert fast_release(block + "\x00Environment: prod") is None  # repeated key: slow path
+    assert parse_block(block + "\x00environment: prod", "\x00")[1] == [
+        "repeats the Environment trailer"
+    ]
+    assert fast_release(block.replace("Ada", "Ada\x1b[2J")) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "ok"),
+    [("source_pr", "42", True), ("source_pr", "none", True), ("source_pr", "4 2", False),
+     ("model_version", "1.2.0+b.7", True), ("model_version", "-rf", False),
+     ("image_digest", "sha256:" + "a" * 64, True), ("image_digest", "sha256:A", False),
+     ("promoted_by", "Zoë <z@x>", True), ("promoted_by", " Ada", False),
+     ("promoted_by", "x" * 600, False), ("metrics", "f1=0.5\u2028x=1", False)],
+)  # fmt: skip
+def test_trailer_value_shapes(name: str, value: str, ok: bool) -> None:
+    from model.gitops.trailers import problem
+
+    assert (problem(name, value) is None) is ok
