@@ -1,0 +1,156 @@
+"""pr.yaml as GitHub runs it (nektos/act, self-hosted, stand-ins from tests/act).
+
+One world per module: a bare origin whose main carries a consistent dvc.lock, a push to main
+(which fills the DVC cache PRs restore, as the workflow intends), then one pull request per
+test: worse model, neutral change, tampered dvc.lock. Each asserts the step conclusions and
+the artifact the trusted pr-comment job would receive.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.act.harness import ActResult, Store, pull_request_event, push_event, run_workflow
+from tests.conftest import clone, run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.act]
+
+NO_TRACKING = {"MODEL_TRACKING": "0"}
+JOB = "review"
+REPORT_FILES = {"report.json", "report.md", "lock.json", "roc.png", "pr.png"}
+
+
+@dataclass(frozen=True)
+class World:
+    """The scratch repository, its bare origin, the shared stores and main's push run."""
+
+    ws: Path
+    origin: Path
+    store: Store
+    push: ActResult
+
+
+def git(ws: Path, *args: str) -> str:
+    return run(["git", *args], ws).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def world(origin: Path, dvc_remote: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
+    """main with a dvc.lock written for its own code, pushed; then pr.yaml on that push."""
+    base = tmp_path_factory.mktemp("act-pr")
+    bare = base / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
+    ws = clone(bare, base / "ws", dvc_remote)
+    # The origin snapshot is a shared work tree; its lock may trail a code edit in progress.
+    run(["model", "data", "pull"], ws, env=NO_TRACKING)
+    run(["dvc", "repro", "--quiet"], ws, env=NO_TRACKING)
+    git(ws, "commit", "-q", "--allow-empty", "-m", "main: dvc.lock for this code", "dvc.lock")
+    git(ws, "push", "-q", "origin", "main")
+    store = Store(base / "store")
+    push = run_workflow(ws, "pr.yaml", "push", push_event(ws), origin=bare, store=store)
+    return World(ws, bare, store, push)
+
+
+def pull_request(world: World, tmp_path: Path, name: str,
+                 change: Callable[[Path], None]) -> tuple[ActResult, Path]:  # fmt: skip
+    """Branch off main, apply `change`, commit, push, run pr.yaml on the pull_request."""
+    ws = world.ws
+    git(ws, "checkout", "-q", "-B", name, "main")
+    try:
+        change(ws)
+        git(ws, "commit", "-qam", f"PR: {name}")
+        git(ws, "push", "-q", "-f", "origin", name)
+        store = Store(world.store.root, artifacts_dir=tmp_path / "artifacts")
+        event = pull_request_event(ws, number=len(name), head_ref=name)
+        result = run_workflow(ws, "pr.yaml", "pull_request", event, origin=world.origin,
+                              store=store)  # fmt: skip
+    finally:
+        git(ws, "checkout", "-q", "-f", "main")
+        run(["dvc", "checkout", "--quiet", "--force"], ws)
+    return result, store.artifacts / "model-report"
+
+
+def report_json(folder: Path) -> dict:
+    return json.loads((folder / "report.json").read_text())
+
+
+def test_push_to_main_runs_the_pipeline_and_fills_the_cache(world: World) -> None:
+    res = world.push
+    assert res.jobs == {JOB: "success"}, res.tail()
+    assert res.step(JOB, "pipeline") == "success"
+    for step in ("lock", "report"):
+        assert res.step(JOB, step) == "skipped", f"{step} runs on pull requests only"
+    assert not (world.store.artifacts / "model-report").exists(), "push uploads no report"
+    saved = [p for p in world.store.cache.iterdir() if p.name.startswith("dvc-cache-")]
+    assert saved and any((saved[0] / "files" / "md5").iterdir()), "main's outputs are cached"
+
+
+def fewer_trees(ws: Path) -> None:
+    params = ws / "params.yaml"
+    trees = yaml.safe_load(params.read_text())["train"]["n_estimators"]
+    assert trees >= 50, f"expected main to train at least 50 trees, found {trees}"
+    text, count = re.subn(r"(?m)^(  n_estimators: )\d+", r"\g<1>5", params.read_text())
+    assert count == 1, "expected one `n_estimators:` line under train: in params.yaml"
+    params.write_text(text)
+    run(["dvc", "repro", "--quiet"], ws, env=NO_TRACKING)  # the author commits the new lock
+
+
+def test_a_worse_model_fails_its_gate_with_the_report_uploaded(
+    world: World, tmp_path: Path
+) -> None:
+    res, artifact = pull_request(world, tmp_path, "fewer-trees", fewer_trees)
+    assert res.jobs == {JOB: "failure"}, res.tail()
+    assert res.step(JOB, "pipeline") == "success"
+    assert res.step(JOB, "lock") == "success", res.step_log(JOB, "lock")
+    assert res.step(JOB, "report") == "failure"
+    assert {p.name for p in artifact.iterdir()} >= REPORT_FILES
+    data = report_json(artifact)
+    assert data["passed"] is False and data["verdict"].startswith("❌ Gate failed")
+    assert json.loads((artifact / "lock.json").read_text())["reproducible"] is True
+    assert "train.n_estimators" in (artifact / "report.md").read_text()
+
+
+def readme_only(ws: Path) -> None:
+    (ws / "README.md").write_text((ws / "README.md").read_text() + "\nA clearer sentence.\n")
+
+
+def test_a_neutral_pr_passes_with_reproducible_lock(world: World, tmp_path: Path) -> None:
+    res, artifact = pull_request(world, tmp_path, "readme-only", readme_only)
+    assert res.jobs == {JOB: "success"}, res.tail()
+    assert [res.step(JOB, s) for s in ("pipeline", "lock", "report")] == ["success"] * 3
+    data = report_json(artifact)
+    assert data["passed"] is True, data["verdict"]
+    assert data["verdict"] == "✅ Gate passed: no significant change"
+    assert data["base"]["rev"] == git(world.ws, "rev-parse", "main")
+    assert data["reproducibility"]["reproducible"] is True  # once always "Not checked"
+    assert "reproduced every output in dvc.lock" in (artifact / "report.md").read_text()
+
+
+def forged_lock(ws: Path) -> None:
+    readme_only(ws)
+    lock = ws / "dvc.lock"
+    text = lock.read_text()
+    start, end = text.index("  train:"), text.index("  evaluate:")
+    onnx = re.search(r"path: models/model.onnx\n\s+hash: md5\n\s+md5: (\w+)", text[start:end])
+    assert onnx, "expected train's models/model.onnx output with an md5 in dvc.lock"
+    forged = text[start:end].replace(onnx.group(1), "deadbeef" * 4)
+    lock.write_text(text[:start] + forged + text[end:])
+
+
+def test_a_tampered_lock_fails_verify_lock_naming_the_stage(world: World, tmp_path: Path) -> None:
+    res, artifact = pull_request(world, tmp_path, "forged-lock", forged_lock)
+    assert res.jobs == {JOB: "failure"}, res.tail()
+    assert res.step(JOB, "lock") == "failure"
+    assert "not reproducible" in res.step_log(JOB, "lock")
+    assert res.step(JOB, "report") == "failure", "the report still runs and carries the verdict"
+    lock = json.loads((artifact / "lock.json").read_text())
+    assert lock["reproducible"] is False and lock["differing_stages"] == ["train"]
+    data = report_json(artifact)
+    assert data["passed"] is False and "reproducibility" in data["verdict"]
