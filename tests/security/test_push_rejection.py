@@ -29,10 +29,10 @@ def repo(tmp_path: Path) -> Path:
     return work
 
 
-def _refuse_pushes(bare: Path, count: Path) -> None:
-    """A pre-receive hook that counts its calls and refuses every push with REASON."""
+def _refuse_pushes(bare: Path, count: Path, reason: str = REASON) -> None:
+    """A pre-receive hook that counts its calls and refuses every push with `reason`."""
     hook = bare / "hooks/pre-receive"
-    hook.write_text(f"#!/bin/sh\necho x >> '{count}'\necho '{REASON}' >&2\nexit 1\n")
+    hook.write_text(f"#!/bin/sh\necho x >> '{count}'\nprintf '%s\\n' '{reason}' >&2\nexit 1\n")
     hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
 
 
@@ -62,6 +62,13 @@ def test_a_refused_push_stops_at_once_shows_why_and_strands_nothing(
     code, output = _promote(repo, "--push")
     assert code == EXIT_FAILED and "no-op" not in output and REASON in output
     assert _tips(repo) == before
+
+
+def test_a_hostile_rejection_message_is_shown_defanged(repo: Path, tmp_path: Path) -> None:
+    _refuse_pushes(tmp_path / "origin.git", tmp_path / "calls", "\x1b[2J[/bold red] frozen")
+    code, output = _promote(repo, "--push")
+    assert code == EXIT_FAILED and "Traceback" not in output, output
+    assert "?[2J[/bold red] frozen" in output  # no terminal escape, no rich markup
 
 
 def test_a_rerun_pushes_a_commit_already_ahead_of_the_remote(repo: Path) -> None:
