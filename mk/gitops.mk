@@ -91,4 +91,4 @@ git-bot-identity: ## Commit as github-actions[bot] (CI promotion commits)
 # a CI secret (an ASCII-armored secret key without passphrase). Its public half is committed in
 # .gitops/promoters/<env>.asc; see .gitops/promoters/README.md for rotation.
 git-signing-key: env ## Import $PROMOTION_GPG_KEY into GNUPGHOME and sign commits here with it
-	@$(RUN) python -m model.gitops.signing
+	@$(RUN) python -m model.gitops.signing_setup

@@ -27,8 +27,8 @@ PROMOTERS_DIR = ".gitops/promoters"
 MAX_KEYFILE_BYTES = 1 << 20  # a few public keys are a few KiB; anything bigger is a mistake
 _ENV = re.compile(r"[a-z][a-z0-9-]{0,30}")
 _COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
-_HEX = re.compile(r"[0-9A-F]{16,40}")
-_PRIVATE = b"PRIVATE KEY BLOCK"
+KEY_ID = re.compile(r"[0-9A-F]{16,40}")
+PRIVATE_BLOCK = b"PRIVATE KEY BLOCK"
 _FIELD, _RECORD = "\x1f", "\x1e"
 # git's %G? letters other than G, in words a reviewer can act on.
 _PROBLEMS = {
@@ -81,7 +81,7 @@ def keyfile(env: str) -> str:
     return f"{PROMOTERS_DIR}/{env}.asc"
 
 
-def _run(
+def run(
     root: Path, args: list[str], stdin: bytes | None = None, home: Path | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Bytes in, bytes out: key files and signatures are hostile until parsed."""
@@ -95,13 +95,13 @@ def _run(
 def allowed_keys(root: Path, env: str, rev: str = "HEAD") -> bytes | None:
     """The committed public keys for `env` at `rev`; None when the file does not exist."""
     path = keyfile(env)
-    proc = _run(root, ["git", "cat-file", "blob", f"{rev}:{path}"])
+    proc = run(root, ["git", "cat-file", "blob", f"{rev}:{path}"])
     if proc.returncode != 0:
         return None
     data = proc.stdout
     if len(data) > MAX_KEYFILE_BYTES:
         raise SigningError(f"{path} is {len(data)} bytes; expected public keys under 1 MiB")
-    if _PRIVATE in data:
+    if PRIVATE_BLOCK in data:
         raise SigningError(
             f"{path} holds a PRIVATE KEY block: the secret half was committed. Revoke that key, "
             "commit only `gpg --armor --export FINGERPRINT`, and rotate the CI secret"
@@ -112,7 +112,7 @@ def allowed_keys(root: Path, env: str, rev: str = "HEAD") -> bytes | None:
 def fingerprints(armored: bytes, what: str = "the key file") -> list[str]:
     """Primary-key fingerprints in an armored key block, read without importing it."""
     with tempfile.TemporaryDirectory(prefix="gpg-") as home:
-        proc = _run(
+        proc = run(
             Path(home),
             ["gpg", "--batch", "--no-autostart", "--with-colons",
              "--import-options", "show-only", "--import"],
@@ -139,15 +139,15 @@ def keyring(armored: bytes) -> Iterator[Path]:
     try:
         # Trust is the key file itself (it is reviewed in Git), and no agent is ever started.
         (home / "gpg.conf").write_text("trust-model always\nno-autostart\n")
-        proc = _run(home, ["gpg", "--batch", "--import"], stdin=armored, home=home)
+        proc = run(home, ["gpg", "--batch", "--import"], stdin=armored, home=home)
         if proc.returncode != 0:
-            raise SigningError(f"gpg could not import the promoters keys: {_tail(proc.stderr)}")
+            raise SigningError(f"gpg could not import the promoters keys: {last_line(proc.stderr)}")
         yield home
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def _tail(stderr: bytes) -> str:
+def last_line(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     return lines[-1] if lines else "(no message)"
 
@@ -159,12 +159,12 @@ def signatures(root: Path, commits: list[str], armored: bytes) -> list[Signature
         raise SigningError(f"expected full commit ids, found {bad[0]!r}")
     fmt = f"--format=%H{_FIELD}%G?{_FIELD}%GK{_FIELD}%GP{_RECORD}"
     with keyring(armored) as home:
-        proc = _run(
+        proc = run(
             root, ["git", "log", "--no-walk=unsorted", "--stdin", fmt],
             stdin="".join(f"{c}\n" for c in commits).encode(), home=home,
         )  # fmt: skip
     if proc.returncode != 0:
-        raise SigningError(f"git could not read the signatures: {_tail(proc.stderr)}")
+        raise SigningError(f"git could not read the signatures: {last_line(proc.stderr)}")
     found = []
     for record in proc.stdout.decode("utf-8", "replace").split(_RECORD):
         parts = record.strip("\n").split(_FIELD)  # not strip(): \x1f counts as whitespace
@@ -178,7 +178,7 @@ def problem(sig: Signature, allowed: list[str], path: str) -> str | None:
     if sig.status == "G" and sig.primary in allowed:
         return None
     template = _PROBLEMS.get(sig.status, "signature status {status!r} from git")
-    key = sig.key_id if _HEX.fullmatch(sig.key_id) else "(no key id)"
+    key = sig.key_id if KEY_ID.fullmatch(sig.key_id) else "(no key id)"
     return template.format(key=key, path=path, status=sig.status)
 
 
@@ -235,13 +235,11 @@ def commit(root: Path, env: str, text: str, allow_empty: bool = False) -> None:
         return
     path = keyfile(env)
     allowed = fingerprints(armored, path)
-    proc = _run(
-        root, ["git", "commit", "-q", "--no-verify", *empty, "-S", "-F", "-"], text.encode()
-    )
+    proc = run(root, ["git", "commit", "-q", "--no-verify", *empty, "-S", "-F", "-"], text.encode())
     if proc.returncode != 0:
         git(root, "reset", "-q", "--hard", "HEAD")
         raise SigningError(
-            f"git could not sign the {env} promotion ({_tail(proc.stderr)}); {HOW_TO_SIGN} "
+            f"git could not sign the {env} promotion ({last_line(proc.stderr)}); {HOW_TO_SIGN} "
             f"with one of {', '.join(k[-16:] for k in allowed)} from {path}"
         )
     sha = git(root, "rev-parse", "HEAD").strip()
@@ -258,45 +256,3 @@ def keep_signature(root: Path) -> list[str]:
     """Rebase flags that re-sign HEAD when it was signed: a rebase drops signatures."""
     header = git(root, "cat-file", "commit", "HEAD").split("\n\n", 1)[0]
     return ["--gpg-sign"] if "\ngpgsig" in header else []
-
-
-def configure(root: Path, armored_secret: str) -> str:
-    """Import one armored secret key into GNUPGHOME and make git in `root` sign with it."""
-    data = armored_secret.encode()
-    if _PRIVATE not in data:
-        raise SigningError(
-            f"expected an ASCII-armored secret key in {envvars.PROMOTION_GPG_KEY} "
-            "(gpg --armor --export-secret-keys FINGERPRINT), found no PRIVATE KEY block"
-        )
-    found = fingerprints(data, envvars.PROMOTION_GPG_KEY)
-    if len(found) != 1:
-        raise SigningError(
-            f"expected exactly one key in {envvars.PROMOTION_GPG_KEY}, found {len(found)}"
-        )
-    proc = _run(root, ["gpg", "--batch", "--import"], stdin=data)
-    if proc.returncode != 0:
-        raise SigningError(f"gpg could not import the signing key: {_tail(proc.stderr)}")
-    git(root, "config", "user.signingkey", found[0])
-    git(root, "config", "commit.gpgsign", "true")
-    return found[0]
-
-
-def main() -> int:
-    """`python -m model.gitops.signing` (make git-signing-key): sign with $PROMOTION_GPG_KEY."""
-    import sys
-
-    secret = envvars.get(envvars.PROMOTION_GPG_KEY)
-    if not secret:
-        print(f"error: set {envvars.PROMOTION_GPG_KEY} to the release secret key", file=sys.stderr)
-        return 2
-    try:
-        fpr = configure(Path(), secret)
-    except SigningError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"commits here are now signed by {fpr}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from model.demo.keys import discard, gnupg_home, public_key, secret_key, throwaway_key
-from model.gitops import signing
+from model.gitops import signing, signing_setup
 from model.gitops.promote import Request, promote
 from tests.unit.gitops_repo import ROOT, git, make_repo
 
@@ -55,7 +55,8 @@ def test_make_target_imports_the_ci_secret_and_the_promotion_is_signed(
     home, fpr = release
     root = with_promoters(make_repo(tmp_path / "repo"), public_key(home, fpr))
     proc = subprocess.run(
-        [sys.executable, "-m", "model.gitops.signing"], cwd=root, capture_output=True, text=True,
+        [sys.executable, "-m", "model.gitops.signing_setup"], cwd=root,
+        capture_output=True, text=True,
         env={**os.environ, "PROMOTION_GPG_KEY": secret_key(home, fpr), "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -72,7 +73,7 @@ def test_signing_goes_through_gits_own_gpg_program(
 ) -> None:
     home, fpr = release
     root = with_promoters(make_repo(tmp_path / "repo"), public_key(home, fpr))
-    signing.configure(root, secret_key(home, fpr))
+    signing_setup.configure(root, secret_key(home, fpr))
     calls = tmp_path / "calls"
     wrapper = tmp_path / "gpg-wrapper"
     wrapper.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexec gpg "$@"\n')
@@ -98,7 +99,7 @@ def test_a_bad_ci_secret_is_refused_and_nothing_is_configured(
 ) -> None:
     root = make_repo(tmp_path / "repo")
     with pytest.raises(signing.SigningError, match=needle):
-        signing.configure(root, secret)
+        signing_setup.configure(root, secret)
     found = subprocess.run(
         ["git", "config", "--local", "--get-all", "user.signingkey"], cwd=root,
         capture_output=True, text=True, check=False,
@@ -115,7 +116,7 @@ def test_two_keys_in_the_ci_secret_are_refused(tmp_path: Path, ci_home: Path) ->
         discard(home)
     root = make_repo(tmp_path / "repo")
     with pytest.raises(signing.SigningError, match="exactly one key"):
-        signing.configure(root, armored)
+        signing_setup.configure(root, armored)
 
 
 @pytest.mark.parametrize("env", ["../../etc/passwd", "staging/../prod", "Prod", "", "a\nb", "-x"])
@@ -128,3 +129,23 @@ def test_hostile_commit_ids_never_reach_git(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo")
     with pytest.raises(signing.SigningError, match="full commit ids"):
         signing.signatures(root, ["--all"], b"")
+
+
+def test_argocd_gets_one_keyring_entry_per_committed_key(tmp_path: Path) -> None:
+    home = gnupg_home()
+    try:
+        both = [throwaway_key(home, f"K{i} <k{i}@x.test>") for i in (1, 2)]
+        armored = "".join(public_key(home, fpr) for fpr in both)
+    finally:
+        discard(home)
+    root = with_promoters(make_repo(tmp_path / "repo"), armored)
+    out = tmp_path / "argocd-gpg"
+    proc = subprocess.run(
+        [sys.executable, "-m", "model.gitops.signing_setup", "argocd-keys", str(out)], cwd=root,
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # argocd-gpg-keys-cm wants one entry per key, named by its 16-hex key ID.
+    assert sorted(p.name for p in out.iterdir()) == sorted(fpr[-16:] for fpr in both)
+    for fpr in both:
+        assert signing.fingerprints((out / fpr[-16:]).read_bytes()) == [fpr]

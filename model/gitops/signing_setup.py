@@ -1,0 +1,97 @@
+"""Signing setup outside the promotion path: the CI secret becomes git's signing key
+(`make git-signing-key`), and the committed keys become Argo CD keyring entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from model import env as envvars
+from model.gitops.git import git
+from model.gitops.signing import (
+    KEY_ID,
+    PRIVATE_BLOCK,
+    PROMOTERS_DIR,
+    SigningError,
+    fingerprints,
+    keyring,
+    last_line,
+    run,
+)
+
+
+def configure(root: Path, armored_secret: str) -> str:
+    """Import one armored secret key into GNUPGHOME and make git in `root` sign with it."""
+    data = armored_secret.encode()
+    if PRIVATE_BLOCK not in data:
+        raise SigningError(
+            f"expected an ASCII-armored secret key in {envvars.PROMOTION_GPG_KEY} "
+            "(gpg --armor --export-secret-keys FINGERPRINT), found no PRIVATE KEY block"
+        )
+    found = fingerprints(data, envvars.PROMOTION_GPG_KEY)
+    if len(found) != 1:
+        raise SigningError(
+            f"expected exactly one key in {envvars.PROMOTION_GPG_KEY}, found {len(found)}"
+        )
+    proc = run(root, ["gpg", "--batch", "--import"], stdin=data)
+    if proc.returncode != 0:
+        raise SigningError(f"gpg could not import the signing key: {last_line(proc.stderr)}")
+    git(root, "config", "user.signingkey", found[0])
+    git(root, "config", "commit.gpgsign", "true")
+    return found[0]
+
+
+def split_keys(armored: bytes) -> dict[str, str]:
+    """{16-hex key ID: that key alone, armored}: the shape of Argo CD's argocd-gpg-keys-cm."""
+    with keyring(armored) as home:
+        return {
+            fpr[-16:]: run(
+                home, ["gpg", "--batch", "--armor", "--export", fpr], home=home
+            ).stdout.decode("ascii", "replace")
+            for fpr in fingerprints(armored)
+        }
+
+
+def write_argocd_keys(root: Path, out: Path) -> list[str]:
+    """One file per committed promoter key in `out`, named by key ID; returns the IDs."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in sorted((root / PROMOTERS_DIR).glob("*.asc")):
+        for key_id, armored in split_keys(path.read_bytes()).items():
+            if KEY_ID.fullmatch(key_id):  # it becomes a file name
+                (out / key_id).write_text(armored)
+                written.append(key_id)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m model.gitops.signing`: sign with $PROMOTION_GPG_KEY (make git-signing-key);
+    `... argocd-keys DIR`: the committed promoter keys as argocd-gpg-keys-cm entries."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "argocd-keys":
+        try:
+            ids = write_argocd_keys(Path(), Path(args[1]))
+        except SigningError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"{len(ids)} promoter key(s) for Argo CD in {args[1]}: {' '.join(ids) or 'none'}")
+        return 0
+    if args:
+        print("usage: python -m model.gitops.signing [argocd-keys DIR]", file=sys.stderr)
+        return 2
+    secret = envvars.get(envvars.PROMOTION_GPG_KEY)
+    if not secret:
+        print(f"error: set {envvars.PROMOTION_GPG_KEY} to the release secret key", file=sys.stderr)
+        return 2
+    try:
+        fpr = configure(Path(), secret)
+    except SigningError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"commits here are now signed by {fpr}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
