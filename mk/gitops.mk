@@ -57,7 +57,16 @@ kind-argocd-install: ## Install Argo CD (pinned manifest) into the current kube 
 	kubectl -n argocd rollout status deploy/argocd-applicationset-controller --timeout=300s
 	kubectl -n argocd rollout status statefulset/argocd-application-controller --timeout=300s
 
-kind-argocd-apply: ## Apply argocd/ (root app, notifications config) pointing at REPO_URL
+# Argo CD's GnuPG keyring (argocd-gpg-keys-cm): the keys the AppProjects' signatureKeys name.
+GITHUB_WEB_FLOW_KEY_URL := https://github.com/web-flow.gpg
+kind-argocd-gpg-keys: ## Argo CD's GnuPG keyring: GitHub's merge key + .gitops/promoters/*.asc
+	@rm -rf .state/argocd-gpg && mkdir -p .state/argocd-gpg
+	curl -fsSL $(GITHUB_WEB_FLOW_KEY_URL) -o .state/web-flow.gpg
+	$(RUN) python -m model.gitops.signing_setup argocd-keys .state/argocd-gpg .state/web-flow.gpg
+	kubectl -n argocd create configmap argocd-gpg-keys-cm --from-file=.state/argocd-gpg \
+		--dry-run=client -o yaml | kubectl apply --server-side --force-conflicts -f -
+
+kind-argocd-apply: kind-argocd-gpg-keys ## Apply argocd/ (root app, notifications config) pointing at REPO_URL
 	@for f in argocd/notifications/*.yaml argocd/bootstrap/*.yaml; do \
 		sed 's#$(CANONICAL_REPO_URL)#$(REPO_URL)#g' $$f | kubectl apply -f - || exit 1; done
 

@@ -51,11 +51,12 @@ def split_keys(armored: bytes) -> dict[str, str]:
         }
 
 
-def write_argocd_keys(root: Path, out: Path) -> list[str]:
-    """One file per committed promoter key in `out`, named by key ID; returns the IDs."""
+def write_argocd_keys(root: Path, out: Path, extra: tuple[Path, ...] = ()) -> list[str]:
+    """One file per key in `out`, named by key ID: the committed promoter keys plus `extra`
+    (the forge's merge key); returns the IDs."""
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in sorted((root / PROMOTERS_DIR).glob("*.asc")):
+    for path in [*sorted((root / PROMOTERS_DIR).glob("*.asc")), *extra]:
         for key_id, armored in split_keys(path.read_bytes()).items():
             if KEY_ID.fullmatch(key_id):  # it becomes a file name
                 (out / key_id).write_text(armored)
@@ -64,21 +65,24 @@ def write_argocd_keys(root: Path, out: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m model.gitops.signing`: sign with $PROMOTION_GPG_KEY (make git-signing-key);
-    `... argocd-keys DIR`: the committed promoter keys as argocd-gpg-keys-cm entries."""
+    """`python -m model.gitops.signing_setup`: sign with $PROMOTION_GPG_KEY (make
+    git-signing-key); `... argocd-keys DIR [KEYFILE...]`: argocd-gpg-keys-cm entries."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    if len(args) == 2 and args[0] == "argocd-keys":
+    if len(args) >= 2 and args[0] == "argocd-keys":
         try:
-            ids = write_argocd_keys(Path(), Path(args[1]))
+            ids = write_argocd_keys(Path(), Path(args[1]), tuple(map(Path, args[2:])))
         except SigningError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        print(f"{len(ids)} promoter key(s) for Argo CD in {args[1]}: {' '.join(ids) or 'none'}")
+        print(f"{len(ids)} key(s) for Argo CD in {args[1]}: {' '.join(ids) or 'none'}")
         return 0
     if args:
-        print("usage: python -m model.gitops.signing [argocd-keys DIR]", file=sys.stderr)
+        print(
+            "usage: python -m model.gitops.signing_setup [argocd-keys DIR [KEYFILE...]]",
+            file=sys.stderr,
+        )
         return 2
     secret = envvars.get(envvars.PROMOTION_GPG_KEY)
     if not secret:

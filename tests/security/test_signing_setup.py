@@ -135,17 +135,21 @@ def test_argocd_gets_one_keyring_entry_per_committed_key(tmp_path: Path) -> None
     home = gnupg_home()
     try:
         both = [throwaway_key(home, f"K{i} <k{i}@x.test>") for i in (1, 2)]
+        forge = throwaway_key(home, "Forge <noreply@forge.test>")
         armored = "".join(public_key(home, fpr) for fpr in both)
+        (tmp_path / "forge.gpg").write_text(public_key(home, forge))
     finally:
         discard(home)
     root = with_promoters(make_repo(tmp_path / "repo"), armored)
     out = tmp_path / "argocd-gpg"
     proc = subprocess.run(
-        [sys.executable, "-m", "model.gitops.signing_setup", "argocd-keys", str(out)], cwd=root,
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", "model.gitops.signing_setup", "argocd-keys", str(out),
+         str(tmp_path / "forge.gpg")],
+        cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     # argocd-gpg-keys-cm wants one entry per key, named by its 16-hex key ID.
-    assert sorted(p.name for p in out.iterdir()) == sorted(fpr[-16:] for fpr in both)
-    for fpr in both:
+    want = [*both, forge]
+    assert sorted(p.name for p in out.iterdir()) == sorted(fpr[-16:] for fpr in want)
+    for fpr in want:
         assert signing.fingerprints((out / fpr[-16:]).read_bytes()) == [fpr]
