@@ -112,11 +112,12 @@ def _record(record: str) -> Entry | Malformed | _Revert | None:
     sha, subject = parts[0], parts[2] if len(parts) > 2 else ""
     if len(parts) < 3 or not _SHA.fullmatch(sha):
         return Malformed(sha[:40], "", "unreadable log record") if "nvironment" in record else None
-    if subject.startswith(_REVERT_SUBJECT) and len(parts) == 4 and not parts[3]:
-        return _Revert(sha, parts[1], subject)
-    if "nvironment" not in record.lower():  # cheap pre-filter: most commits are not promotions
-        return None
     block = _SEP.join(parts[3:])
+    claims = "nvironment" in block.lower()  # cheap pre-filter: most commits are not promotions
+    if subject.startswith(_REVERT_SUBJECT) and not claims:  # `git revert [-s]` copies no trailers
+        return _Revert(sha, parts[1], subject)
+    if not claims:
+        return None
     fast = fast_release(block)
     if fast is not None:
         return Entry(commit=sha, date=parts[1], subject=subject, release=fast)

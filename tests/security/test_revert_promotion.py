@@ -67,7 +67,7 @@ def test_a_plain_git_revert_is_a_rollback_in_the_ledger(repo: Path) -> None:
 
 
 def test_reverting_the_revert_puts_the_later_promotion_back(repo: Path) -> None:
-    git(repo, "revert", "--no-edit", "HEAD")
+    git(repo, "revert", "--no-edit", "--signoff", "HEAD")  # a Signed-off-by trailer, no others
     reverted = _head(repo)
     git(repo, "revert", "--no-edit", "HEAD")
     last = _ledger(repo)[-1]
