@@ -27,7 +27,9 @@ _LOCATIONS: dict[str, tuple[Path, ...]] = {
     "docker": (Path("/usr/bin/docker"),),
     "kubectl": (Path("/usr/bin/kubectl"), Path("/usr/local/bin/kubectl")),
     "promtool": (Path("/usr/bin/promtool"),),
+    "prometheus": (Path("/usr/bin/prometheus"),),
     "gpg": (Path("/usr/bin/gpg"),),
+    "setpriv": (Path("/usr/bin/setpriv"),),
     "node": (Path("/usr/bin/node"),),
     "npm": (Path("/usr/bin/npm"),),
 }
@@ -39,7 +41,9 @@ PROVISION: dict[str, str] = {
     "docker": "bash scripts/docker-engine.sh (.ci/run does this)",
     "kubectl": "install kubectl (it is on the machine image)",
     "promtool": "apt-get install prometheus (.ci/run does this)",
+    "prometheus": "apt-get install prometheus (.ci/run does this)",
     "gpg": "apt-get install gnupg (.ci/run does this)",
+    "setpriv": "apt-get install util-linux (essential on Debian and Ubuntu)",
     "node": "install Node.js (it is on the machine image)",
     "npm": "install npm (it is on the machine image)",
 }

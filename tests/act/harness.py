@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,9 +24,11 @@ from typing import Any
 
 import yaml
 
+from tests.tools import find
+
 HERE = Path(__file__).resolve().parent
 STANDINS = HERE / "standins"
-ACT = Path(sys.executable).parent / "act"
+ACT = Path(find("act") or Path(sys.executable).parent / "act")  # resolved as the Makefile does
 # Sourced by every non-interactive bash (all `run:` steps and make's recipes): GitHub's
 # steps read stdin from nowhere; act's pseudo-terminal would let tools prompt and hang.
 NONINTERACTIVE = HERE / "noninteractive.sh"
@@ -161,8 +162,8 @@ def _pairs(flag: str, values: dict[str, str]) -> list[str]:
 
 def seeded_uv() -> Path:
     """The uv binary that the setup-uv stand-in serves (the runner's seeded tool cache)."""
-    found = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
-    if not Path(found).is_file():
+    found = find("uv")
+    if found is None:
         raise ActHarnessError("expected a uv binary on PATH or in ~/.local/bin for setup-uv")
     return Path(found).resolve()
 

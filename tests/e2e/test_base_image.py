@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.tools import require
 
 pytestmark = pytest.mark.e2e
 
@@ -24,9 +25,8 @@ CANNOT_RUN_HERE = 77
 
 def as_nobody(script: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """Run `script` as uid/gid 65534 with no supplementary groups (no docker socket either)."""
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv (util-linux) is needed to drop to an unprivileged user")
-    cmd = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+    setpriv = require("setpriv")
+    cmd = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
            "bash", str(script)]  # fmt: skip
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
 
