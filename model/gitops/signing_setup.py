@@ -32,6 +32,9 @@ def configure(root: Path, armored_secret: str) -> str:
         raise SigningError(
             f"expected exactly one key in {envvars.PROMOTION_GPG_KEY}, found {len(found)}"
         )
+    home = envvars.get(envvars.GNUPGHOME)
+    if home:  # CI points it at the runner's temp dir; gpg never creates a custom home itself
+        Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
     proc = run(root, ["gpg", "--batch", "--import"], stdin=data)
     if proc.returncode != 0:
         raise SigningError(f"gpg could not import the signing key: {last_line(proc.stderr)}")

@@ -153,3 +153,18 @@ def test_argocd_gets_one_keyring_entry_per_committed_key(tmp_path: Path) -> None
     assert sorted(p.name for p in out.iterdir()) == sorted(fpr[-16:] for fpr in want)
     for fpr in want:
         assert signing.fingerprints((out / fpr[-16:]).read_bytes()) == [fpr]
+
+
+def test_a_gnupghome_that_does_not_exist_yet_is_created_private(
+    tmp_path: Path, release: tuple[Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home, fpr = release
+    parent = gnupg_home()
+    runner_home = parent / "gnupg"  # GNUPGHOME: ${{ runner.temp }}/gnupg, not made by anyone
+    monkeypatch.setenv("GNUPGHOME", str(runner_home))
+    try:
+        assert signing_setup.configure(make_repo(tmp_path / "repo"), secret_key(home, fpr)) == fpr
+        assert stat.S_IMODE(runner_home.stat().st_mode) == 0o700
+    finally:
+        discard(runner_home)
+        discard(parent)
