@@ -89,7 +89,7 @@ def test_a_403_fails_with_one_line_and_a_rerun_then_succeeds(
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "403" in err and FORBIDDEN in err and "PROMOTION_TOKEN" in err
     api.refuse = None  # the token is fixed; the rerun finds the branch it pushed
-    code, out, err = _open_pr(_checkout(staged, tmp_path / "run2"), api.url)
+    code, _out, err = _open_pr(_checkout(staged, tmp_path / "run2"), api.url)
     assert code == 0, err
     assert len(api.pulls) == 1 and api.pulls[1]["head"] == BRANCH
 
