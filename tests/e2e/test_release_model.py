@@ -9,43 +9,24 @@ S3 server on 127.0.0.1; before dvc-s3 was in the environment this failed with
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, run
+from tests.moto_s3 import CREDENTIALS, serve_s3
 
 pytestmark = pytest.mark.e2e
 OUTS = {"models/model.onnx": b"onnx bytes\n", "models/model.json": b"{}\n"}
-AWS = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "MODEL_ENV_READY": "1",  # the test venv is the project's environment
-}
+AWS = {**CREDENTIALS, "MODEL_ENV_READY": "1"}  # the test venv is the project's environment
 
 
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """moto's S3 API on 127.0.0.1 with the bucket the project's s3 remote names."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        boto3.client("s3", endpoint_url=url, region_name="us-east-1",
-                     aws_access_key_id="testing", aws_secret_access_key="testing",
-                     ).create_bucket(Bucket="credit-scoring-dvc")  # fmt: skip
+    with serve_s3() as url:
         yield url
-    finally:
-        server.stop()
 
 
 def _project(path: Path) -> Path:

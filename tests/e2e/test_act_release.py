@@ -1,0 +1,149 @@
+"""release.yaml under act, against a bare origin, the default `s3` DVC remote on moto and a
+real MLflow server, all on 127.0.0.1.
+
+build (push to main): runs to the registry login, the first step that needs a registry (its
+stand-in stops the job there); everything before it is asserted: the model pulled from S3,
+the release facts, the image tags and labels. promote (workflow_dispatch with an image an
+earlier run built): pulls the model, registers it from the release facts (linking the MLflow
+run that logged it), and pushes a staging promotion whose trailers record that run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from model.gitops import facts
+from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.conftest import run
+from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
+
+pytestmark = [pytest.mark.e2e, pytest.mark.act]
+IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "f" * 64
+SECRETS = {"DVC_AWS_ACCESS_KEY_ID": "testing", "DVC_AWS_SECRET_ACCESS_KEY": "testing"}
+
+
+def _bytes(path: str) -> bytes:
+    """Stand-in bytes for one output of the train stage: pinned, no training needed."""
+    return f"release.yaml act test: {path}\n".encode()
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    with serve_s3() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def released(origin: Path, s3: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare origin whose dvc.lock pins stand-in train outputs, stored in the s3 remote."""
+    base = tmp_path_factory.mktemp("act-release")
+    bare = base / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
+    seed = base / "seed"
+    run(["git", "clone", "-q", str(bare), str(seed)], base)
+    lock = yaml.safe_load((seed / "dvc.lock").read_text())
+    for out in lock["stages"]["train"]["outs"]:
+        data = _bytes(out["path"])
+        out.update(md5=_md5(data), size=len(data))
+        put_dvc_object(s3, _md5(data), data)
+    (seed / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
+    run(["git", "commit", "-qam", "pipeline: dvc.lock pins the release under test"], seed)
+    run(["git", "push", "-q", "origin", "main"], seed)
+    return bare
+
+
+def _facts_sha(repo: Path, rev: str) -> str:
+    """What the release's facts must say, from the library (the bytes placed in the clone)."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())
+    for out in lock["stages"]["train"]["outs"]:
+        (repo / out["path"]).parent.mkdir(parents=True, exist_ok=True)
+        (repo / out["path"]).write_bytes(_bytes(out["path"]))
+    return facts.model_sha256(repo, run(["git", "rev-parse", rev], repo).stdout.strip())
+
+
+def _env(s3: str) -> dict[str, str]:
+    # The project's `s3` remote, pointed at moto the way AWS SDKs allow: by environment.
+    return {"AWS_ENDPOINT_URL_S3": s3, "AWS_DEFAULT_REGION": CREDENTIALS["AWS_DEFAULT_REGION"]}
+
+
+def test_build_runs_to_the_registry_login_with_everything_before_it_done(
+    released: Path, s3: str, tmp_path: Path
+) -> None:
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(released), str(repo)], tmp_path)
+    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    res = run_workflow(
+        repo, "release.yaml", "push", push_event(repo), origin=released,
+        store=Store(tmp_path / "world"), env=_env(s3), secrets=SECRETS, job="build",
+    )  # fmt: skip
+    for step in ("model", "facts", "meta"):
+        assert res.step("build", step) == "success", f"{step}:\n{res.tail()}"
+    assert res.step("build", "login") == "failure", res.tail()
+    assert res.step("build", "build") == "skipped" and res.jobs.get("build") == "failure"
+    model_sha = _facts_sha(repo, sha)
+    data_md5 = yaml.safe_load((repo / "data.dvc").read_text())["outs"][0]["md5"]
+    facts = res.step_log("build", "facts")
+    assert f"model_sha256={model_sha}" in facts and f"model_version={model_sha[:12]}" in facts
+    assert f"data_md5={data_md5}" in facts and f"revision={sha}" in facts
+    meta = res.step_log("build", "meta")
+    assert f"tags: ghcr.io/{REPO_SLUG}:sha-{sha}" in meta
+    assert f"io.credit-scoring.model.sha256={model_sha}" in meta
+    assert "docker/login-action stand-in" in res.log
+
+
+def _mlflow(uri: str, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
+    url, data = f"{uri}/api/2.0/mlflow/{path}", None
+    if method == "GET":
+        url += "?" + urllib.parse.urlencode(body)
+    else:
+        data = json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
+    released: Path, s3: str, mlflow_server: str, tmp_path: Path
+) -> None:
+    probe = tmp_path / "probe"
+    run(["git", "clone", "-q", str(released), str(probe)], tmp_path)
+    model_sha = _facts_sha(probe, "HEAD")
+    tags = [{"key": "model_sha256", "value": model_sha}]
+    created = _mlflow(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
+    run_id = created["run"]["info"]["run_id"]  # type: ignore[index]
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(released), str(repo)], tmp_path)
+    event = {
+        "inputs": {"image": IMAGE}, "ref": "refs/heads/main",
+        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+    }  # fmt: skip
+    res = run_workflow(
+        repo, "release.yaml", "workflow_dispatch", event, origin=released,
+        store=Store(tmp_path / "world"), env=_env(s3),
+        secrets={**SECRETS, "MLFLOW_TRACKING_URI": mlflow_server}, job="promote",
+    )  # fmt: skip
+    assert res.jobs.get("promote") == "success", res.tail()
+    assert res.jobs.get("build") in (None, "skipped")
+    assert f"from release facts (run {run_id})" in res.step_log("promote", "register")
+    trailers = run(["git", "--git-dir", str(released), "log", "-1", "--format=%(trailers)",
+                    "main"], tmp_path).stdout  # fmt: skip
+    assert "Environment: staging" in trailers and f"Image-Digest: sha256:{'f' * 64}" in trailers
+    assert f"Model-Sha256: {model_sha}" in trailers and f"Mlflow-Run: {run_id}" in trailers
+    alias = _mlflow(mlflow_server, "GET", "registered-models/alias",
+                    {"name": "credit-scoring", "alias": "staging"})["model_version"]  # fmt: skip
+    version_tags = {t["key"]: t["value"] for t in alias["tags"]}  # type: ignore[index]
+    assert version_tags["model_sha256"] == model_sha and version_tags["image"] == IMAGE
+    assert alias["run_id"] == run_id  # type: ignore[index]
