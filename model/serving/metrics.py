@@ -8,7 +8,12 @@ from typing import Any
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -19,22 +24,31 @@ SCORE_EDGES = np.round(np.arange(1, 21) * 0.05, 2)  # 0.05 … 1.0
 class ScoreCollector(Collector):
     """Score histogram and rows counter updated with numpy: a 1,000-row batch costs one call."""
 
-    def __init__(self) -> None:
+    def __init__(self, version: str = "") -> None:
         self.counts = np.zeros(len(SCORE_EDGES), dtype=np.int64)
         self._edges = SCORE_EDGES.tolist()
         self.total = 0.0
         self.rows = 0
         self.sample_errors = 0
+        # Scores carry the model version, so alerts compare a model with itself, never with
+        # the one it replaced; the threshold and the positives counted at it come from the
+        # server, so no rule restates the model's threshold.
+        self.version = version
+        self.threshold: float | None = None
+        self.positives = 0
 
     def observe(self, scores: list[float]) -> None:
         """Add a batch of scores (all in [0, 1])."""
         last = len(SCORE_EDGES) - 1
+        cut = self.threshold if self.threshold is not None else np.inf
         if len(scores) <= 32:  # numpy's per-call overhead dominates tiny batches
             for score in scores:
                 self.counts[min(bisect_left(self._edges, score), last)] += 1
+                self.positives += score >= cut  # the server's own rule: p >= threshold
         else:
             idx = np.searchsorted(SCORE_EDGES, scores, side="left").clip(0, last)
             self.counts += np.bincount(idx, minlength=len(SCORE_EDGES))
+            self.positives += int(np.count_nonzero(np.asarray(scores) >= cut))
         self.total += sum(scores)
         self.rows += len(scores)
 
@@ -45,13 +59,32 @@ class ScoreCollector(Collector):
             (f"{e:g}", float(c)) for e, c in zip(SCORE_EDGES, cumulative, strict=True)
         ]
         buckets.append(("+Inf", float(self.rows)))
-        yield HistogramMetricFamily(
-            "model_prediction_score",
-            "Predicted P(default) per scored row.",
-            buckets=buckets,
-            sum_value=self.total,
+        version = [self.version]
+        score = HistogramMetricFamily(
+            "model_prediction_score", "Predicted P(default) per scored row.", labels=["version"]
         )
-        yield CounterMetricFamily("model_rows_scored", "Rows scored by the model.", value=self.rows)
+        score.add_metric(version, buckets=buckets, sum_value=self.total)
+        yield score
+        rows = CounterMetricFamily(
+            "model_rows_scored", "Rows scored by the model.", labels=["version"]
+        )
+        rows.add_metric(version, self.rows)
+        yield rows
+        if self.threshold is not None:
+            positives = CounterMetricFamily(
+                "model_positive_decisions",
+                "Rows scored at or above the decision threshold (labelled positive).",
+                labels=["version"],
+            )
+            positives.add_metric(version, self.positives)
+            yield positives
+            threshold = GaugeMetricFamily(
+                "model_decision_threshold",
+                "P(default) at or above which a row is labelled positive.",
+                labels=["version"],
+            )
+            threshold.add_metric(version, self.threshold)
+            yield threshold
         yield CounterMetricFamily(
             "model_sample_write_errors",
             "Failed writes of drift samples (requests still served).",
@@ -88,7 +121,7 @@ class Metrics:
             "1 when the model passed integrity checks and loaded.",
             registry=self.registry,
         )
-        self.scores = ScoreCollector()
+        self.scores = ScoreCollector(info.get("version", ""))
         self.registry.register(self.scores)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 

@@ -123,8 +123,9 @@ def test_metrics_count_routes_scores_rows_and_version(
         'model_http_request_duration_seconds_bucket{le="0.5",route="/v1/predict",status="200"} 1.0'
         in text
     )
-    assert "model_rows_scored_total 7.0" in text
-    assert 'model_prediction_score_bucket{le="+Inf"} 7.0' in text
+    version = client.get("/model").json()["version"]  # scores are labelled with it
+    assert f'model_rows_scored_total{{version="{version}"}} 7.0' in text
+    assert f'model_prediction_score_bucket{{le="+Inf",version="{version}"}} 7.0' in text
     assert "model_info{" in text and 'name="credit-scoring"' in text
     assert "model_ready 1.0" in text
 
