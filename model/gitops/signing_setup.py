@@ -88,9 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     secret = envvars.get(envvars.PROMOTION_GPG_KEY)
-    if not secret:
-        print(f"error: set {envvars.PROMOTION_GPG_KEY} to the release secret key", file=sys.stderr)
+    required = sorted(p.as_posix() for p in Path().glob(f"{PROMOTERS_DIR}/*.asc"))
+    if not secret and required:
+        need = f"set {envvars.PROMOTION_GPG_KEY} to the release secret key"
+        print(f"error: {', '.join(required)} require signed promotions; {need}", file=sys.stderr)
         return 2
+    if not secret:  # bootstrap: the workflow step can exist before the first key is committed
+        print(
+            f"no {PROMOTERS_DIR}/*.asc and no {envvars.PROMOTION_GPG_KEY}: promotions stay unsigned"
+        )
+        return 0
     try:
         fpr = configure(Path(), secret)
     except SigningError as exc:

@@ -168,3 +168,25 @@ def test_a_gnupghome_that_does_not_exist_yet_is_created_private(
     finally:
         discard(runner_home)
         discard(parent)
+
+
+def _signing_key_step(root: Path, secret: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMOTION_GPG_KEY": secret}
+    return subprocess.run(
+        [sys.executable, "-m", "model.gitops.signing_setup"], cwd=root,
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+
+
+def test_no_secret_is_fine_only_while_no_promoter_key_is_committed(
+    tmp_path: Path, release: tuple[Path, str], ci_home: Path
+) -> None:
+    home, fpr = release
+    bare = make_repo(tmp_path / "bare")
+    proc = _signing_key_step(bare, "")
+    assert proc.returncode == 0, proc.stderr  # bootstrap: the workflow step may exist already
+    assert "unsigned" in proc.stdout
+    keyed = with_promoters(make_repo(tmp_path / "keyed"), public_key(home, fpr))
+    proc = _signing_key_step(keyed, "")
+    assert proc.returncode == 2
+    assert "PROMOTION_GPG_KEY" in proc.stderr and ".gitops/promoters/staging.asc" in proc.stderr
