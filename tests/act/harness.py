@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,10 @@ REPO_SLUG = "acme/credit-scoring"
 SLUG_REMOTE = "github"
 PLATFORM = "ubuntu-24.04=-self-hosted"
 RUN_MARKER = "ACT_HARNESS_RUN"
+# The runner's PATH: system tools only; setup-uv and `make env` add the project's own.
+RUNNER_PATH = "/usr/local/bin:/usr/bin:/bin"
+# Stand-ins that run on node (a post step needs a JavaScript action), like GitHub's runner.
+NODE_STANDINS = frozenset({"cache"})
 # The machine's own TLS trust and proxy settings (a runner's image has them too); no secrets.
 PASS_THROUGH = (
     "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
@@ -146,6 +151,16 @@ def local_repository_args(workflow: Path) -> list[str]:
             f"under {STANDINS} listed in ACTION_STANDINS (see tests/act/README.md); add one."
         )
     return args
+
+
+def _require_node(workflow: Path) -> None:
+    """Fail before act starts when a node stand-in is used and the runner PATH has no node."""
+    folders = {ACTION_STANDINS.get(u.split("@")[0], "") for u in uses_of(workflow)}
+    if folders & NODE_STANDINS and shutil.which("node", path=RUNNER_PATH) is None:
+        raise ActHarnessError(
+            f"{workflow.name} uses a node stand-in ({sorted(folders & NODE_STANDINS)}); expected "
+            f"`node` (>= 20) on {RUNNER_PATH}, found none. Install Node (GitHub's runners have it)."
+        )
 
 
 def _pairs(flag: str, values: dict[str, str]) -> list[str]:
@@ -292,6 +307,7 @@ def run_workflow(
     wf = repo / ".github" / "workflows" / workflow
     if not wf.is_file():
         raise ActHarnessError(f"expected workflow {wf}; found none")
+    _require_node(wf)
     prepare_repo(repo)
     run_dir = store.root / "runs" / uuid.uuid4().hex[:12]
     home = run_dir / "home"
@@ -318,7 +334,7 @@ def run_workflow(
     ]  # fmt: skip
     # The process env is the runner's: steps inherit it (self-hosted), so keep it minimal.
     proc_env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
+        "PATH": RUNNER_PATH, "HOME": str(home), "LANG": "C.UTF-8",
         "BASH_ENV": str(NONINTERACTIVE), RUN_MARKER: marker, **_uv_dirs(),
         **{name: os.environ[name] for name in PASS_THROUGH if name in os.environ},
     }  # fmt: skip
