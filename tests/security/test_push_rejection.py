@@ -64,6 +64,18 @@ def test_a_refused_push_stops_at_once_shows_why_and_strands_nothing(
     assert _tips(repo) == before
 
 
+def test_a_refused_push_keeps_the_users_own_unpushed_commits(repo: Path, tmp_path: Path) -> None:
+    (repo / "NOTES.md").write_text("work in progress\n")
+    git(repo, "add", "NOTES.md")
+    git(repo, "commit", "-q", "-m", "my own work, not pushed yet")
+    mine = git(repo, "rev-parse", "HEAD").strip()
+    _refuse_pushes(tmp_path / "origin.git", tmp_path / "calls")
+    code, output = _promote(repo, "--push")
+    assert code == EXIT_FAILED and REASON in output, output
+    assert git(repo, "rev-parse", "HEAD").strip() == mine  # the promotion dropped, mine kept
+    assert git(repo, "status", "--porcelain") == ""
+
+
 def test_a_hostile_rejection_message_is_shown_defanged(repo: Path, tmp_path: Path) -> None:
     _refuse_pushes(tmp_path / "origin.git", tmp_path / "calls", "\x1b[2J[/bold red] frozen")
     code, output = _promote(repo, "--push")
