@@ -1,69 +1,89 @@
-"""The score-shift PrometheusRule reads the histogram the server really exports."""
+"""The PrometheusRule reads what the server exports, within a version, and alerts on no data."""
 
 from __future__ import annotations
 
 import re
 import subprocess
 
-import numpy as np
 import pytest
 import yaml
 
-from model.serving.metrics import SCORE_EDGES, ScoreCollector
-from tests.conftest import ROOT
 from tests.tools import require
+from tests.unit.monitoring_helpers import (
+    MONITORING,
+    environments,
+    exported_names,
+    metric_names,
+    recorded_names,
+    rules,
+)
 
 pytestmark = pytest.mark.unit
 
-RULE = ROOT / "k8s" / "monitoring" / "credit-scoring-prometheusrule.yaml"
+
+def test_metric_names_finds_series_not_functions_labels_or_numbers() -> None:
+    expr = (
+        'histogram_quantile(0.5, sum by (namespace, le) (rate(a_bucket{le="0.5",x=~"b.*"}[1h])))'
+        " / on (namespace) group_left b:rec:1h > 1e-3 and c offset 1h unless bool d"
+    )
+    assert metric_names(expr) == {"a_bucket", "b:rec:1h", "c", "d"}
 
 
-def rules() -> list[dict]:
-    doc = yaml.safe_load(RULE.read_text())
-    assert doc["apiVersion"] == "monitoring.coreos.com/v1" and doc["kind"] == "PrometheusRule"
-    return [r for group in doc["spec"]["groups"] for r in group["rules"]]
+def test_rules_read_only_what_the_server_exports() -> None:
+    allowed = exported_names() | recorded_names()
+    for rule in rules():
+        unknown = metric_names(rule["expr"]) - allowed
+        assert not unknown, f"{rule.get('record') or rule.get('alert')}: {unknown} not exported"
 
 
-def server_histogram() -> tuple[str, set[str]]:
-    """The score histogram's name and `le` labels, as the server exposes them."""
-    collector = ScoreCollector()
-    collector.observe(np.array([0.1, 0.5, 0.9]))
-    family = next(f for f in collector.collect() if f.type == "histogram")
-    les = {s.labels["le"] for s in family.samples if s.name.endswith("_bucket")}
-    return family.name, les
+def test_the_threshold_is_the_servers_never_restated() -> None:
+    """The bad share counts the server's positive decisions, not a bucket edge picked here."""
+    exprs = " ".join(r["expr"] for r in rules())
+    assert 'le="' not in exprs, "a hard-coded threshold (and le counts p <= le, not p >= t)"
+    shares = [r for r in rules() if "positive_decisions:share" in r.get("record", "")]
+    assert len(shares) == 2
+    for rule in shares:
+        assert metric_names(rule["expr"]) == {
+            "model_positive_decisions_total",
+            "model_prediction_score_count",
+        }
 
 
-def test_rules_use_the_servers_score_histogram() -> None:
-    name, les = server_histogram()
-    exprs = [r["expr"] for r in rules()]
-    raw = [e for e in exprs if "model_prediction_score_" in e and ":" not in e.split("(")[0]]
-    assert raw, "no rule reads the raw histogram"
-    for expr in exprs:
-        raw_expr = re.sub(r"namespace:[\w:]+", "", expr)  # recorded series, not the server's
-        for metric in re.findall(r"\b(model_prediction_score_\w+)\b", raw_expr):
-            assert metric in {f"{name}_bucket", f"{name}_sum", f"{name}_count"}, metric
-        for le in re.findall(r'le="([^"]+)"', expr):
-            assert le in les, f'le="{le}" is not a bucket the server exports ({sorted(les)})'
-    assert 0.5 in SCORE_EDGES  # the decision threshold is a bucket edge, so the share is exact
+def test_every_score_aggregation_keeps_the_version() -> None:
+    """A promotion must not be compared with the model it replaced."""
+    for rule in rules():
+        if "model_" not in rule["expr"] or "absent(" in rule["expr"]:
+            continue
+        for grouping in re.findall(r"\bby \(([^)]*)\)", rule["expr"]):
+            labels = {g.strip() for g in grouping.split(",")}
+            assert {"namespace", "version"} <= labels, f"{rule}: by ({grouping})"
 
 
-def test_every_alert_is_guarded_and_documented() -> None:
+def test_shift_alerts_are_guarded_and_documented() -> None:
     alerts = [r for r in rules() if "alert" in r]
-    recorded = {r["record"] for r in rules() if "record" in r}
-    assert len(alerts) == 3
+    shifts = [a for a in alerts if a["alert"].endswith("Shift")]
+    assert len(shifts) == 3
     for alert in alerts:
-        assert "count:rate1h > 0.01" in alert["expr"], f"{alert['alert']}: no traffic guard"
         assert alert["labels"]["severity"] in {"warning", "critical"}
         assert {"summary", "description", "runbook_url"} <= set(alert["annotations"])
-        assert alert["expr"].count("(") == alert["expr"].count(")")
-        used = set(re.findall(r"namespace:[\w:]+", alert["expr"]))
-        assert used and used <= recorded, used - recorded
+    for alert in shifts:
+        assert "count:rate1h > 0.01" in alert["expr"], f"{alert['alert']}: no traffic guard"
+        used = {n for n in metric_names(alert["expr"]) if ":" in n}
+        assert used and used <= recorded_names(), used - recorded_names()
+
+
+def test_no_scrape_is_an_alert_for_every_environment() -> None:
+    (absent,) = [r for r in rules() if "absent(" in r.get("expr", "")]
+    watched = set(re.findall(r'absent\(model_ready\{namespace="([^"]+)"\}\)', absent["expr"]))
+    assert watched == environments()
+    assert absent["labels"]["severity"] == "critical"
 
 
 def test_kustomize_builds_the_monitoring_dir() -> None:
     kubectl = require("kubectl")
     out = subprocess.run(
-        [kubectl, "kustomize", str(RULE.parent)], capture_output=True, text=True, check=True
+        [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, check=True
     ).stdout
-    (doc,) = [d for d in yaml.safe_load_all(out) if d]
-    assert doc["kind"] == "PrometheusRule" and doc["metadata"]["namespace"] == "monitoring"
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert {d["kind"] for d in docs} == {"PrometheusRule", "PodMonitor", "ConfigMap"}
+    assert {d["metadata"]["namespace"] for d in docs} == {"monitoring"}
