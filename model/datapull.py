@@ -12,6 +12,7 @@ staged by `update`). Only `update` re-pins, and only after the data contract pas
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,15 +54,22 @@ class UpdateResult:
     new: str
 
 
+# DVC's md5 of a directory; anything else in data.dvc is refused before it reaches a message.
+_PIN = re.compile(r"[0-9a-f]{32}(\.dir)?")
+
+
 def md5_of(text: str, where: str = DATA_DVC) -> str:
-    """The directory md5 in a data.dvc text; DataPinError when it holds none."""
+    """The directory md5 in a data.dvc text; DataPinError when it holds no well-formed one."""
     try:
-        return str(yaml.safe_load(text)["outs"][0]["md5"])
-    except (yaml.YAMLError, KeyError, IndexError, TypeError) as err:
+        found = yaml.safe_load(text)["outs"][0]["md5"]
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        found = None
+    if not isinstance(found, str) or not _PIN.fullmatch(found):
         raise DataPinError(
-            f"{where}: expected `outs: [{{md5: ...}}]` as `dvc add data` writes; found none. "
-            f"Restore it with `git checkout -- {DATA_DVC}`."
-        ) from err
+            f"{where}: expected `outs: [{{md5: <32 hex>.dir}}]` as `dvc add data` writes; "
+            f"found none. Restore it with `git checkout -- {DATA_DVC}`."
+        )
+    return found
 
 
 def pinned_md5(root: Path) -> str:
