@@ -92,6 +92,11 @@ release-sign: ## cosign keyless: sign IMAGE_REF and attest its SPDX SBOM (sbom.s
 	cosign sign --yes "$$IMAGE_REF"
 	cosign attest --yes --type spdxjson --predicate sbom.spdx.json "$$IMAGE_REF"
 
+# promote.yaml runs this when the PROMOTION_TOKEN secret is unset: a PR opened with
+# GITHUB_TOKEN triggers no workflows, so its pr/ci checks never report on their own.
+promotion-token-warning: ## Warn on the run that the promotion PR is opened with GITHUB_TOKEN
+	@echo "::warning title=Promotion PR::PROMOTION_TOKEN is not set; the PR is opened with GITHUB_TOKEN and its checks will not run until someone pushes to it (set a GitHub App token or PAT)"
+
 git-bot-identity: ## Commit as github-actions[bot] (CI promotion commits)
 	git config user.name "github-actions[bot]"
 	git config user.email "41898282+github-actions[bot]@users.noreply.github.com"

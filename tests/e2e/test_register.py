@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from model.gitops import facts
 from tests.conftest import run
-from tests.unit.gitops_repo import git, make_repo
+from tests.unit.gitops_repo import MODEL_BYTES, git, make_repo
 
 pytestmark = pytest.mark.e2e
 IMAGE = "ghcr.io/org/credit-scoring@sha256:" + "d" * 64
@@ -28,13 +29,11 @@ def _repo(tmp_path: Path, salt: str) -> tuple[Path, str]:
     model = f"model bytes for {salt} {tmp_path.name}\n".encode()
     (repo / "models/model.onnx").write_bytes(model)
     lock = (repo / "dvc.lock").read_text()
-    old = hashlib.md5(
-        b"not really onnx, but content-addressed all the same\n", usedforsecurity=False
-    )
+    old = hashlib.md5(MODEL_BYTES, usedforsecurity=False)
     new = hashlib.md5(model, usedforsecurity=False)
     (repo / "dvc.lock").write_text(lock.replace(old.hexdigest(), new.hexdigest()))
     git(repo, "commit", "-qam", "pin a model of its own")
-    return repo, hashlib.sha256(model).hexdigest()
+    return repo, facts.model_sha256(repo, git(repo, "rev-parse", "HEAD").strip())
 
 
 def _api(uri: str, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
