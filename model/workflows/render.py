@@ -27,7 +27,12 @@ def _namespace() -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": spec.NAMESPACE, "labels": labels},
+        "metadata": {
+            "name": spec.NAMESPACE,
+            "labels": labels,
+            # Deleting the Application must not delete the namespace and its Secrets.
+            "annotations": {"argocd.argoproj.io/sync-options": "Delete=false,Prune=false"},
+        },
     }
 
 
