@@ -70,3 +70,25 @@ def test_pr_comment_posts_a_rebuilt_body_and_publishes_nothing(
     assert "](../" not in body and f"]({secret}" not in body
     assert "`roc.png`" in body and "`pr.png` withheld" in body
     assert f"](https://github.com/{REPO_SLUG}/actions/runs/4242)" in body
+
+
+@pytest.mark.security
+def test_a_hostile_head_sha_stops_before_cml(origin: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
+    store = Store(tmp_path / "world")
+    shutil.copytree(EXAMPLE, store.artifacts / "model-report")
+    record, marker = tmp_path / "cml.jsonl", tmp_path / "pwned"
+    event = {
+        "action": "completed",
+        "workflow_run": {"id": 4243, "head_sha": f'x" --target=commit/1 "$(touch {marker})',
+                         "event": "pull_request", "conclusion": "success"},
+        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+    }  # fmt: skip
+    res = run_workflow(
+        repo, "pr-comment.yaml", "workflow_run", event, origin=origin, store=store,
+        env={"CML": str(CML), "CML_STANDIN_RECORD": str(record)}, timeout=900,
+    )  # fmt: skip
+    assert res.jobs.get("comment") == "failure", res.tail()
+    assert "head sha must be 40 lowercase hex" in res.log
+    assert not record.exists() and not marker.exists()
