@@ -144,3 +144,15 @@ def test_the_alias_sync_fails_too_when_the_server_is_unreachable(tmp_path: Path)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr and "skipped" not in proc.stdout.lower()
     assert f"MLFLOW_TRACKING_URI={uri} is not reachable" in proc.stderr
+
+
+@pytest.mark.security
+def test_an_unreachable_uri_with_credentials_is_reported_without_them(tmp_path: Path) -> None:
+    repo, _ = _repo(tmp_path, "credentials")
+    port = _closed_port()
+    uri = f"http://ci-bot:s3cr3t-token@127.0.0.1:{port}"
+    proc = run(["model", "register", "--image", IMAGE], repo, check=False,
+               env={"MLFLOW_TRACKING_URI": uri})  # fmt: skip
+    assert proc.returncode == 1
+    assert "s3cr3t-token" not in proc.stdout + proc.stderr and "ci-bot" not in proc.stderr
+    assert f"http://127.0.0.1:{port} is not reachable" in proc.stderr
