@@ -41,6 +41,7 @@ ENV = {
     "GIT_COMMITTER_EMAIL": "bench@example.test",
 }
 MODEL = b"benchmark stand-in for models/model.onnx\n"
+META = b'{"threshold": 0.5}\n'  # models/model.json: the model digest covers it too
 IMAGE = "ghcr.io/org/credit-scoring"
 
 
@@ -60,9 +61,11 @@ def seed_origin(base: Path) -> Path:
     shutil.copytree(ROOT / "k8s", src / "k8s")
     shutil.copytree(ROOT / "argocd", src / "argocd")
     md5 = hashlib.md5(MODEL, usedforsecurity=False).hexdigest()
+    meta_md5 = hashlib.md5(META, usedforsecurity=False).hexdigest()
     (src / "dvc.lock").write_text(
         f"schema: '2.0'\nstages:\n  train:\n    cmd: x\n    outs:\n"
         f"    - path: models/model.onnx\n      md5: {md5}\n"
+        f"    - path: models/model.json\n      md5: {meta_md5}\n"
     )
     (src / ".gitignore").write_text("/models/\n")
     sh(["git", "init", "-q", "-b", "main"], src)
@@ -77,6 +80,7 @@ def clone(origin: Path, dest: Path) -> Path:
     sh(["git", "clone", "-q", str(origin), str(dest)], dest.parent)
     (dest / "models").mkdir()
     (dest / "models/model.onnx").write_bytes(MODEL)
+    (dest / "models/model.json").write_bytes(META)
     return dest
 
 
