@@ -6,6 +6,7 @@ GET /model. Every bad input is a 4xx naming the field; nothing a client sends ca
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,14 +24,20 @@ from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
 from model.serving.metrics import Metrics
-from model.serving.request import Budget, ClientGone, body_headers, check_media, read_body
-from model.serving.sampling import Sampler
+from model.serving.request import (
+    TIMED_OUT,
+    Budget,
+    ClientGone,
+    body_headers,
+    check_media,
+    read_body,
+)
+from model.serving.sampling import FLUSH_SECONDS, Sampler
 from model.serving.schema import RequestError, RequestSchema, parse_json
 
 log = logging.getLogger("model.serving")
 JSON = b"application/json"
 META_FILE, ONNX_FILE = BUNDLE_FILES
-TIMED_OUT = "model.read_timeout"  # scope key the connection guard sets before it answers 408
 CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -123,6 +130,10 @@ class ModelServer:
         if self.sampler is not None:
             self.sampler.close()
 
+    def count_rejected(self, status: int) -> None:
+        """Count a response the connection guard sent without calling the app (431, 408, 503)."""
+        self.metrics.observe_request("(connection)", "", status, 0.0)
+
     def _sample_error(self) -> None:
         self.metrics.scores.sample_errors += 1
 
@@ -132,14 +143,29 @@ class ModelServer:
         if scope["type"] == "http":
             await self._http(scope, receive, send)
         elif scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    self.close()
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start the sample flush timer with the server; flush and close on shutdown."""
+        timer = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.sampler is not None:
+                    timer = asyncio.get_running_loop().create_task(self._flush_samples())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if timer is not None:
+                    timer.cancel()
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _flush_samples(self) -> None:
+        """Write buffered samples every FLUSH_SECONDS even when no request arrives."""
+        while self.sampler is not None:
+            await asyncio.sleep(FLUSH_SECONDS)  # so no line waits longer than FLUSH_SECONDS
+            self.sampler.flush_pending(time.time())
 
     def _route(
         self, method: str, path: str

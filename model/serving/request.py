@@ -17,6 +17,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 JSON_TYPES = (b"application/json",)
 UTF8 = (b"utf-8", b"utf8", b"us-ascii")
 BINARY_TENSORS = b"inference-header-content-length"  # OIP binary tensor data extension
+TIMED_OUT = "model.read_timeout"  # scope key the connection guard sets when it answered 408
 
 
 class ClientGone(Exception):

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from model import env, oci
+
+if TYPE_CHECKING:
+    from model.serving.app import ModelServer
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -24,13 +28,28 @@ def serve(model_dir: Path, host: str = "127.0.0.1", port: int = oci.SERVING_PORT
         host=host,
         port=port,
         loop=_pick("uvloop", "asyncio"),
-        http=_pick("httptools", "h11"),
         lifespan="on",
         access_log=False,  # /metrics counts every request; a log line per request costs ~15%
         server_header=False,
         log_level="info",
         timeout_graceful_shutdown=10,
+        limit_concurrency=app.limits.max_connections,
+        **_http_options(app),
     )
+
+
+def _http_options(app: ModelServer) -> dict[str, Any]:
+    """httptools behind the connection guard; h11 (headers bounded, no read deadlines) else."""
+    import importlib.util
+
+    if importlib.util.find_spec("httptools"):
+        from model.serving.guard import guarded
+
+        return {"http": guarded(app.limits, app.count_rejected)}
+    logging.getLogger("model.serving").warning(
+        "httptools is not installed: serving with h11, without header/body read deadlines"
+    )
+    return {"http": "h11", "h11_max_incomplete_event_size": app.limits.max_header}
 
 
 def _pick(preferred: str, fallback: str) -> str:

@@ -2,7 +2,8 @@
 
 Each sampled row becomes one line {"ts": unix, "features": {...}, "score": p}
 in `samples-<ns>-<pid>.jsonl` under MODEL_SAMPLE_DIR (read by `model drift`). Off unless
-MODEL_SAMPLE_RATE > 0. Lines are buffered for at most 1 s (or 64 KiB) and written whole.
+MODEL_SAMPLE_RATE > 0. Lines are buffered for at most 1 s (or 64 KiB) and written whole;
+the server calls `flush_pending` on a 1 s timer, so a crash loses at most the last second.
 A write failure is logged once and never fails the request.
 """
 
@@ -81,18 +82,20 @@ class Sampler:
         try:
             self._record(names, columns, scores)
         except Exception as err:  # a full disk or a read-only mount must not cost a prediction
-            self._pending.clear()
-            self._pending_bytes = 0
-            self._close()
-            if self.on_error:
-                self.on_error()
-            if not self._warned:
-                self._warned = True
-                log.warning(
-                    "request sampling failed, predictions unaffected: %s: %s",
-                    type(err).__name__,
-                    err,
-                )
+            self._failed(err)
+
+    def _failed(self, err: Exception) -> None:
+        """Drop the buffer, count the failure, warn once."""
+        self._pending.clear()
+        self._pending_bytes = 0
+        self._close()
+        if self.on_error:
+            self.on_error()
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "request sampling failed, predictions unaffected: %s: %s", type(err).__name__, err
+            )
 
     def _record(
         self, names: tuple[str, ...], columns: dict[str, list[Any]], scores: list[float]
@@ -112,6 +115,14 @@ class Sampler:
         self._pending_bytes += sum(map(len, lines)) + len(lines)
         if self._pending_bytes >= FLUSH_BYTES or now - self._flushed >= FLUSH_SECONDS:
             self._flush(now)
+
+    def flush_pending(self, now: float) -> None:
+        """Write whatever is buffered (the server's FLUSH_SECONDS timer); never raises."""
+        if self._pending:
+            try:
+                self._flush(now)
+            except Exception as err:
+                self._failed(err)
 
     def _flush(self, now: float) -> None:
         """Write buffered lines, rotating so that no file outgrows max_bytes."""
