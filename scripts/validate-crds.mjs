@@ -1,0 +1,63 @@
+// Validate every Prometheus Operator object (monitoring.coreos.com) in the given YAML files or
+// directories against the CRD schemas from @kubernetes-models/prometheus-operator.
+// kubernetes-validate has no schema for these kinds, so without this a typo'd PodMonitor
+// field renders, passes every other check, and is dropped by the operator in the cluster.
+// Usage: node scripts/validate-crds.mjs PATH...   (exit 1 on any invalid or unknown object)
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { parseAllDocuments } from "yaml";
+import * as v1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+
+const GROUP = "monitoring.coreos.com/";
+const MODELS = { "monitoring.coreos.com/v1": v1 };
+
+function* yamlFiles(path) {
+  if (!statSync(path).isDirectory()) {
+    yield path;
+    return;
+  }
+  for (const name of readdirSync(path).sort()) {
+    const child = join(path, name);
+    if (statSync(child).isDirectory() || /\.ya?ml$/.test(name)) yield* yamlFiles(child);
+  }
+}
+
+const roots = process.argv.slice(2);
+if (roots.length === 0) {
+  console.error("usage: node scripts/validate-crds.mjs PATH...");
+  process.exit(2);
+}
+let checked = 0;
+let failed = 0;
+for (const file of roots.flatMap((root) => [...yamlFiles(root)])) {
+  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
+    if (doc.errors.length) {
+      console.error(`FAIL ${relative(".", file)}: ${doc.errors[0].message}`);
+      failed++;
+      continue;
+    }
+    const obj = doc.toJS();
+    if (!obj || !String(obj.apiVersion ?? "").startsWith(GROUP)) continue;
+    const where = `${relative(".", file)}: ${obj.kind}/${obj.metadata?.name}`;
+    const Model = MODELS[obj.apiVersion]?.[obj.kind];
+    checked++;
+    if (!Model) {
+      console.error(`FAIL ${where}: no schema for ${obj.apiVersion} ${obj.kind}; add it to MODELS`);
+      failed++;
+      continue;
+    }
+    try {
+      new Model(obj).validate();
+      console.log(`ok   ${where}`);
+    } catch (err) {
+      console.error(`FAIL ${where}: ${err.message}`);
+      failed++;
+    }
+  }
+}
+if (checked === 0) {
+  console.error(`no ${GROUP} objects found in ${roots.join(" ")}`);
+  process.exit(1);
+}
+console.log(`${checked} Prometheus Operator object(s) checked, ${failed} invalid`);
+process.exit(failed ? 1 : 0);
