@@ -1,4 +1,8 @@
-"""Argo CD may deploy everything k8s/monitoring holds, and the PodMonitor finds the servers."""
+"""The PodMonitor finds the server pods, and the dashboard ships for Grafana's sidecar.
+
+That the platform AppProject allows every kind k8s/monitoring renders is
+tests/unit/test_platform_apps.py's check.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from tests.unit.monitoring_helpers import MONITORING, environments
 
 pytestmark = pytest.mark.unit
 
-PROJECTS = ROOT / "argocd" / "projects"
 BASE = ROOT / "k8s" / "base"
 
 
@@ -23,34 +26,6 @@ def rendered() -> list[dict]:
         [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, check=True
     ).stdout
     return [d for d in yaml.safe_load_all(out) if d]
-
-
-def project_of(path: str) -> dict:
-    """The AppProject of the Application that syncs `path`."""
-    for file in PROJECTS.glob("*-application.yaml"):
-        app = yaml.safe_load(file.read_text())
-        if app["spec"]["source"]["path"] == path:
-            name = app["spec"]["project"]
-            for candidate in PROJECTS.glob("*-appproject.yaml"):
-                project = yaml.safe_load(candidate.read_text())
-                if project["metadata"]["name"] == name:
-                    return project
-    raise AssertionError(f"no Application (with its AppProject) syncs {path}")
-
-
-def test_the_project_allows_every_kind_monitoring_renders() -> None:
-    spec = project_of("k8s/monitoring")["spec"]
-    allowed = {
-        (r["group"], r["kind"])
-        for r in spec.get("namespaceResourceWhitelist", [])
-        + spec.get("clusterResourceWhitelist", [])
-    }
-    for doc in rendered():
-        group = doc["apiVersion"].rpartition("/")[0]
-        assert (group, doc["kind"]) in allowed, f"{doc['kind']} ({group!r}) refused by Argo CD"
-    assert {"server": "https://kubernetes.default.svc", "namespace": "monitoring"} in spec[
-        "destinations"
-    ]
 
 
 def test_the_podmonitor_selects_the_server_pods_and_port() -> None:
