@@ -28,8 +28,15 @@ def _response(status: int, reason: str, message: str) -> bytes:
     ).encode() + body
 
 
+HEADERS, BODY = "headers", "body"
+
+
 class GuardedProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol with a header byte limit and header/body read deadlines."""
+    """HttpToolsProtocol with a header byte limit and header/body read deadlines.
+
+    Phase changes only store a deadline (a float); one timer per connection wakes when the
+    current deadline may have passed, so a keep-alive request costs no timer handles.
+    """
 
     limits: Limits = Limits()
     on_reject: Reject = staticmethod(lambda status: None)
@@ -38,70 +45,83 @@ class GuardedProtocol(HttpToolsProtocol):
         """Start the header deadline: a connection that never sends is closed too."""
         super().connection_made(transport)
         self._header_bytes = 0
-        self._in_headers = True
-        self._deadline: asyncio.TimerHandle | None = None
-        self._arm(self.limits.header_timeout, self._header_timeout)
+        self._phase: str | None = HEADERS
+        self._timer: asyncio.TimerHandle | None = None
+        self._wake = 0.0
+        self._deadline(self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Drop the deadline with the connection."""
-        self._disarm()
+        """Drop the timer with the connection."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser, refusing once the headers outgrow the limit."""
-        if self._in_headers:
+        if self._phase is not BODY:
             self._header_bytes += len(data)
         super().data_received(data)
         # httptools buffers at most this one chunk beyond the limit before we close
-        if self._in_headers and self._header_bytes > self.limits.max_header:
+        if self._header_bytes > self.limits.max_header and self._phase is not BODY:
             message = f"request headers exceed {self.limits.max_header} bytes"
             self._reject(431, "Request Header Fields Too Large", message)
 
     def on_message_begin(self) -> None:
         """A request starts: its headers must arrive within the header timeout."""
         super().on_message_begin()
-        if self._deadline is None:
-            self._arm(self.limits.header_timeout, self._header_timeout)
+        if self._phase is None:  # a keep-alive request; the first one is timed from connect
+            self._phase = HEADERS
+            self._deadline(self.limits.header_timeout)
 
     def on_headers_complete(self) -> None:
         """Headers done: the body (if any) must arrive within the body timeout."""
-        self._in_headers = False
+        self._phase = BODY
         self._header_bytes = 0
-        self._arm(self.limits.body_timeout, self._body_timeout)
+        self._deadline(self.limits.body_timeout)
         cap = self.limit_concurrency
         if cap is not None and (len(self.connections) >= cap or len(self.tasks) >= cap):
             type(self).on_reject(503)  # uvicorn answers it without calling the app: count it
         super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        """The whole request arrived: no read deadline until the next one starts."""
+        self._phase = None
+        super().on_message_complete()
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes that are not HTTP: counted like any other response."""
         type(self).on_reject(400)
         super().send_400_response(msg)
 
-    def on_message_complete(self) -> None:
-        """The whole request arrived: no read deadline until the next one starts."""
-        self._disarm()
-        self._in_headers = True
-        super().on_message_complete()
+    def _deadline(self, seconds: float) -> None:
+        """Set the current phase's deadline; move the timer only if it would wake too late."""
+        self._until = self.loop.time() + seconds
+        if self._timer is None or self._until < self._wake:
+            self._sleep_until(self._until)
 
-    def _arm(self, seconds: float, callback: Callable[[], None]) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, callback)
+    def _sleep_until(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._wake = when
+        self._timer = self.loop.call_at(when, self._check)
 
-    def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _header_timeout(self) -> None:
-        self._deadline = None
-        if self._header_bytes:
+    def _check(self) -> None:
+        """The timer: act on a passed deadline, else sleep until the current one."""
+        self._timer = None
+        if self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self._phase is None or self._until > now:  # idle between requests, or not yet
+            self._sleep_until(self._until if self._phase else now + self.limits.header_timeout)
+        elif self._phase is BODY:
+            self._body_timeout()
+        elif self._header_bytes:
             self._reject(408, "Request Timeout", "request headers not received in time")
-        elif not self.transport.is_closing():  # idle, nothing sent: just close
+        else:  # idle, nothing sent: just close
             self.transport.close()
 
     def _body_timeout(self) -> None:
-        self._deadline = None
         cycle: Any = self.cycle
         if cycle is not None and cycle.response_started:
             self.transport.close()  # the answer is on its way; stop reading the body
@@ -113,7 +133,6 @@ class GuardedProtocol(HttpToolsProtocol):
     def _reject(self, status: int, reason: str, message: str, count: bool = True) -> None:
         if self.transport.is_closing():
             return
-        self._disarm()
         self.transport.write(_response(status, reason, message))
         self.transport.close()
         if count:
