@@ -1,4 +1,6 @@
-"""Load the model the image carries, check its sha256 and two smoke predictions (onnxruntime only).
+"""Check the model the image carries: its digest, then two smoke predictions (onnxruntime only).
+
+The digest is the one releases pin: sha256 over the manifest of model.json + model.onnx.
 
 The PreSync hook runs this inside the new image before Argo CD touches the Deployment;
 the PostSync hook runs the `--url` variant against the Service.
@@ -6,7 +8,6 @@ the PostSync hook runs the `--url` variant against the Service.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import urllib.request
@@ -65,16 +66,25 @@ def check_probabilities(p_safe: float, p_risky: float) -> str:
 
 
 def check_model(model_dir: Path, expected_sha256: str) -> list[str]:
-    """Verify model.onnx's sha256 and score the two smoke rows with onnxruntime."""
+    """Verify the model's digest, then score the two smoke rows with onnxruntime."""
     import numpy as np
     import onnxruntime as ort
 
-    data = (model_dir / "model.onnx").read_bytes()
-    found = hashlib.sha256(data).hexdigest()
-    if found != expected_sha256:
-        raise SelfCheckError(f"model.onnx sha256 is {found}, the manifest pins {expected_sha256}")
-    features = json.loads((model_dir / "model.json").read_text())["contract"]["features"]
-    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    from model.artifact import bundle_sha256, read_bundle
+    from model.serving.integrity import parse_pin
+
+    pin = parse_pin(expected_sha256, "the pinned digest")
+    if pin.problem:
+        raise SelfCheckError(pin.problem)
+    files = read_bundle(model_dir)  # the bytes checked are the bytes loaded
+    found = bundle_sha256(files)
+    if found != pin.digest:
+        raise SelfCheckError(
+            f"the model (model.json + model.onnx) has sha256 {found}, the manifest pins "
+            f"{pin.digest}"
+        )
+    features = json.loads(files["model.json"])["contract"]["features"]
+    session = ort.InferenceSession(files["model.onnx"], providers=["CPUExecutionProvider"])
 
     def score(row: dict[str, Any]) -> float:
         feed = {
@@ -139,7 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sha_file = os.environ.get("MODEL_SHA256_FILE", "")
             expected = args.sha256 or os.environ.get("MODEL_SHA256", "")
-            expected = expected or (Path(sha_file).read_text().strip() if sha_file else "")
+            # bytes, parsed by parse_pin: a non-UTF-8 pin file is a failed check, not a crash
+            expected = expected or (
+                Path(sha_file).read_bytes()[:4096].decode("ascii", "replace") if sha_file else ""
+            )
             if not expected:
                 print(
                     "selfcheck: no expected sha256 (--sha256, MODEL_SHA256 or MODEL_SHA256_FILE)",

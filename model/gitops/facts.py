@@ -1,4 +1,8 @@
-"""Facts about the model a commit pins: dvc.lock's md5 for the ONNX file, its bytes and sha256."""
+"""Facts about the model a commit pins: dvc.lock's md5s for the served files, their bytes, digest.
+
+The model digest is model.artifact.bundle_sha256 over model.json and model.onnx: everything
+the server decides with, so an edited threshold or contract is a different model.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from model.artifact import BUNDLE_FILES, bundle_sha256
 from model.gitops import MODEL_PATH
 from model.gitops.git import show
 
@@ -64,8 +69,10 @@ def model_bytes(root: Path, rev: str, path: str = MODEL_PATH) -> bytes:
 
 
 def model_sha256(root: Path, rev: str, path: str = MODEL_PATH) -> str:
-    """sha256 of the model that dvc.lock pins at `rev`."""
-    return hashlib.sha256(model_bytes(root, rev, path)).hexdigest()
+    """Digest of the model dvc.lock pins at `rev`: model.json + model.onnx beside `path`."""
+    folder = Path(path).parent
+    files = {name: model_bytes(root, rev, (folder / name).as_posix()) for name in BUNDLE_FILES}
+    return bundle_sha256(files)
 
 
 def data_md5(root: Path, rev: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from model.artifact import bundle_sha256
 from model.gitops import MODEL_PATH
 from tests.conftest import GIT_ENV, ROOT, VENV_BIN, run
 from tests.tools import require
@@ -42,6 +43,7 @@ def digest(i: int) -> str:
 # The GitOps mechanics need a model that dvc.lock pins, not a good one: pin these bytes so the
 # test does not pay for a pipeline run (the pipeline has its own tests).
 MODEL = b"stand-in for models/model.onnx, pinned by md5 in dvc.lock\n"
+META = b'{"stand-in for": "models/model.json, which the model digest covers too"}\n'
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +56,12 @@ def release_origin(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     run(["git", "clone", "-q", str(bare), str(seed)], base)
     lock_path = seed / "dvc.lock"
     lock = yaml.safe_load(lock_path.read_text())
-    outs = [
-        o for st in lock["stages"].values() for o in st.get("outs", []) if o["path"] == MODEL_PATH
-    ]
-    assert outs, "dvc.lock must pin models/model.onnx"
-    outs[0]["md5"] = hashlib.md5(MODEL, usedforsecurity=False).hexdigest()
+    for path, data in ((MODEL_PATH, MODEL), ("models/model.json", META)):
+        outs = [
+            o for st in lock["stages"].values() for o in st.get("outs", []) if o["path"] == path
+        ]
+        assert outs, f"dvc.lock must pin {path}"
+        outs[0]["md5"] = hashlib.md5(data, usedforsecurity=False).hexdigest()
     lock_path.write_text(yaml.safe_dump(lock, sort_keys=False))
     run(["git", "commit", "-q", "-am", "pipeline: dvc.lock pins the model under test"], seed)
     run(["git", "push", "-q", "origin", "main"], seed)
@@ -70,6 +73,7 @@ def promoter(bare: Path, dest: Path) -> Path:
     run(["git", "clone", "-q", str(bare), str(dest)], dest.parent)
     (dest / "models").mkdir(exist_ok=True)
     (dest / MODEL_PATH).write_bytes(MODEL)
+    (dest / "models" / "model.json").write_bytes(META)
     return dest
 
 
@@ -236,7 +240,7 @@ def test_promotion_sets_the_mlflow_alias_and_verify_checks_it(
     release_origin: Path, mlflow_server: str, tmp_path: Path
 ) -> None:
     ws = promoter(release_origin, tmp_path / "ws")
-    sha = hashlib.sha256(MODEL).hexdigest()
+    sha = bundle_sha256({"model.json": META, "model.onnx": MODEL})
     try:
         _rest(mlflow_server, "registered-models/create", {"name": "credit-scoring"})
     except urllib.error.HTTPError as exc:

@@ -147,3 +147,50 @@ def test_a_pinned_but_unloadable_model_is_not_ready(
     (models / "model.json").write_text("{not json")
     monkeypatch.setenv("MODEL_SHA256", bundle_sha256(read_bundle(models)))
     assert "cannot be loaded" in refusal(models, caplog)
+
+
+def test_selfcheck_pins_model_json_too(models: Path) -> None:
+    from model.selfcheck import SelfCheckError, check_model
+
+    pinned = bundle_sha256(read_bundle(models))
+    assert check_model(models, "sha256:" + pinned)[0] == f"model sha256 ok: {pinned}"
+    meta = json.loads((models / "model.json").read_text())
+    meta["threshold"] = 0.99
+    (models / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(SelfCheckError, match="has sha256"):
+        check_model(models, pinned)
+
+
+@pytest.mark.parametrize("value", ["sha256:", "", "\udcff" * 64])
+def test_selfcheck_refuses_malformed_pins_in_one_line(models: Path, value: str) -> None:
+    from model.selfcheck import SelfCheckError, check_model
+
+    with pytest.raises(SelfCheckError, match="not a sha256 digest"):
+        check_model(models, value)
+
+
+def test_selfcheck_reads_a_non_utf8_pin_file_without_a_traceback(
+    models: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from model.selfcheck import main
+
+    pin = tmp_path / "pin"
+    pin.write_bytes(b"\xff" * 64)
+    monkeypatch.setenv("MODEL_SHA256_FILE", str(pin))
+    assert main(["--model-dir", str(models)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a sha256 digest" in err
+
+
+def test_the_deployment_requires_a_deploy_time_pin() -> None:
+    import yaml
+
+    from tests.conftest import ROOT
+
+    deployment = yaml.safe_load((ROOT / "k8s/base/credit-scoring-deployment.yaml").read_text())
+    (server,) = [c for c in deployment["spec"]["template"]["spec"]["containers"]]
+    env = {e["name"]: e.get("value") for e in server["env"]}
+    assert env["MODEL_REQUIRE_PIN"] == "1"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_BYTES = b"not really onnx, but content-addressed all the same\n"
+META_BYTES = b'{"threshold": 0.5}\n'  # model.json: the model digest covers it too
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -28,9 +29,10 @@ def make_repo(path: Path, with_model_entry: bool = True) -> Path:
         if with_model_entry
         else ""
     )
+    meta_md5 = hashlib.md5(META_BYTES, usedforsecurity=False).hexdigest()
     (path / "dvc.lock").write_text(
         "schema: '2.0'\nstages:\n  train:\n    cmd: python -m model.train\n    outs:\n"
-        f"{outs}    - path: models/model.json\n      hash: md5\n      md5: {'0' * 32}\n"
+        f"{outs}    - path: models/model.json\n      hash: md5\n      md5: {meta_md5}\n"
     )
     (path / "data.dvc").write_text(f"outs:\n- md5: {'1' * 32}.dir\n  path: data\n")
     (path / "reports").mkdir()
@@ -38,6 +40,7 @@ def make_repo(path: Path, with_model_entry: bool = True) -> Path:
     (path / ".gitignore").write_text("/models/\n/.state/\n")
     (path / "models").mkdir()
     (path / "models/model.onnx").write_bytes(MODEL_BYTES)
+    (path / "models/model.json").write_bytes(META_BYTES)
     git(path, "init", "-q", "-b", "main")
     git(path, "add", "-A")
     git(path, "commit", "-q", "-m", "pipeline output")
@@ -45,8 +48,10 @@ def make_repo(path: Path, with_model_entry: bool = True) -> Path:
 
 
 def model_sha256() -> str:
-    """sha256 of the synthetic model."""
-    return hashlib.sha256(MODEL_BYTES).hexdigest()
+    """The digest of the synthetic model (model.json + model.onnx)."""
+    from model.artifact import bundle_sha256
+
+    return bundle_sha256({"model.json": META_BYTES, "model.onnx": MODEL_BYTES})
 
 
 def with_origin(work: Path, bare: Path) -> None:

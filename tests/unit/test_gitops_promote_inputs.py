@@ -113,7 +113,7 @@ def test_a_lost_push_race_rebases_and_reapplies_never_forces(tmp_path: Path) -> 
     from model.gitops import overlay
     from model.gitops.land import land
     from model.gitops.promote import Request, commit_release, promote, staging_release
-    from tests.unit.gitops_repo import MODEL_BYTES, with_origin
+    from tests.unit.gitops_repo import META_BYTES, MODEL_BYTES, with_origin
 
     first = make_repo(tmp_path / "first")
     with_origin(first, tmp_path / "origin.git")
@@ -121,6 +121,7 @@ def test_a_lost_push_race_rebases_and_reapplies_never_forces(tmp_path: Path) -> 
     git(tmp_path, "clone", "-q", str(tmp_path / "origin.git"), str(second))
     (second / "models").mkdir()
     (second / "models/model.onnx").write_bytes(MODEL_BYTES)
+    (second / "models/model.json").write_bytes(META_BYTES)
     other = GOOD.replace("b" * 64, "c" * 64)
     req = Request(env="staging", image_ref=other, push=True)
     image, digest = overlay.parse_image_ref(other)

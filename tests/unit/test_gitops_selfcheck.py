@@ -33,6 +33,7 @@ def test_wrong_predictions_fail(safe: float, risky: float, needle: str) -> None:
 
 def test_wrong_digest_fails_before_loading(tmp_path: Path) -> None:
     (tmp_path / "model.onnx").write_bytes(b"not the pinned model")
+    (tmp_path / "model.json").write_bytes(b"{}")
     with pytest.raises(SelfCheckError, match="the manifest pins " + "0" * 64):
         check_model(tmp_path, "0" * 64)
 
