@@ -13,7 +13,7 @@ else
 RUN := $(UV) run --frozen
 endif
 
-.PHONY: help env demo pipeline test test-fast lint image tracking-up tracking-down clean
+.PHONY: help env demo pipeline test test-fast ci lint image tracking-up tracking-down clean
 
 help: ## List targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -43,6 +43,9 @@ pipeline: env ## dvc repro --pull (CI's pipeline step)
 test: env ## Run every test tier (unit, data, model, e2e); pytest's "no tests" is a failure
 	@$(RUN) pytest -rsfE; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then make test
+	bash .ci/run
 
 test-fast: env ## Unit and data tiers only
 	$(RUN) pytest -m "unit or data"

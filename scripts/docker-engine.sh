@@ -6,13 +6,20 @@ set -euo pipefail
 
 log=${DOCKERD_LOG:-/tmp/dockerd.log}
 
-if ! command -v dockerd >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "docker-engine: dockerd/debootstrap missing and not root; install docker.io and debootstrap" >&2
+# A hosted runner (GitHub's ubuntu images) is a normal user with password-less sudo.
+sudo=""
+if [ "$(id -u)" -ne 0 ] && sudo -n true 2>/dev/null; then sudo="sudo -n"; fi
+
+need=()
+command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ] && [ -z "$sudo" ]; then
+    echo "docker-engine: ${need[*]} missing and neither root nor sudo; install them" >&2
     exit 1
   fi
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io debootstrap
+  $sudo apt-get update -q
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 fi
 
 # Debian's client, matched to its daemon (an older client may sit earlier on PATH).
@@ -24,7 +31,7 @@ if "$docker" info >/dev/null 2>&1; then
   exit 0
 fi
 
-nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$log" 2>&1 &
+$sudo nohup dockerd --bridge=none --iptables=false --ip-masq=false >"$log" 2>&1 &
 for _ in $(seq 1 60); do
   if "$docker" info >/dev/null 2>&1; then
     echo "docker-engine: daemon ready ($("$docker" version --format '{{.Server.Version}}'))"

@@ -57,5 +57,7 @@ def test_test_job_runs_runner_sensitive_tests_green(scratch: Scratch, tmp_path: 
                        env={"PYTEST_ADDOPTS": addopts})  # fmt: skip
     assert res.jobs == {"test": "success"}, res.tail()
     out = res.step_log("test", "3")
+    # `make ci` is .ci/run: provisioning (the Docker engine among it) before `make test`.
+    assert "docker-engine:" in out, out[-3000:]
     assert " passed" in out and " failed" not in out, out[-3000:]
     assert "test_promotion_commits_trailers_and_same_digest_twice_is_noop" not in out
