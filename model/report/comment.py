@@ -49,7 +49,8 @@ def escape(value: Any) -> Any:
 
 def _read_regular(path: Path, cap: int) -> bytes:
     """Bytes of a regular file that is not a symlink and not over `cap` (no TOCTOU: O_NOFOLLOW)."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    # O_NONBLOCK: a FIFO planted in the artifact must not block the open waiting for a writer.
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):

@@ -7,6 +7,7 @@ publish a file of the runner, inject HTML, or break out of the markdown structur
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -127,3 +128,13 @@ def test_an_artifact_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
     link.symlink_to(_artifact(tmp_path))
     with pytest.raises(CommentError, match="symlink"):
         build(link, tmp_path / "out", RUN_URL, SHA)
+
+
+@pytest.mark.security
+@pytest.mark.timeout(20)
+def test_a_fifo_named_like_a_plot_is_withheld_without_blocking(tmp_path: Path) -> None:
+    folder = _artifact(tmp_path)
+    (folder / "roc.png").unlink()
+    os.mkfifo(folder / "roc.png")  # opening it for reading would wait for a writer forever
+    md = build(folder, tmp_path / "out", RUN_URL, SHA).read_text()
+    assert "`roc.png` withheld" in md and "`pr.png`" in md
