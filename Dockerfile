@@ -33,7 +33,9 @@ RUN site=$(/opt/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths(
         "$site"/numpy/distutils \
  && find "$site"/uvloop "$site"/httptools "$site"/numpy/_core "$site"/numpy/random \
         -name '*.so' -exec strip --strip-unneeded {} +
-COPY models/model.onnx models/model.json /out/models/
+# model.sha256: the digest over model.json + model.onnx that the server checks when no
+# deploy-time MODEL_SHA256 is set (local runs; the Deployment sets MODEL_REQUIRE_PIN=1).
+COPY models/model.onnx models/model.json models/model.sha256 /out/models/
 COPY data.dvc ./
 COPY reports/metrics.json ./reports/
 ARG REVISION=""
@@ -88,6 +90,7 @@ EXPOSE 8080
 ARG REVISION=""
 ARG SOURCE=""
 ARG MODEL_VERSION=""
+# The model digest: sha256 of the manifest of model.json + model.onnx (models/model.sha256).
 ARG MODEL_SHA256=""
 ARG DATA_MD5=""
 LABEL org.opencontainers.image.revision="${REVISION}" \

@@ -49,13 +49,13 @@ def _base_image(docker: str) -> str:
 def image(trained_workspace: Path) -> Iterator[str]:
     docker = _docker()
     tag = f"{oci.IMAGE_NAME}:e2e-{uuid.uuid4().hex[:8]}"
-    meta = json.loads((trained_workspace / "models" / "model.json").read_text())
+    pinned = (trained_workspace / "models" / "model.sha256").read_text().strip()
     args = {
         "BASE_IMAGE": _base_image(docker),
         "REVISION": "e2e",
         "SOURCE": "file://origin",
-        "MODEL_VERSION": meta["sha256"][:12],
-        "MODEL_SHA256": meta["sha256"],
+        "MODEL_VERSION": pinned[:12],
+        "MODEL_SHA256": pinned,
         "DATA_MD5": "e2e",
     }
     build = [docker, "build", "--network", "host", "--target", "runtime", "-t", tag, "."]
@@ -131,7 +131,7 @@ class Container:
 def test_image_is_hardened_and_labelled(image: str, trained_workspace: Path) -> None:
     docker = _docker()
     config = json.loads(run([docker, "image", "inspect", image], ROOT).stdout)[0]["Config"]
-    sha = json.loads((trained_workspace / "models" / "model.json").read_text())["sha256"]
+    sha = (trained_workspace / "models" / "model.sha256").read_text().strip()
     assert config["User"] == UID
     assert config.get("Healthcheck") is None
     assert "/tmp" in (config.get("Volumes") or {})
@@ -142,7 +142,7 @@ def test_image_is_hardened_and_labelled(image: str, trained_workspace: Path) -> 
 
 def test_container_scores_test_split_like_offline(image: str, trained_workspace: Path) -> None:
     models = trained_workspace / "models"
-    sha = json.loads((models / "model.json").read_text())["sha256"]
+    sha = (models / "model.sha256").read_text().strip()
     container = Container(image, {"MODEL_SHA256": sha})
     try:
         seconds = container.wait_ready()
@@ -188,7 +188,7 @@ def test_one_flipped_byte_never_becomes_ready(
     tampered.chmod(0o755)  # readable by the container's non-root user
     for path in tampered.iterdir():
         path.chmod(0o644)
-    sha = json.loads((trained_workspace / "models" / "model.json").read_text())["sha256"]
+    sha = (trained_workspace / "models" / "model.sha256").read_text().strip()
     _assert_never_ready(Container(image, {"MODEL_SHA256": sha}, volume=tampered))
 
 
