@@ -19,7 +19,7 @@ import orjson
 from model import env
 from model.artifact import BUNDLE_FILES
 from model.schema import POSITIVE_CLASS
-from model.serving import buildinfo, oip
+from model.serving import buildinfo, describe, oip
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -316,35 +316,7 @@ class ModelServer:
     def model_info(self, body: bytes, _: str) -> Reply:
         """GET /model: version, provenance, digest, training metrics, feature schema."""
         self._require_model()
-        features = [
-            {
-                "name": c.name,
-                "kind": c.kind,
-                "nullable": c.nullable,
-                "categories": list(c.categories),
-            }
-            for c in self.schema.contract.features
-        ]
-        return _json(
-            200,
-            {
-                "name": self.name,
-                "version": self.version,
-                "git_commit": self.info.get("git_commit"),
-                "data_md5": self.info.get("data_md5"),
-                "model_sha256": self.integrity.actual,
-                "sha256_verified_against": self.integrity.source,
-                "threshold": self.threshold,
-                "train_params": self.meta.get("train_params"),
-                "n_train": self.meta.get("n_train"),
-                "metrics": self.info.get("metrics") or {},
-                "features": features,
-                "limits": {
-                    "max_rows": self.limits.max_rows,
-                    "max_body_bytes": self.limits.max_body,
-                },
-            },
-        )
+        return _json(200, describe.model_info(self))
 
     def prometheus(self, body: bytes, _: str) -> Reply:
         """GET /metrics."""
