@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.act.harness import REPO_SLUG, Store, run_workflow
+from tests.act.harness import REPO_SLUG, ActResult, Store, run_workflow
 from tests.conftest import ROOT, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
@@ -38,20 +39,22 @@ def _hostile_artifact(folder: Path, secret: Path) -> None:
     (folder / "pr.png").symlink_to(secret)
 
 
-def test_pr_comment_posts_a_rebuilt_body_and_publishes_nothing(
-    origin: Path, tmp_path: Path
-) -> None:
-    repo = tmp_path / "repo"
-    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
-    secret = tmp_path / "secret.txt"
-    secret.write_text(SECRET)
-    store = Store(tmp_path / "world")
-    _hostile_artifact(store.artifacts / "model-report", secret)
-    record = tmp_path / "cml.jsonl"
-    sha = "b" * 40
+def post_comment(
+    origin: Path, where: Path, artifact: Path, head_sha: str, run_id: int = 4242
+) -> tuple[ActResult, list[dict[str, Any]]]:
+    """Run pr-comment.yaml on `artifact` (a model-report folder, e.g. from a pr.yaml run).
+
+    Returns the act result and the calls the cml stand-in recorded. pr.yaml tests can chain
+    this with the artifact their run uploaded.
+    """
+    repo = where / "comment-repo"
+    run(["git", "clone", "-q", str(origin), str(repo)], where)
+    store = Store(where / "comment-world")
+    shutil.copytree(artifact, store.artifacts / "model-report", symlinks=True)
+    record = where / "cml.jsonl"
     event = {
         "action": "completed",
-        "workflow_run": {"id": 4242, "head_sha": sha, "event": "pull_request",
+        "workflow_run": {"id": run_id, "head_sha": head_sha, "event": "pull_request",
                          "conclusion": "failure", "head_branch": "tune"},
         "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
     }  # fmt: skip
@@ -59,8 +62,22 @@ def test_pr_comment_posts_a_rebuilt_body_and_publishes_nothing(
         repo, "pr-comment.yaml", "workflow_run", event, origin=origin, store=store,
         env={"CML": str(CML), "CML_STANDIN_RECORD": str(record)}, timeout=900,
     )  # fmt: skip
+    calls = (
+        [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+    )
+    return res, calls
+
+
+def test_pr_comment_posts_a_rebuilt_body_and_publishes_nothing(
+    origin: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text(SECRET)
+    _hostile_artifact(tmp_path / "artifact", secret)
+    sha = "b" * 40
+    res, calls = post_comment(origin, tmp_path, tmp_path / "artifact", sha)
     assert res.jobs.get("comment") == "success", res.tail()
-    (call,) = [json.loads(line) for line in record.read_text().splitlines()]
+    (call,) = calls
     args, body = call["args"], call["body"]
     assert args[:2] == ["comment", "update"] and "--no-publish" in args
     assert f"--commit-sha={sha}" in args
@@ -74,21 +91,9 @@ def test_pr_comment_posts_a_rebuilt_body_and_publishes_nothing(
 
 @pytest.mark.security
 def test_a_hostile_head_sha_stops_before_cml(origin: Path, tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
-    store = Store(tmp_path / "world")
-    shutil.copytree(EXAMPLE, store.artifacts / "model-report")
-    record, marker = tmp_path / "cml.jsonl", tmp_path / "pwned"
-    event = {
-        "action": "completed",
-        "workflow_run": {"id": 4243, "head_sha": f'x" --target=commit/1 "$(touch {marker})',
-                         "event": "pull_request", "conclusion": "success"},
-        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
-    }  # fmt: skip
-    res = run_workflow(
-        repo, "pr-comment.yaml", "workflow_run", event, origin=origin, store=store,
-        env={"CML": str(CML), "CML_STANDIN_RECORD": str(record)}, timeout=900,
-    )  # fmt: skip
+    marker = tmp_path / "pwned"
+    sha = f'x" --target=commit/1 "$(touch {marker})'
+    res, calls = post_comment(origin, tmp_path, EXAMPLE, sha, run_id=4243)
     assert res.jobs.get("comment") == "failure", res.tail()
     assert "head sha must be 40 lowercase hex" in res.log
-    assert not record.exists() and not marker.exists()
+    assert calls == [] and not marker.exists()
