@@ -3,14 +3,16 @@
 // kubernetes-validate has no schema for these kinds, so without this a typo'd PodMonitor
 // field renders, passes every other check, and is dropped by the operator in the cluster.
 // Usage: node scripts/validate-crds.mjs PATH...   (exit 1 on any invalid or unknown object)
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import * as v1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import { declarationOf, unknownFields } from "./crd-fields.mjs";
 
-// apiVersion -> module of models by kind. Another operator's CRDs are one line here; every
-// object of a group listed here is checked, and one whose version or kind has no model fails.
-const MODELS = { "monitoring.coreos.com/v1": v1 };
+// apiVersion -> [npm package, its models by kind]. Another operator's CRDs are one line here;
+// every object of a group listed here is checked, and one whose version or kind has no model
+// fails. validate() checks types and patterns; unknownFields() the keys it lets through.
+const MODELS = { "monitoring.coreos.com/v1": ["@kubernetes-models/prometheus-operator", v1] };
 const GROUPS = new Set(Object.keys(MODELS).map((v) => v.split("/")[0]));
 
 function* yamlFiles(path) {
@@ -41,15 +43,19 @@ for (const file of roots.flatMap((root) => [...yamlFiles(root)])) {
     const obj = doc.toJS();
     if (!obj || !GROUPS.has(String(obj.apiVersion ?? "").split("/")[0])) continue;
     const where = `${relative(".", file)}: ${obj.kind}/${obj.metadata?.name}`;
-    const Model = MODELS[obj.apiVersion]?.[obj.kind];
+    const [pkg, models] = MODELS[obj.apiVersion] ?? [];
+    const Model = models?.[obj.kind];
+    const declaration = pkg && declarationOf(pkg, obj.apiVersion, obj.kind);
     checked++;
-    if (!Model) {
+    if (!Model || !existsSync(declaration)) {
       console.error(`FAIL ${where}: no schema for ${obj.apiVersion} ${obj.kind}; add it to MODELS`);
       failed++;
       continue;
     }
     try {
       new Model(obj).validate();
+      const unknown = unknownFields(obj, declaration);
+      if (unknown.length) throw new Error(`unknown field(s): ${unknown.join(", ")}`);
       console.log(`ok   ${where}`);
     } catch (err) {
       console.error(`FAIL ${where}: ${err.message}`);

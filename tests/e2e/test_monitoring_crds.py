@@ -54,6 +54,13 @@ def test_the_rendered_monitoring_objects_are_valid(rendered: str, tmp_path: Path
     [
         ("interval: 30s", "interval: 30 seconds", "podMetricsEndpoints/0/interval must match"),
         ("for: 10m", "for: ten minutes", "must match pattern"),
+        (
+            "podMetricsEndpoints:",
+            "podMetricEndpoints:",
+            "unknown field(s): spec.podMetricEndpoints",
+        ),
+        ("    path: /metrics", "    paht: /metrics", "spec.podMetricsEndpoints[0].paht"),
+        ("    matchLabels:", "    matchLabel:", "unknown field(s): spec.selector.matchLabel"),
         ("kind: PodMonitor", "kind: PodMonitr", "no schema for monitoring.coreos.com/v1 PodMonitr"),
         (
             "monitoring.coreos.com/v1\nkind: PodMonitor",
