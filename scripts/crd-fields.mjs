@@ -19,7 +19,8 @@ function parse(file) {
     const imports = new Map();
     for (const m of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) {
       const spec = m[2].replace(/\.js$/, "");
-      imports.set(m[1], spec.startsWith(".") ? join(dirname(file), `${spec}.d.ts`) : join(NODE_MODULES, `${spec}.d.ts`));
+      const base = spec.startsWith(".") ? dirname(file) : NODE_MODULES;
+      imports.set(m[1], join(base, `${spec}.d.ts`));
     }
     const head = text.match(/^export interface \w+(?: extends ([\w, ]+))? \{$/m);
     if (head) {
@@ -60,7 +61,9 @@ export function unknownFields(value, file, path = "") {
     const next = ref && type.imports.get(ref);
     if (!next) continue; // a scalar, a map or a union: nothing declared further down
     const items = declared.startsWith("Array<") && Array.isArray(child) ? child : [child];
-    items.forEach((item, i) => unknown.push(...unknownFields(item, next, items === child ? `${where}[${i}]` : where)));
+    items.forEach((item, i) => {
+      unknown.push(...unknownFields(item, next, items === child ? `${where}[${i}]` : where));
+    });
   }
   return unknown;
 }
