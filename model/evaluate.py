@@ -1,6 +1,8 @@
-"""DVC stage `evaluate`: metrics, plot data, per-row predictions, importance, latency.
+"""DVC stage `evaluate`: metrics, plot data, per-row predictions, importance.
 
 It is also the one place a pipeline run is logged to MLflow, so tracking costs one import.
+Predict latency is no output here: a timing differs run to run, so it would make the stage
+irreproducible; `model report` measures base and head side by side instead.
 """
 
 from __future__ import annotations
@@ -48,18 +50,6 @@ def importance(
     }
 
 
-def latency(pipeline: Pipeline, x: pd.DataFrame, repeats: int) -> dict[str, float]:
-    """Median single-row and whole-test-split predict latency of the sklearn Pipeline."""
-    from model.latency import median_ms
-
-    row = x.iloc[[0]]
-    return {
-        "predict_single_row_ms": median_ms(lambda: pipeline.predict_proba(row), repeats),
-        "predict_batch_ms": median_ms(lambda: pipeline.predict_proba(x), max(5, repeats // 20)),
-        "batch_rows": len(x),
-    }
-
-
 def write_json(path: Path, data: Any) -> None:
     """Write sorted, indented JSON with a trailing newline (stable diffs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,7 +69,6 @@ def main(argv: list[str] | None = None) -> int:
         "model-dir",
         "test",
         "metrics",
-        "latency",
         "plots-dir",
         "predictions",
         "importance",
@@ -96,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
 
     quality = {**m.quality(y, p, threshold), "n_test": len(y)}
     write_json(args.metrics, quality)
-    write_json(args.latency, latency(pipeline, x, int(cfg["latency_repeats"])))
     plots = {
         "roc.json": m.roc_points(y, p),
         "pr.json": m.pr_points(y, p),
@@ -131,7 +119,7 @@ def _track(
     }
     run_id = tracking.log_run(
         pipeline=pipeline, params=all_params, metrics=quality, tags=tags,
-        artifacts=[args.metrics, args.latency, args.importance, args.model_dir / "model.onnx"],
+        artifacts=[args.metrics, args.importance, args.model_dir / "model.onnx"],
     )  # fmt: skip
     if run_id:
         write_json(Path(".state/last_run.json"), {"run_id": run_id, **tags})

@@ -8,11 +8,9 @@ from typing import Any
 
 
 def read_metrics(reports: Path) -> dict[str, Any]:
-    """Quality metrics and latency, merged, from the evaluate stage's files."""
-    out: dict[str, Any] = {}
-    for name in ("metrics.json", "latency.json"):
-        path = reports / name
-        if not path.exists():
-            raise FileNotFoundError(f"{path} missing: run `dvc repro` first")
-        out.update(json.loads(path.read_text()))
+    """Quality metrics from the evaluate stage's metrics.json."""
+    path = reports / "metrics.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run `dvc repro` first")
+    out: dict[str, Any] = json.loads(path.read_text())
     return out

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from model.metrics import QUALITY_METRICS
-from model.report import gate, segments, sides
+from model.report import gate, segments, sides, timing
 from model.report.stats import Scored, bootstrap_deltas, mcnemar_exact
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def importance_changes(
 
 
 def footprint(base: sides.Side, head: sides.Side) -> list[dict[str, Any]]:
-    """Model file sizes and predict latency, base vs head."""
+    """Model file sizes and predict latency (as measured by `time_sides`), base vs head."""
     rows = []
     for name in sorted(set(base.model_bytes) | set(head.model_bytes)):
         rows.append(
@@ -105,6 +105,18 @@ def footprint(base: sides.Side, head: sides.Side) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def time_sides(readers: tuple[sides.Reader, sides.Reader], base: sides.Side,
+               head: sides.Side) -> dict[str, Any]:  # fmt: skip
+    """Time both sides' models here and now on head's test rows; return how it was done."""
+    from model.features import feature_frame
+
+    rows = feature_frame(head.predictions)
+    models = {"base": timing.load_model(readers[0]), "head": timing.load_model(readers[1])}
+    measured = timing.measure(models, rows)
+    base.latency, head.latency = measured["base"], measured["head"]
+    return timing.method(len(rows))
 
 
 def _paired_sections(report: dict[str, Any], base: sides.Side, head: sides.Side, policy: Policy,
@@ -161,6 +173,8 @@ def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], pol
             report["data"] = sides.data_diff(repo, readers)
         report["mcnemar"] = mcnemar.result() if mcnemar else None
         report["plots"] = plot_files.result()
+    # After the worker is done: timings taken while it draws would carry its load.
+    report["latency"] = time_sides(readers, base, head)
     report["footprint"] = footprint(base, head)
     report["importance"] = importance_changes(base.importance, head.importance)
     report["reproducibility"] = lock

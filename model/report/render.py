@@ -98,9 +98,17 @@ def plots(report: dict[str, Any]) -> list[str]:
 
 def footprint(report: dict[str, Any]) -> list[str]:
     """Section: model size and latency, base vs head."""
-    return table(
+    lines = table(
         ["", "base", "head"], [[r["item"], r["base"], r["head"]] for r in report["footprint"]]
     )
+    how = report.get("latency")  # absent from reports written before the report timed models
+    if how:
+        lines += ["", (
+            f"Latency (ms, sklearn pipeline) measured by this report: base and head in one "
+            f"process, in alternating turns, on head's {how['rows']} test rows; median of "
+            f"{how['single_row_repeats']} single-row and {how['batch_repeats']} whole-split calls."
+        )]  # fmt: skip
+    return lines
 
 
 def importance(report: dict[str, Any]) -> list[str]:

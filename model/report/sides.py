@@ -20,11 +20,11 @@ if TYPE_CHECKING:
     from dvc.repo import Repo
 
 METRICS = "reports/metrics.json"
-LATENCY = "reports/latency.json"
 PREDICTIONS = "reports/predictions.csv"
 IMPORTANCE = "reports/importance.json"
 PLOTS = "reports/plots"
-MODEL_FILES = ("models/model.onnx", "models/model.skops")
+SKOPS = "models/model.skops"  # the sklearn pipeline whose predict latency the report times
+MODEL_FILES = ("models/model.onnx", SKOPS)
 
 
 @dataclass
@@ -34,6 +34,7 @@ class Side:
     rev: str
     label: str
     metrics: dict[str, Any] | None = None
+    # Measured by the report itself (model/report/timing.py), never read from a revision.
     latency: dict[str, Any] | None = None
     predictions: pd.DataFrame | None = None
     importance: dict[str, Any] | None = None
@@ -69,16 +70,21 @@ class Reader:
 
     def text(self, path: str) -> str | None:
         """The file's text; None when the revision does not have it at all."""
+        data = self.raw(path)
+        return data.decode() if data is not None else None
+
+    def raw(self, path: str) -> bytes | None:
+        """The file's bytes; None when the revision does not have it at all."""
         from dvc.exceptions import PathMissingError
 
         if self.rev == WORKSPACE and (self.root / path).is_file():
-            return (self.root / path).read_text()
+            return (self.root / path).read_bytes()
         if not self.fs.isfile(path):
             return None
         try:
             # The same call dvc.api.open makes, on one filesystem per revision (a Repo per
             # file would cost ~50 ms each); it streams from the remote when the cache lacks it.
-            with self.fs.open(path, mode="r") as fh:
+            with self.fs.open(path, mode="rb") as fh:
                 return fh.read()
         except (PathMissingError, FileNotFoundError) as err:
             raise MissingData(
@@ -115,7 +121,6 @@ def load(reader: Reader, label: str) -> Side:
 
     side = Side(rev=reader.rev, label=label)
     side.metrics = reader.json(METRICS)
-    side.latency = reader.json(LATENCY)
     side.importance = reader.json(IMPORTANCE)
     text = reader.text(PREDICTIONS)
     side.predictions = pd.read_csv(io.StringIO(text)) if text is not None else None
