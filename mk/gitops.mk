@@ -33,7 +33,7 @@ manifests-render: ## Render each overlay with kubectl kustomize into .state/rend
 #  - Dockerfile CKV_DOCKER_7 (base tag): `FROM ${BASE_IMAGE}` is an ARG whose default is the
 #    pinned tag python:3.11-slim-bookworm; checkov cannot resolve ARGs and reads "no tag".
 DOCKERFILE_SKIPS := CKV_DOCKER_2,CKV_DOCKER_7
-manifests-check: env manifests-render argocd-validate monitoring-validate ## kustomize + kubernetes-validate --strict + checkov (0 failures) + Argo CD and Prometheus Operator schemas
+manifests-check: env manifests-render argocd-validate monitoring-validate workflows-validate ## kustomize + kubernetes-validate --strict + checkov (0 failures) + Argo CD, Prometheus Operator, Argo Workflows and External Secrets schemas
 	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) $(addprefix $(RENDER_DIR)/,$(addsuffix .yaml,$(OVERLAYS) monitoring))
 	$(RUN) kubernetes-validate --strict --quiet -k $(K8S_VERSION) argocd/notifications/*.yaml
 	$(CHECKOV) -d k8s --framework kustomize --skip-path k8s/base

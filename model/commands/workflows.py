@@ -37,6 +37,22 @@ def render(
         console.print(f"wrote {path}")
 
 
+@workflows_app.command("pin-trainer")
+def pin_trainer(
+    image: Annotated[str, typer.Option(help="REF@sha256:… of the trainer the release pushed.")],
+    out: Annotated[Path, typer.Option(help="Directory of the committed YAML.")] = OUT,
+) -> None:
+    """Release step: pin the trainer image by digest in k8s/workflows/kustomization.yaml."""
+    from model.workflows.render import PinError
+    from model.workflows.render import pin_trainer as do_pin
+
+    try:
+        path = do_pin(image, out)
+    except PinError as err:
+        fail(str(err))
+    console.print(f"pinned {image} in {path}")
+
+
 @workflows_app.command("submit")
 def submit(
     template: Annotated[

@@ -4,11 +4,14 @@ Three resources: WorkflowTemplate `credit-scoring-retrain` (checkout -> drift ch
 retrain -> report), CronWorkflow `credit-scoring-retrain-daily` that runs it, and
 WorkflowTemplate `credit-scoring-new-data` (checkout -> retrain -> report) that an external
 event source submits with the snapshot's URI. Steps share a per-run volume at /work.
-Every pod is Pod Security "restricted"; secrets come only from the Secrets named below.
+Every pod is Pod Security "restricted" (Argo's own init and wait containers too, through
+podSpecPatch); secrets come only from the Secrets named below, the git token is answered to
+the forge host only, and a submitter picks the repository and base branch from enums.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from model import env
@@ -21,10 +24,16 @@ NAMESPACE = "credit-scoring-ci"
 TRAINER_IMAGE = "credit-scoring-trainer"  # kustomization.yaml pins the registry and digest
 SERVICE_ACCOUNT = "credit-scoring-retrain"
 UID = 10001  # the trainer image's user (Dockerfile `trainer` target)
-REPO_URL = "https://github.com/credit-scoring/credit-scoring.git"
+FORGE = "https://github.com"  # the only host the git token is ever answered to
+REPO_URL = f"{FORGE}/credit-scoring/credit-scoring.git"
+# Submitters choose from these, never free text: Argo refuses a value outside a parameter's
+# enum at submit, so no other repository and no option-looking ref (`--upload-pack=…`).
+REVISIONS = ["main"]
 SAMPLES_CLAIM = "credit-scoring-samples"  # where the servers' samples-*.jsonl land
 
-# Secrets are provisioned outside Git (External Secrets, Sealed Secrets…); only names here.
+# Secrets are declared in Git as ExternalSecrets (render.py) that the External Secrets
+# Operator fills from this ClusterSecretStore; the cluster operator creates the store.
+SECRET_STORE = "credit-scoring"
 GIT_SECRET = "credit-scoring-git"  # key `token`: may push retrain/* branches
 DVC_SECRET = "credit-scoring-dvc"  # AWS_* (or other dvc remote) variables, as env
 MLFLOW_SECRET = "credit-scoring-mlflow"  # keys `uri` and `token`
@@ -38,9 +47,22 @@ LABELS = {"app.kubernetes.io/name": "credit-scoring", "app.kubernetes.io/compone
 
 # git reads its config from the environment: a credential helper that answers with the
 # token from the Secret, so no file is written and the root filesystem stays read-only.
+# It is keyed to the forge's URL (credential.<url>.helper): a clone, submodule or redirect
+# to any other host gets no helper, hence never the token.
+GIT_HELPER_KEY = f"credential.{FORGE}.helper"
 GIT_HELPER = (
     '!f() { test "$1" = get && echo username=x-access-token && echo "password=$GIT_TOKEN"; }; f'
 )
+
+
+# Per step: checkout is git + `dvc pull`, drift reads samples into pandas, retrain runs the
+# whole pipeline (the 200-tree model and its report), report only reads two JSON files.
+STEP_RESOURCES = {
+    "checkout": ({"cpu": "250m", "memory": "512Mi"}, {"cpu": "1", "memory": "1Gi"}),
+    "drift-check": ({"cpu": "500m", "memory": "1Gi"}, {"cpu": "2", "memory": "2Gi"}),
+    "retrain": ({"cpu": "1", "memory": "2Gi"}, {"cpu": "4", "memory": "4Gi"}),
+    "report": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"}),
+}
 
 
 def container_security() -> m.SecurityContext:
@@ -79,6 +101,23 @@ GIT_IDENTITY = {
 }
 
 
+def executor_patch() -> str:
+    """podSpecPatch giving Argo's injected init and wait containers the "restricted" settings.
+
+    The controller adds them to every step pod without the template's securityContext, so a
+    namespace that enforces "restricted" would refuse the pod (or a controller default would
+    decide). Strategic merge by container name leaves `main` as the template sets it.
+    """
+    ctx = container_security().model_dump(by_alias=True, exclude_none=True, mode="json")
+    return json.dumps(
+        {
+            "initContainers": [{"name": "init", "securityContext": ctx}],
+            "containers": [{"name": "wait", "securityContext": ctx}],
+        },
+        sort_keys=True,
+    )
+
+
 def step_env(git: bool, mlflow: bool) -> list:
     """A step's environment: only the secrets it needs, by reference, never by value."""
     from hera.workflows import Env, SecretEnv
@@ -92,7 +131,7 @@ def step_env(git: bool, mlflow: bool) -> list:
         out += [
             SecretEnv(name=env.GIT_TOKEN, secret_name=GIT_SECRET, secret_key="token"),
             Env(name="GIT_CONFIG_COUNT", value="1"),
-            Env(name="GIT_CONFIG_KEY_0", value="credential.helper"),
+            Env(name="GIT_CONFIG_KEY_0", value=GIT_HELPER_KEY),
             Env(name="GIT_CONFIG_VALUE_0", value=GIT_HELPER),
             *(Env(name=k, value=v) for k, v in GIT_IDENTITY.items()),
             Env(name=env.MODEL_DVC_REMOTE, value="s3"),
@@ -127,6 +166,17 @@ def step(
     from hera.workflows import Container, EmptyDirVolume, ExistingVolume, SecretEnvFrom
     from hera.workflows import models as m
 
+    requests, limits = STEP_RESOURCES[name]
+
+    # checkout's inputs are enums (below), so its failures are the network, the forge or the
+    # DVC remote: worth a retry with backoff; it clones beside /work/repo and moves it into
+    # place last, so a retry starts clean. retrain is not retried: it commits before it
+    # pushes, and a second run over that clone would find the data "unchanged".
+    retry = m.RetryStrategy(
+        limit=m.IntOrString(3),
+        retry_policy="Always",
+        backoff=m.Backoff(duration="30s", factor=m.IntOrString(2), max_duration="5m"),
+    )
     volumes: list = [EmptyDirVolume(name="tmp", mount_path="/tmp")]
     if samples:
         volumes.append(
@@ -137,6 +187,7 @@ def step(
     return Container(
         name=name,
         image=TRAINER_IMAGE,
+        command=["model"],  # explicit: never whatever ENTRYPOINT the pulled image declares
         args=args,
         working_dir=workdir,
         env=step_env(git, mlflow),
@@ -144,9 +195,8 @@ def step(
         volumes=volumes,
         volume_mounts=[m.VolumeMount(name="work", mount_path=WORK)],
         security_context=container_security(),
-        resources=m.ResourceRequirements(
-            requests={"cpu": "1", "memory": "2Gi"}, limits={"memory": "4Gi"}
-        ),
+        resources=m.ResourceRequirements(requests=requests, limits=limits),
+        retry_strategy=retry if name == "checkout" else None,
     )
 
 
@@ -198,9 +248,12 @@ def _arguments(with_drift: bool) -> list:
     from hera.workflows import Parameter
 
     params = [
-        Parameter(name="repo-url", value=REPO_URL),
+        Parameter(name="repo-url", value=REPO_URL, enum=[REPO_URL]),
         Parameter(
-            name="revision", value="main", description="Base branch: checked out, PR target."
+            name="revision",
+            value=REVISIONS[0],
+            enum=REVISIONS,
+            description="Base branch: checked out, PR target.",
         ),
     ]
     about = "New raw data: a path or a URL `dvc get-url` reads."
@@ -249,6 +302,8 @@ def workflow_template(name: str, trigger: str, with_drift: bool) -> WorkflowTemp
     from hera.workflows import models as m
 
     claim = m.PersistentVolumeClaim(
+        api_version="v1",  # optional to Argo, required by its published schema
+        kind="PersistentVolumeClaim",
         metadata=m.ObjectMeta(name="work"),
         spec=m.PersistentVolumeClaimSpec(
             access_modes=["ReadWriteOnce"],
@@ -262,6 +317,7 @@ def workflow_template(name: str, trigger: str, with_drift: bool) -> WorkflowTemp
         entrypoint="main",
         service_account_name=SERVICE_ACCOUNT,
         security_context=pod_security(),
+        pod_spec_patch=executor_patch(),
         arguments=_arguments(with_drift),
         templates=[_main_steps(with_drift), *templates(trigger, with_drift)],
         volume_claim_templates=[claim],

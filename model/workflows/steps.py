@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,19 +22,26 @@ def checkout(repo_url: str, rev: str, dest: Path) -> str:
     from dvc.repo import Repo
 
     from model.datapull import pull
-    from model.retrain import sh, use_remote
+    from model.retrain import RetrainError, sh, use_remote
 
     dest = dest.resolve()
-    sh(["git", "clone", "-q", "--branch", rev, repo_url, str(dest)], dest.parent, "checkout")
-    use_remote(dest)
-    with contextlib.chdir(dest):  # DVC resolves targets against the working directory
-        data = pull(dest)
+    if dest.exists():
+        raise RetrainError(f"checkout: {dest} already exists; pass an empty --dest")
+    # The step is retried (the network, the forge, the DVC remote): work in a sibling that a
+    # retry may wipe, and move it into place only once complete, so a retry starts clean.
+    partial = dest.with_name(f".{dest.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    sh(["git", "clone", "-q", "--branch", rev, repo_url, str(partial)], dest.parent, "checkout")
+    use_remote(partial)
+    with contextlib.chdir(partial):  # DVC resolves targets against the working directory
+        data = pull(partial)
         try:
-            with Repo(str(dest)) as repo:
+            with Repo(str(partial)) as repo:
                 repo.pull(targets=[MODEL_FILE])
             model = f"{MODEL_FILE} pulled"
         except DvcException:  # drift then runs without score drift and says so in its report
             model = f"{MODEL_FILE} not in the DVC remote (score drift will be skipped)"
+    partial.rename(dest)
     return f"{repo_url}@{rev} in {dest}; data md5 {data.md5} ({data.source}); {model}"
 
 
