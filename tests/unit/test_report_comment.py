@@ -6,6 +6,7 @@ publish a file of the runner, inject HTML, or break out of the markdown structur
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -138,3 +139,16 @@ def test_a_fifo_named_like_a_plot_is_withheld_without_blocking(tmp_path: Path) -
     os.mkfifo(folder / "roc.png")  # opening it for reading would wait for a writer forever
     md = build(folder, tmp_path / "out", RUN_URL, SHA).read_text()
     assert "`roc.png` withheld" in md and "`pr.png`" in md
+
+
+def test_a_benign_report_keeps_every_section_but_plots_as_render_writes_it(tmp_path: Path) -> None:
+    from model.report.render import markdown
+
+    def without_plots(md: str) -> str:
+        head, _, rest = md.partition("#### Plots")
+        return head + rest[rest.index("#### ", 1) :]
+
+    report = json.loads((EXAMPLE / "report.json").read_text())
+    rebuilt = build(_artifact(tmp_path), tmp_path / "out", RUN_URL, SHA).read_text()
+    # Entities render as the characters they stand for; only their markdown meaning is gone.
+    assert html.unescape(without_plots(rebuilt)) == without_plots(markdown(report))
