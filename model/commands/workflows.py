@@ -88,6 +88,23 @@ def checkout(
         fail(str(err))
 
 
+@workflows_app.command("push")
+def push(
+    work: Annotated[Path, typer.Option(help="The run's shared volume.")] = Path("/work"),
+    repo: Annotated[Path, typer.Option(help="The clone retrain committed in.")] = Path(
+        "/work/repo"
+    ),
+) -> None:
+    """After `model retrain --no-push`: dvc push + git push its branch (a retried step)."""
+    from model.retrain import RetrainError
+    from model.workflows.steps import push as do_push
+
+    try:
+        console.print(do_push(work, repo))
+    except RetrainError as err:
+        fail(str(err))
+
+
 @workflows_app.command("report")
 def report(
     work: Annotated[Path, typer.Option(help="The run's shared volume.")] = Path("/work"),

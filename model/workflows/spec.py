@@ -59,10 +59,18 @@ GIT_HELPER = (
 # whole pipeline (the 200-tree model and its report), report only reads two JSON files.
 STEP_RESOURCES = {
     "checkout": ({"cpu": "250m", "memory": "512Mi"}, {"cpu": "1", "memory": "1Gi"}),
+    "push": ({"cpu": "200m", "memory": "384Mi"}, {"cpu": "1", "memory": "1Gi"}),
     "drift-check": ({"cpu": "500m", "memory": "1Gi"}, {"cpu": "2", "memory": "2Gi"}),
     "retrain": ({"cpu": "1", "memory": "2Gi"}, {"cpu": "4", "memory": "4Gi"}),
     "report": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"}),
 }
+
+
+# The steps whose failures are the network, the forge or the DVC remote, and whose rerun does
+# the same thing again: checkout (its inputs are enums; it clones beside its destination and
+# moves the clone in last) and push (git and dvc pushes are idempotent). retrain is not
+# retried: it commits, and a rerun over that clone would find the data "unchanged".
+RETRIED = ("checkout", "push")
 
 
 def container_security() -> m.SecurityContext:
@@ -168,10 +176,6 @@ def step(
 
     requests, limits = STEP_RESOURCES[name]
 
-    # checkout's inputs are enums (below), so its failures are the network, the forge or the
-    # DVC remote: worth a retry with backoff; it clones beside /work/repo and moves it into
-    # place last, so a retry starts clean. retrain is not retried: it commits before it
-    # pushes, and a second run over that clone would find the data "unchanged".
     retry = m.RetryStrategy(
         limit=m.IntOrString(3),
         retry_policy="Always",
@@ -196,7 +200,7 @@ def step(
         volume_mounts=[m.VolumeMount(name="work", mount_path=WORK)],
         security_context=container_security(),
         resources=m.ResourceRequirements(requests=requests, limits=limits),
-        retry_strategy=retry if name == "checkout" else None,
+        retry_strategy=retry if name in RETRIED else None,
     )
 
 
@@ -223,11 +227,13 @@ def templates(trigger: str, with_drift: bool) -> list[Container]:
         "{{workflow.parameters.snapshot}}",
         "--summary",
         f"{WORK}/retrain.json",
+        "--no-push",  # the push step pushes, with retries
     ]
     report = ["workflows", "report", "--work", WORK, "--drift" if with_drift else "--no-drift"]
     out = [
         step("checkout", checkout, workdir=WORK, git=True),
         step("retrain", retrain, git=True, mlflow=True),
+        step("push", ["workflows", "push", "--work", WORK, "--repo", REPO], git=True),
     ]
     if with_drift:
         drift = [
@@ -292,6 +298,9 @@ def _main_steps(with_drift: bool) -> m.Template:
         )
     else:
         sub.append(Step(name="retrain", template="retrain", continue_on=keep_going))
+    # push no-ops when no retrain proposed a branch; if it still fails after its retries,
+    # the report says so and fails the run.
+    sub.append(Step(name="push", template="push", continue_on=keep_going))
     sub.append(Step(name="report", template="report"))
     return Steps(name="main", sub_steps=sub)
 

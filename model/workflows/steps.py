@@ -45,6 +45,26 @@ def checkout(repo_url: str, rev: str, dest: Path) -> str:
     return f"{repo_url}@{rev} in {dest}; data md5 {data.md5} ({data.source}); {model}"
 
 
+def push(work: Path, repo: Path) -> str:
+    """Push what `model retrain --no-push` committed (dvc push, git push); mark it pushed.
+
+    Its own step so that Argo can retry it: both pushes are idempotent, a retry after a lost
+    pod or a flaky forge pushes the same commit again, or nothing.
+    """
+    from model.retrain import dvc, sh
+
+    summary = _load(work / RETRAIN_JSON)
+    if summary is None or summary["status"] != "proposed":
+        return "nothing to push: no retrain proposed a branch"
+    branch = summary["branch"]
+    if (repo / ".dvc").is_dir():
+        sh(dvc("push"), repo, "dvc push")
+    sh(["git", "push", "-q", "-u", "origin", f"{branch}:{branch}"], repo, "git push")
+    summary["pushed"] = True
+    (work / RETRAIN_JSON).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return f"pushed {branch} and its DVC outputs"
+
+
 @dataclass(frozen=True)
 class RunReport:
     """The verdict of a workflow run, for its log and its exit code."""
@@ -65,8 +85,13 @@ def _retrain_lines(retrain: dict[str, Any]) -> tuple[int, list[str]]:
         f"Retrain: branch `{retrain['branch']}` "
         f"({'pushed' if retrain['pushed'] else 'not pushed'}); report gate {gate}.",
         f"Data md5 {retrain['old_md5']} -> {retrain['new_md5']}.",
-        "PR opened." if retrain["pr_opened"] else "PR: opened by CI for the pushed branch.",
     ]
+    if not retrain["pushed"]:  # nobody will ever see a branch that stayed in the pod
+        lines.append("Push failed after its retries; see the push step's log.")
+        return EXIT_FAILED, lines
+    lines.append(
+        "PR opened." if retrain["pr_opened"] else "PR: opened by CI for the pushed branch."
+    )
     return (EXIT_OK if retrain["gate_passed"] else EXIT_FAILED), lines
 
 

@@ -166,7 +166,7 @@ def test_workflow_steps_run_inside_the_trainer_image(
         proc = run(cmd, work, check=False, timeout=900)
         codes[step["name"]] = proc.returncode
         assert proc.returncode in (0, 1), f"{step['name']}: {proc.stderr[-3000:]}"
-    assert list(codes) == ["checkout", "drift-check", "retrain", "report"]
+    assert list(codes) == ["checkout", "drift-check", "retrain", "push", "report"]
     assert codes["checkout"] == 0 and codes["drift-check"] == 1  # drift found: retrain ran
     assert codes["report"] == codes["retrain"]  # 1 only when the model report's gate said no
 

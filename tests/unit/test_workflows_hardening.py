@@ -73,7 +73,7 @@ def test_credential_helper_is_keyed_to_the_forge_host_only() -> None:
                 assert helpers == {f"credential.{spec.FORGE}.helper"}, name
                 assert spec.REPO_URL.startswith(spec.FORGE + "/")
                 seen += 1
-    assert seen == 4, "checkout and retrain in both templates push or clone with the token"
+    assert seen == 6, "checkout, retrain and push in both templates use the token"
 
 
 @pytest.mark.e2e
@@ -424,3 +424,77 @@ def test_a_retried_checkout_starts_clean_after_a_failed_attempt(tmp_path: Path) 
         errors.append(str(err.value))
         assert not dest.exists(), "a failed attempt must not leave a clone where a retry clones"
     assert "already exists" not in errors[1] and errors[0] == errors[1]
+
+
+# --- the push is its own step, retried; a branch that never left the pod fails the run -------
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("name", [spec.RETRAIN, spec.NEW_DATA])
+def test_push_is_a_retried_step_after_a_retrain_that_does_not_push(name: str) -> None:
+    template = doc(f"{name}-workflowtemplate.yaml")
+    steps = containers(template)
+    assert "--no-push" in steps["retrain"]["container"]["args"]
+    assert "retryStrategy" not in steps["retrain"], "retrain commits; a rerun is not the same"
+    push = steps["push"]
+    assert push["container"]["args"][:2] == ["workflows", "push"]
+    assert 1 <= int(push["retryStrategy"]["limit"]) <= 5 and push["retryStrategy"]["backoff"]
+    main = next(t for t in template["spec"]["templates"] if t["name"] == "main")
+    order = [group[0]["name"] for group in main["steps"]]
+    assert order[-3:] == ["retrain", "push", "report"]
+
+
+@pytest.mark.unit
+def test_report_fails_a_proposed_branch_that_was_not_pushed(tmp_path: Path) -> None:
+    from model.retrain import Outcome
+    from model.workflows.steps import run_report
+
+    outcome = Outcome("proposed", "a" * 32, "b" * 32, branch="retrain/drift-x", pushed=False)
+    (tmp_path / "retrain.json").write_text(outcome.to_json())
+    result = run_report(tmp_path, drift_expected=False)
+    assert result.code == 1 and "not pushed" in result.markdown and "push step" in result.markdown
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+        cwd=cwd, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+@pytest.mark.e2e
+def test_push_step_pushes_the_committed_branch_and_a_retry_is_a_no_op(tmp_path: Path) -> None:
+    from model.retrain import Outcome
+    from model.workflows.steps import push
+
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
+    work = tmp_path / "work"
+    repo = work / "repo"
+    git(tmp_path, "clone", "-q", str(origin), str(repo))
+    (repo / "x").write_text("x")
+    git(repo, "add", "x")
+    git(repo, "commit", "-q", "-m", "x")
+    git(repo, "push", "-q", "origin", "HEAD:main")
+    git(repo, "checkout", "-q", "-b", "retrain/drift-x")
+    (repo / "x").write_text("y")
+    git(repo, "commit", "-q", "-am", "retrain")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    outcome = Outcome("proposed", "a" * 32, "b" * 32, branch="retrain/drift-x")
+    (work / "retrain.json").write_text(outcome.to_json())
+    for _ in range(2):  # the second run is what a retry after a lost pod does
+        push(work, repo)  # no .dvc here: git only
+        assert (
+            git(tmp_path, "--git-dir", str(origin), "rev-parse", "retrain/drift-x").strip() == head
+        )
+        assert json.loads((work / "retrain.json").read_text())["pushed"] is True
+
+
+@pytest.mark.unit
+def test_push_step_without_a_proposed_retrain_does_nothing(tmp_path: Path) -> None:
+    from model.retrain import Outcome
+    from model.workflows.steps import push
+
+    assert "nothing to push" in push(tmp_path, tmp_path / "repo")
+    (tmp_path / "retrain.json").write_text(Outcome("unchanged", "m", "m").to_json())
+    assert "nothing to push" in push(tmp_path, tmp_path / "repo")

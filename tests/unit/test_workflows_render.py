@@ -83,10 +83,10 @@ def test_steps_run_drift_check_then_retrain_then_report() -> None:
     docs = {d["metadata"]["name"]: d for d in argo_docs()}
     main = next(t for t in docs[spec.RETRAIN]["spec"]["templates"] if t["name"] == "main")
     order = [group[0]["name"] for group in main["steps"]]
-    assert order == ["checkout", "drift-check", "retrain", "report"]
+    assert order == ["checkout", "drift-check", "retrain", "push", "report"]
     assert main["steps"][2][0]["when"] == "{{steps.drift-check.exitCode}} == 1"
     new_data = next(t for t in docs[spec.NEW_DATA]["spec"]["templates"] if t["name"] == "main")
-    assert [g[0]["name"] for g in new_data["steps"]] == ["checkout", "retrain", "report"]
+    assert [g[0]["name"] for g in new_data["steps"]] == ["checkout", "retrain", "push", "report"]
     snapshot = next(
         p for p in docs[spec.NEW_DATA]["spec"]["arguments"]["parameters"] if p["name"] == "snapshot"
     )
