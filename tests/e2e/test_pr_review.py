@@ -91,6 +91,11 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     assert {"roc.png", "pr.png", "calibration.png", "confusion.png"} <= {
         p.name for p in tmp_path.iterdir()
     }
+    # Latency is timed by the report itself, both models on the same rows, not read from files.
+    timed = {r["item"]: r for r in data["footprint"]}
+    for key in ("predict_single_row_ms", "predict_batch_ms"):
+        assert timed[key]["base"] > 0 and timed[key]["head"] > 0, timed[key]
+    assert "in alternating turns, on head's 890 test rows" in md
 
 
 def test_readme_only_change_passes_with_no_significant_change(branch: Path, tmp_path: Path) -> None:
@@ -118,6 +123,8 @@ def test_first_pr_without_base_metrics_reports_no_baseline(branch: Path, tmp_pat
     assert not data["baseline"] and "No baseline" in data["verdict"]
     assert "No baseline to compare with" in md
     assert data["head_metrics"]["n_test"] == 890
+    single = next(r for r in data["footprint"] if r["item"] == "predict_single_row_ms")
+    assert single["base"] is None and single["head"] > 0  # no base model: head timed alone
 
 
 def _mktree(ws: Path, blob: str) -> str:
