@@ -277,3 +277,29 @@ def test_audit_verify_exits_1_and_names_the_unsigned_promotion(repo: Path) -> No
     result = CliRunner().invoke(app, ["audit", "verify", "--no-docker", "--repo", str(repo)])
     assert result.exit_code == 1, result.output
     assert f"signature of {sha[:12]}" in result.output and "unsigned" in result.output
+
+
+def test_the_demos_loop_signed_end_to_end(repo: Path, keys: Keys, tmp_path: Path) -> None:
+    """staging --push, prod via a promotion branch merged with --no-ff, prod rollback --push:
+    every promotion verifies and audit verify has no broken signature link."""
+    from tests.unit.gitops_repo import with_origin
+
+    with_origin(repo, tmp_path / "origin.git")
+    (repo / ".gitops/promoters/prod.asc").write_text(public_key(keys.home, keys.staging))
+    git(repo, "commit", "-qam", "promoters: one release key for both environments (the demo)")
+    git(repo, "push", "-q", "origin", "main")
+    sign_with(repo, keys.staging)
+    git(repo, "config", "commit.gpgsign", "true")  # what `make git-signing-key` sets
+    for i in (17, 18):
+        promote(repo, Request(env="staging", image_ref=f"{IMAGE}@{digest(i)}", push=True))
+        _, landed = promote(repo, Request(env="prod", image_ref=f"{IMAGE}@{digest(i)}", push=True))
+        branch = landed.pushed_to.removeprefix("origin/")  # type: ignore[union-attr]
+        git(repo, "checkout", "-q", "main")
+        git(repo, "fetch", "-q", "origin")
+        git(repo, "merge", "-q", "--no-ff", "-m", f"Merge {branch}", f"origin/{branch}")
+        git(repo, "push", "-q", "origin", "main")
+    rollback(repo, "prod", push=True)
+    for env in ("staging", "prod"):
+        links = signature_links(repo, env)
+        assert [link.status for link in links] == [OK], links
+    assert "3 promotion(s)" in signature_links(repo, "prod")[0].detail
