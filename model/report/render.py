@@ -104,7 +104,8 @@ def footprint(report: dict[str, Any]) -> list[str]:
     how = report.get("latency")  # absent from reports written before the report timed models
     if how:
         lines += ["", (
-            f"Latency (ms, sklearn pipeline) measured by this report: base and head in one "
+            f"Latency (ms, model.onnx on ONNX Runtime with one thread, as served) measured by "
+            f"this report: base and head in one "
             f"process, in alternating turns, on head's {how['rows']} test rows; median of "
             f"{how['single_row_repeats']} single-row and {how['batch_repeats']} whole-split calls."
         )]  # fmt: skip

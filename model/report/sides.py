@@ -23,8 +23,7 @@ METRICS = "reports/metrics.json"
 PREDICTIONS = "reports/predictions.csv"
 IMPORTANCE = "reports/importance.json"
 PLOTS = "reports/plots"
-SKOPS = "models/model.skops"  # the sklearn pipeline whose predict latency the report times
-MODEL_FILES = ("models/model.onnx", SKOPS)
+MODEL_FILES = ("models/model.onnx", "models/model.skops")
 
 
 @dataclass
