@@ -59,20 +59,17 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser, refusing once the headers outgrow the limit."""
-        if self._phase is not BODY:
+        phase = self._phase
+        if phase is not BODY:
+            if phase is None:  # the next keep-alive request starts; the first is timed from connect
+                self._phase = HEADERS
+                self._deadline(self.limits.header_timeout)
             self._header_bytes += len(data)
         super().data_received(data)
         # httptools buffers at most this one chunk beyond the limit before we close
         if self._header_bytes > self.limits.max_header and self._phase is not BODY:
             message = f"request headers exceed {self.limits.max_header} bytes"
             self._reject(431, "Request Header Fields Too Large", message)
-
-    def on_message_begin(self) -> None:
-        """A request starts: its headers must arrive within the header timeout."""
-        super().on_message_begin()
-        if self._phase is None:  # a keep-alive request; the first one is timed from connect
-            self._phase = HEADERS
-            self._deadline(self.limits.header_timeout)
 
     def on_headers_complete(self) -> None:
         """Headers done: the body (if any) must arrive within the body timeout."""
