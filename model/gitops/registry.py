@@ -209,7 +209,9 @@ def recorded_run(sha256: str) -> str:
 
 def source_of(image: str | None, commit: str) -> str:
     """Where the version's bytes live: the image that carries them, else dvc.lock at the commit."""
-    return f"docker://{image}" if image else f"dvc://{MODEL_PATH}?rev={commit}"
+    # The reference goes in the URI's path (empty authority): MLflow refuses a source with no
+    # absolute path, and in `docker://credit-scoring@sha256:…` the whole name parses as a host.
+    return f"docker:///{image}" if image else f"dvc://{MODEL_PATH}?rev={commit}"
 
 
 def _ensure_model(uri: str, name: str) -> None:

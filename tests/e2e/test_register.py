@@ -76,11 +76,23 @@ def test_registers_from_release_facts_without_a_run(mlflow_server: str, tmp_path
     assert tags["git_commit"] == commit and tags["image"] == IMAGE
     assert tags["model_version"] == sha[:12] and tags["data_md5"] == "1" * 32 + ".dir"
     assert tags["mlflow_run"] == "none" and version["run_id"] == ""
-    assert version["source"] == f"docker://{IMAGE}"
+    assert version["source"] == f"docker:///{IMAGE}"
     assert f"registered credit-scoring v{version['version']}" in out
     again = run(["model", "register", "--image", IMAGE], repo, env=env).stdout
     assert f"already registered: credit-scoring v{version['version']}" in again
     assert len(_versions(mlflow_server, sha)) == 1
+
+
+def test_a_local_image_name_without_a_registry_host_registers(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    # `make demo` releases `credit-scoring@sha256:…` (no registry host, no slash): MLflow 3
+    # refused `docker://credit-scoring@…` with a 400, since the name parses as a URI host.
+    repo, sha = _repo(tmp_path, "local-image")
+    local = "credit-scoring@sha256:" + "e" * 64
+    run(["model", "register", "--image", local], repo, env={"MLFLOW_TRACKING_URI": mlflow_server})
+    (version,) = _versions(mlflow_server, sha)
+    assert version["source"] == f"docker:///{local}"
 
 
 def test_links_the_run_and_the_promotion_records_it(mlflow_server: str, tmp_path: Path) -> None:
