@@ -163,6 +163,30 @@ def _require_node(workflow: Path) -> None:
         )
 
 
+def _secret_args(secrets: dict[str, str], run_dir: Path) -> list[str]:
+    """One-line secrets as flags; multi-line ones (an armored signing key) through a dotenv file.
+
+    GitHub secrets may span lines; act reads those only from `--secret-file`, whose
+    double-quoted values turn `\\n` back into newlines.
+    """
+    flat = {k: v for k, v in secrets.items() if "\n" not in v and "\r" not in v}
+    multi = {k: v for k, v in secrets.items() if k not in flat}
+    if not multi:
+        return _pairs("--secret", flat)
+    lines = []
+    for name, value in multi.items():
+        if not _NAME.match(name) or "\r" in value or '"' in value or "\\" in value:
+            raise ActHarnessError(
+                f"--secret {name!r}: a multi-line secret needs a NAME of letters, digits and _ "
+                "and a value without CR, double quotes or backslashes"
+            )
+        lines.append(f'{name}="{value.replace(chr(10), chr(92) + "n")}"')
+    secret_file = run_dir / "secrets.env"
+    secret_file.write_text("\n".join(lines) + "\n")
+    secret_file.chmod(0o600)
+    return [*_pairs("--secret", flat), "--secret-file", str(secret_file)]
+
+
 def _pairs(flag: str, values: dict[str, str]) -> list[str]:
     out = []
     for name, value in values.items():
@@ -329,7 +353,7 @@ def run_workflow(
         "--remote-name", SLUG_REMOTE, "--defaultbranch", "main", "--concurrent-jobs", "1",
         *local_repository_args(wf),
         *_pairs("--env", {**harness_env, **(env or {})}),
-        *_pairs("--secret", secrets or {}), *_pairs("--var", vars or {}),
+        *_secret_args(secrets or {}, run_dir), *_pairs("--var", vars or {}),
         *(["-j", job] if job else []),
     ]  # fmt: skip
     # The process env is the runner's: steps inherit it (self-hosted), so keep it minimal.

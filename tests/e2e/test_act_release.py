@@ -147,3 +147,54 @@ def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
     version_tags = {t["key"]: t["value"] for t in alias["tags"]}  # type: ignore[index]
     assert version_tags["model_sha256"] == model_sha and version_tags["image"] == IMAGE
     assert alias["run_id"] == run_id  # type: ignore[index]
+
+
+def test_promote_job_signs_the_staging_promotion_with_the_release_key(
+    released: Path, s3: str, mlflow_server: str, tmp_path: Path
+) -> None:
+    """With staging's key committed, the job imports PROMOTION_GPG_KEY and signs with it."""
+    from model.demo import keys
+
+    maker, gnupg = keys.gnupg_home(), keys.gnupg_home()
+    try:
+        fpr = keys.throwaway_key(maker, "Release Bot <release@example.test>")
+        bare = tmp_path / "origin.git"
+        run(["git", "clone", "-q", "--bare", str(released), str(bare)], tmp_path)
+        seed = tmp_path / "seed"
+        run(["git", "clone", "-q", str(bare), str(seed)], tmp_path)
+        (seed / ".gitops/promoters").mkdir(parents=True, exist_ok=True)
+        (seed / ".gitops/promoters/staging.asc").write_text(keys.public_key(maker, fpr))
+        run(["git", "add", ".gitops/promoters/staging.asc"], seed)
+        run(["git", "commit", "-qm", "promoters: staging release key"], seed)
+        run(["git", "push", "-q", "origin", "HEAD:main"], seed)
+        repo = tmp_path / "repo"
+        run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
+        # Its own digest: the test above may already have promoted IMAGE on this origin.
+        image = IMAGE.split("@")[0] + "@sha256:" + "e" * 64
+        event = {
+            "inputs": {"image": image}, "ref": "refs/heads/main",
+            "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+        }  # fmt: skip
+        res = run_workflow(
+            repo, "release.yaml", "workflow_dispatch", event, origin=bare,
+            store=Store(tmp_path / "world"), env={**_env(s3), "GNUPGHOME": str(gnupg)},
+            secrets={**SECRETS, "MLFLOW_TRACKING_URI": mlflow_server,
+                     "PROMOTION_GPG_KEY": keys.secret_key(maker, fpr)}, job="promote",
+        )  # fmt: skip
+        assert res.jobs.get("promote") == "success", res.tail()
+        # Verify on origin with a keyring that holds only the committed public key.
+        check = keys.gnupg_home()
+        try:
+            run(["gpg", "--homedir", str(check), "--batch", "--import",
+                 str(seed / ".gitops/promoters/staging.asc")], tmp_path)  # fmt: skip
+            sig = run(["git", "--git-dir", str(bare), "log", "-1", "--format=%G?%n%GF%n%(trailers)",
+                       "main"], tmp_path, env={"GNUPGHOME": str(check)}).stdout  # fmt: skip
+        finally:
+            keys.discard(check)
+        status, signer = sig.splitlines()[:2]
+        # G or U: a good signature (U: the fresh keyring holds no ownertrust), by that key.
+        assert status in ("G", "U") and signer == fpr, sig
+        assert "Environment: staging" in sig and f"Image-Digest: sha256:{'e' * 64}" in sig
+    finally:
+        keys.discard(gnupg)
+        keys.discard(maker)
