@@ -19,6 +19,7 @@ import yaml
 
 from tests.act.harness import ActResult, Store, pull_request_event, push_event, run_workflow
 from tests.conftest import clone, run
+from tests.e2e.test_act_comment import post_comment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 
@@ -115,6 +116,12 @@ def test_a_worse_model_fails_its_gate_with_the_report_uploaded(
     assert data["passed"] is False and data["verdict"].startswith("❌ Gate failed")
     assert json.loads((artifact / "lock.json").read_text())["reproducible"] is True
     assert "train.n_estimators" in (artifact / "report.md").read_text()
+    # The trusted half: pr-comment.yaml on `workflow_run` posts this run's own artifact.
+    head = git(world.ws, "rev-parse", "fewer-trees")
+    comment, calls = post_comment(world.origin, tmp_path, artifact, head)
+    assert comment.jobs.get("comment") == "success", comment.tail()
+    (call,) = calls
+    assert "--no-publish" in call["args"] and call["body"].startswith("**❌ Gate failed")
 
 
 def readme_only(ws: Path) -> None:
