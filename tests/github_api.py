@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import serve_handler
 
 FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
 _PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls(?:/(\d+))?$")
@@ -116,13 +117,6 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 def serve() -> Iterator[FakeGitHub]:
     """Run the stand-in on an ephemeral 127.0.0.1 port for the duration of the block."""
     state = FakeGitHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+    with serve_handler(_handler(state)) as url:
+        state.url = url
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

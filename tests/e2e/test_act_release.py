@@ -11,9 +11,6 @@ run that logged it), and pushes a staging promotion whose trailers record that r
 from __future__ import annotations
 
 import hashlib
-import json
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +20,7 @@ import yaml
 from model.gitops import facts
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
 from tests.conftest import run
+from tests.loopback import mlflow_api
 from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
@@ -103,18 +101,6 @@ def test_build_runs_to_the_registry_login_with_everything_before_it_done(
     assert "docker/login-action stand-in" in res.log
 
 
-def _mlflow(uri: str, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    url, data = f"{uri}/api/2.0/mlflow/{path}", None
-    if method == "GET":
-        url += "?" + urllib.parse.urlencode(body)
-    else:
-        data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
 def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
     released: Path, s3: str, mlflow_server: str, tmp_path: Path
 ) -> None:
@@ -122,7 +108,7 @@ def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
     run(["git", "clone", "-q", str(released), str(probe)], tmp_path)
     model_sha = _facts_sha(probe, "HEAD")
     tags = [{"key": "model_sha256", "value": model_sha}]
-    created = _mlflow(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
+    created = mlflow_api(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
     run_id = created["run"]["info"]["run_id"]  # type: ignore[index]
     repo = tmp_path / "repo"
     run(["git", "clone", "-q", str(released), str(repo)], tmp_path)
@@ -142,7 +128,7 @@ def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
                     "main"], tmp_path).stdout  # fmt: skip
     assert "Environment: staging" in trailers and f"Image-Digest: sha256:{'f' * 64}" in trailers
     assert f"Model-Sha256: {model_sha}" in trailers and f"Mlflow-Run: {run_id}" in trailers
-    alias = _mlflow(mlflow_server, "GET", "registered-models/alias",
+    alias = mlflow_api(mlflow_server, "GET", "registered-models/alias",
                     {"name": "credit-scoring", "alias": "staging"})["model_version"]  # fmt: skip
     version_tags = {t["key"]: t["value"] for t in alias["tags"]}  # type: ignore[index]
     assert version_tags["model_sha256"] == model_sha and version_tags["image"] == IMAGE

@@ -7,16 +7,14 @@ a configured but unreachable server is a failure, and only "not configured" is a
 from __future__ import annotations
 
 import hashlib
-import json
 import socket
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from model.gitops import facts
 from tests.conftest import run
+from tests.loopback import mlflow_api
 from tests.unit.gitops_repo import MODEL_BYTES, git, make_repo
 
 pytestmark = pytest.mark.e2e
@@ -36,21 +34,8 @@ def _repo(tmp_path: Path, salt: str) -> tuple[Path, str]:
     return repo, facts.model_sha256(repo, git(repo, "rev-parse", "HEAD").strip())
 
 
-def _api(uri: str, method: str, path: str, body: dict[str, object]) -> dict[str, object]:
-    url = f"{uri}/api/2.0/mlflow/{path}"
-    data = None
-    if method == "GET":
-        url += "?" + urllib.parse.urlencode(body)
-    else:
-        data = json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as resp:
-        return json.loads(resp.read())
-
-
 def _versions(uri: str, sha: str) -> list[dict[str, object]]:
-    found = _api(uri, "GET", "model-versions/search", {"filter": "name='credit-scoring'"})
+    found = mlflow_api(uri, "GET", "model-versions/search", {"filter": "name='credit-scoring'"})
     out = []
     for v in found.get("model_versions", []):  # type: ignore[union-attr]
         tags = {t["key"]: t["value"] for t in v.get("tags", [])}
@@ -98,7 +83,7 @@ def test_a_local_image_name_without_a_registry_host_registers(
 def test_links_the_run_and_the_promotion_records_it(mlflow_server: str, tmp_path: Path) -> None:
     repo, sha = _repo(tmp_path, "with-run")
     tags = [{"key": "model_sha256", "value": sha}]
-    info = _api(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
+    info = mlflow_api(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
     run_id = info["run"]["info"]["run_id"]  # type: ignore[index]
     env = {"MLFLOW_TRACKING_URI": mlflow_server}
     run(["model", "register", "--image", IMAGE], repo, env=env)

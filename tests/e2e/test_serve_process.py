@@ -8,12 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.loopback import wait_ready
 from tests.unit.serving_helpers import SERVING_ENV, contract_of, read_rows
 
 pytestmark = pytest.mark.e2e
@@ -43,13 +43,7 @@ def test_model_serve_process(trained_workspace: Path, tmp_path: Path) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_ready(url)
         rows = read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(models))[:3]
         reply = httpx.post(f"{url}/v1/predict", json={"instances": rows}, timeout=10)
         assert reply.status_code == 200

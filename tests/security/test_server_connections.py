@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.loopback import wait_ready
 from tests.unit.serving_helpers import SERVING_ENV
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
@@ -78,13 +79,7 @@ def server(trained_workspace: Path) -> Iterator[Server]:
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_ready(url)
         yield Server(url, port, proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from model.serving.sampling import FLUSH_SECONDS
+from tests.loopback import wait_ready
 from tests.unit.serving_helpers import SERVING_ENV, contract_of, read_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
@@ -38,13 +39,7 @@ def test_samples_reach_disk_within_a_second_of_an_idle_spell(
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/v2/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
+        wait_ready(url)
         rows = read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(models))
         for row in rows[:3]:  # the first is written at once, the others are buffered
             assert httpx.post(f"{url}/v1/predict", json={"instances": [row]}).status_code == 200
