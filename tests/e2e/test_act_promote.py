@@ -9,17 +9,15 @@ prod overlay (the PR merged): sync-alias points the MLflow prod alias at what Gi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
-import yaml
 
-from model.gitops import facts
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.pinned import pinned_origin, place_outputs
 from tests.conftest import run
 from tests.github_api import FORBIDDEN, serve
 
@@ -27,37 +25,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.act]
 IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "e" * 64
 BRANCH = "promote/prod-" + "e" * 12
 NO_REGISTRY = {"MODEL_REGISTRY": "0"}
-
-
-def _bytes(path: str) -> bytes:
-    """Stand-in bytes for one output of the train stage (pinned in dvc.lock; no training)."""
-    return f"promote.yaml act test: {path}\n".encode()
-
-
-def _place_model(repo: Path) -> str:
-    """Put the train outputs in the work tree (as `dvc pull` would); return the model digest."""
-    for out in yaml.safe_load((repo / "dvc.lock").read_text())["stages"]["train"]["outs"]:
-        (repo / out["path"]).parent.mkdir(parents=True, exist_ok=True)
-        (repo / out["path"]).write_bytes(_bytes(out["path"]))
-    return facts.model_sha256(repo, run(["git", "rev-parse", "HEAD"], repo).stdout.strip())
+TAG = "promote.yaml"
 
 
 @pytest.fixture(scope="module")
 def staged(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bare origin of our own pinning stand-in train outputs, IMAGE promoted to staging."""
-    base = tmp_path_factory.mktemp("act-promote")
-    bare = base / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
-    seed = base / "seed"
-    run(["git", "clone", "-q", str(bare), str(seed)], base)
-    lock = yaml.safe_load((seed / "dvc.lock").read_text())
-    for out in lock["stages"]["train"]["outs"]:
-        data = _bytes(out["path"])
-        out.update(md5=hashlib.md5(data, usedforsecurity=False).hexdigest(), size=len(data))
-    (seed / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
-    run(["git", "commit", "-qam", "pipeline: dvc.lock pins the model under test"], seed)
-    run(["git", "push", "-q", "origin", "main"], seed)
-    _place_model(seed)
+    bare, seed = pinned_origin(origin, tmp_path_factory.mktemp("act-promote"), TAG)
+    place_outputs(seed, TAG)
     run(["model", "promote", "staging", "--image", IMAGE, "--push"], seed, env=NO_REGISTRY)
     return bare
 
@@ -145,7 +120,7 @@ def test_merged_prod_promotion_syncs_the_mlflow_alias(
     staged: Path, mlflow_server: str, tmp_path: Path
 ) -> None:
     seed = _clone(staged, tmp_path / "seed")
-    model_sha = _place_model(seed)
+    model_sha = place_outputs(seed, TAG)
     env = {"MLFLOW_TRACKING_URI": mlflow_server}
     run(["model", "register", "--image", IMAGE], seed, env=env)
     run(["model", "promote", "prod", "--image", IMAGE, "--push", "--direct"], seed, env=NO_REGISTRY)

@@ -10,31 +10,22 @@ run that logged it), and pushes a staging promotion whose trailers record that r
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
-from model.gitops import facts
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.pinned import pinned_origin, place_outputs
 from tests.conftest import run
 from tests.loopback import mlflow_api
 from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "f" * 64
+TAG = "release.yaml"
 SECRETS = {"DVC_AWS_ACCESS_KEY_ID": "testing", "DVC_AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-def _bytes(path: str) -> bytes:
-    """Stand-in bytes for one output of the train stage: pinned, no training needed."""
-    return f"release.yaml act test: {path}\n".encode()
-
-
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -46,29 +37,12 @@ def s3() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def released(origin: Path, s3: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bare origin whose dvc.lock pins stand-in train outputs, stored in the s3 remote."""
-    base = tmp_path_factory.mktemp("act-release")
-    bare = base / "origin.git"
-    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
-    seed = base / "seed"
-    run(["git", "clone", "-q", str(bare), str(seed)], base)
-    lock = yaml.safe_load((seed / "dvc.lock").read_text())
-    for out in lock["stages"]["train"]["outs"]:
-        data = _bytes(out["path"])
-        out.update(md5=_md5(data), size=len(data))
-        put_dvc_object(s3, _md5(data), data)
-    (seed / "dvc.lock").write_text(yaml.safe_dump(lock, sort_keys=False))
-    run(["git", "commit", "-qam", "pipeline: dvc.lock pins the release under test"], seed)
-    run(["git", "push", "-q", "origin", "main"], seed)
+
+    def to_s3(md5: str, data: bytes) -> None:
+        put_dvc_object(s3, md5, data)
+
+    bare, _ = pinned_origin(origin, tmp_path_factory.mktemp("act-release"), TAG, to_s3)
     return bare
-
-
-def _facts_sha(repo: Path, rev: str) -> str:
-    """What the release's facts must say, from the library (the bytes placed in the clone)."""
-    lock = yaml.safe_load((repo / "dvc.lock").read_text())
-    for out in lock["stages"]["train"]["outs"]:
-        (repo / out["path"]).parent.mkdir(parents=True, exist_ok=True)
-        (repo / out["path"]).write_bytes(_bytes(out["path"]))
-    return facts.model_sha256(repo, run(["git", "rev-parse", rev], repo).stdout.strip())
 
 
 def _env(s3: str) -> dict[str, str]:
@@ -90,7 +64,7 @@ def test_build_runs_to_the_registry_login_with_everything_before_it_done(
         assert res.step("build", step) == "success", f"{step}:\n{res.tail()}"
     assert res.step("build", "login") == "failure", res.tail()
     assert res.step("build", "build") == "skipped" and res.jobs.get("build") == "failure"
-    model_sha = _facts_sha(repo, sha)
+    model_sha = place_outputs(repo, TAG, sha)
     data_md5 = yaml.safe_load((repo / "data.dvc").read_text())["outs"][0]["md5"]
     facts = res.step_log("build", "facts")
     assert f"model_sha256={model_sha}" in facts and f"model_version={model_sha[:12]}" in facts
@@ -106,7 +80,7 @@ def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
 ) -> None:
     probe = tmp_path / "probe"
     run(["git", "clone", "-q", str(released), str(probe)], tmp_path)
-    model_sha = _facts_sha(probe, "HEAD")
+    model_sha = place_outputs(probe, TAG)
     tags = [{"key": "model_sha256", "value": model_sha}]
     created = mlflow_api(mlflow_server, "POST", "runs/create", {"experiment_id": "0", "tags": tags})
     run_id = created["run"]["info"]["run_id"]  # type: ignore[index]
