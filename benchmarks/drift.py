@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.dataset import packaged_bytes
-from model.drift import compare
-from model.drift_io import read_current, write_report
-from model.features import feature_frame
-from model.schema import CREDIT_CONTRACT
+from model.core.dataset import packaged_bytes
+from model.core.features import feature_frame
+from model.core.schema import CREDIT_CONTRACT
+from model.monitoring.drift import compare
+from model.monitoring.drift_io import read_current, write_report
 
 ROWS = 100_000
 REPEATS = 5

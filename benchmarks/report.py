@@ -35,7 +35,7 @@ def bootstrap_seconds() -> float:
     """In-process time of the paired bootstrap alone: 7 metrics, 2000 resamples, 890 rows."""
     import numpy as np
 
-    from model.report.stats import METRICS, Scored, bootstrap_deltas
+    from model.review.stats import METRICS, Scored, bootstrap_deltas
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, 2, 890)
@@ -48,7 +48,7 @@ def bootstrap_seconds() -> float:
 
 def main() -> int:
     """Print the medians and the ratio."""
-    from model.report.example import build
+    from model.review.example import build
 
     root = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="report-bench-") as tmp:

@@ -31,8 +31,8 @@ from typing import Any
 
 import httpx
 
-from model import oci
-from model.schema import Contract
+from model import names
+from model.core.schema import Contract
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -323,7 +323,7 @@ def mlflow_model(model_dir: Path, dest: Path) -> Path:
     """The same pipeline saved in MLflow format (skops, explicitly trusted types)."""
     import mlflow.sklearn
 
-    from model.artifact import TRUSTED_TYPES, load_skops
+    from model.core.artifact import TRUSTED_TYPES, load_skops
 
     path = dest / "mlflow-model"
     mlflow.sklearn.save_model(
@@ -431,8 +431,8 @@ def in_process(model_dir: Path, rows: list[dict[str, Any]]) -> dict[str, float]:
     """Rows/s scoring 1,000 rows in process: the ONNX path, and the sklearn Pipeline."""
     import pandas as pd
 
-    from model.artifact import load_skops
-    from model.features import feature_frame
+    from model.core.artifact import load_skops
+    from model.core.features import feature_frame
     from model.serving.app import create_app
 
     app = create_app(model_dir)
@@ -471,10 +471,10 @@ def container(image: str, base: str) -> dict[str, float]:
             "run",
             "-d",
             "--rm",
-            *oci.HARDENED_RUN_FLAGS,
+            *names.HARDENED_RUN_FLAGS,
             image,
             "--model-dir",
-            oci.IMAGE_MODEL_DIR,
+            names.IMAGE_MODEL_DIR,
             "--host",
             "127.0.0.1",
             "--port",
@@ -506,7 +506,7 @@ def main() -> int:
     parser.add_argument("--model-dir", type=Path, default=ROOT / "models")
     parser.add_argument("--test", type=Path, default=ROOT / "artifacts" / "test.csv")
     parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--image", default=oci.LOCAL_TAG)
+    parser.add_argument("--image", default=names.LOCAL_TAG)
     parser.add_argument("--base-image", default="local/python:3.11-bookworm")
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")

@@ -18,7 +18,7 @@ drift-bench: env ## Time a drift check on 100k sampled rows (target <= 5 s)
 retrain: env ## Retrain on SNAPSHOT=<csv|url>; push branch retrain/TRIGGER-<stamp> (PR opened in CI)
 	$(RUN) model retrain $(if $(SNAPSHOT),--snapshot $(SNAPSHOT)) --trigger $(TRIGGER)
 
-workflows: env ## Re-render the Argo Workflows YAML under k8s/workflows/ from model/workflows/spec.py
+workflows: env ## Re-render the Argo Workflows YAML under k8s/workflows/ from model/training/spec.py
 	$(RUN) model workflows render
 
 workflows-check: env ## Fail if k8s/workflows/ differs from the generator

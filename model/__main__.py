@@ -1,5 +1,5 @@
 """`python -m model` runs the same CLI as the `model` console script."""
 
-from model.cli import main
+from model.cli.app import main
 
 main()

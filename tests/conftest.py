@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from model import env
+from model import config
 
 if TYPE_CHECKING:
     from pytest import TerminalReporter
@@ -108,7 +108,7 @@ def workspace(origin: Path, dvc_remote: Path, tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real MLflow tracking server on 127.0.0.1 with a SQLite backend."""
-    from model.tracking_server import ServerState, start, stop
+    from model.tracking.server import ServerState, start, stop
 
     state = ServerState(tmp_path_factory.mktemp("mlflow-state"))
     uri = start(state)
@@ -227,7 +227,7 @@ def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 
 def _in_ci() -> bool:
-    return env.flag(env.CI, default=False)
+    return config.flag(config.CI, default=False)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.preview import PodSpec, docker_args, pod_spec, render, wait_ready
+from model.demo.preview import PodSpec, docker_args, pod_spec, render, wait_ready
 
 CONTAINER = "credit-scoring-preview"
 

@@ -196,7 +196,7 @@ class Story:
     def sample_rows(self, n: int) -> list[dict[str, Any]]:
         import pandas as pd
 
-        from model.schema import CREDIT_CONTRACT
+        from model.core.schema import CREDIT_CONTRACT
 
         frame = pd.read_csv(self.ws / "artifacts/test.csv").head(n)[CREDIT_CONTRACT.feature_names]
         return [

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.gitops.git import git
 from model.gitops.trailers import (
     KEYS,
     REQUIRED,
@@ -16,6 +15,7 @@ from model.gitops.trailers import (
     from_pairs,
     parse_block,
 )
+from model.proc import git
 
 # NUL between fields and between trailers: a commit message cannot hold NUL, so no value can
 # fake a separator (any other control byte inside a value marks the commit malformed).

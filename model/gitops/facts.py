@@ -1,6 +1,6 @@
 """Facts about the model a commit pins: dvc.lock's md5s for the served files, their bytes, digest.
 
-The model digest is model.artifact.bundle_sha256 over model.json and model.onnx: everything
+The model digest is model.core.artifact.bundle_sha256 over model.json and model.onnx: everything
 the server decides with, so an edited threshold or contract is a different model.
 """
 
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from model.artifact import BUNDLE_FILES, bundle_sha256
-from model.gitops import MODEL_PATH
-from model.gitops.git import show
+from model.core.artifact import bundle_sha256
+from model.names import BUNDLE_FILES, MODEL_PATH
+from model.proc import show
 
 
 class FactsError(ValueError):
@@ -103,7 +103,7 @@ def mlflow_run(root: Path, sha256: str) -> str:
 
 def main() -> int:
     """`python -m model.gitops.facts`: KEY=VALUE facts of HEAD's model, for image build args."""
-    from model.gitops.git import head
+    from model.proc import head
 
     root = Path()
     rev = head(root)

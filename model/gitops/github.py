@@ -14,7 +14,7 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from model import env
+from model import config
 
 DEFAULT_API = "https://api.github.com"
 TIMEOUT_S = 30.0
@@ -50,8 +50,8 @@ class _Target:
 
 def _target() -> _Target:
     """API URL, owner/repo and token from the environment, each checked before any request."""
-    token, repo = env.get(env.GITHUB_TOKEN), env.get(env.GITHUB_REPOSITORY, "")
-    api = (env.get(env.GITHUB_API_URL, DEFAULT_API) or DEFAULT_API).rstrip("/")
+    token, repo = config.get(config.GITHUB_TOKEN), config.get(config.GITHUB_REPOSITORY, "")
+    api = (config.get(config.GITHUB_API_URL, DEFAULT_API) or DEFAULT_API).rstrip("/")
     if not token:
         raise GitHubError("GITHUB_TOKEN is not set: export a token with pull-requests: write")
     if not _REPO.match(repo or ""):

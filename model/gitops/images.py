@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 
-from model.oci import LOCAL_TAG
+from model.names import LOCAL_TAG
 
 _DOCKER_CANDIDATES = ("/usr/bin/docker", "docker")
 

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from model import env
+from model import config
 from model.gitops import signing
-from model.gitops.git import GitError, attempt, current_branch, git, head, ok
+from model.proc import GitError, attempt, current_branch, git, head, ok
 
 DEFAULT_ATTEMPTS = 30
 MAX_ATTEMPTS = 1000
@@ -44,13 +44,13 @@ class Landed:
 
 def push_attempts() -> int:
     """MODEL_PUSH_ATTEMPTS as a whole number from 1 to MAX_ATTEMPTS (default 30)."""
-    raw = env.get(env.MODEL_PUSH_ATTEMPTS)
+    raw = config.get(config.MODEL_PUSH_ATTEMPTS)
     if raw is None:
         return DEFAULT_ATTEMPTS
     if not re.fullmatch(r"[0-9]{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_ATTEMPTS:
         raise AttemptsError(
-            f"{env.MODEL_PUSH_ATTEMPTS}={raw!r} is not a whole number from 1 to {MAX_ATTEMPTS}; "
-            f"set e.g. {env.MODEL_PUSH_ATTEMPTS}=5, or unset it for {DEFAULT_ATTEMPTS}"
+            f"{config.MODEL_PUSH_ATTEMPTS}={raw!r} is not a whole number from 1 to {MAX_ATTEMPTS}; "
+            f"set e.g. {config.MODEL_PUSH_ATTEMPTS}=5, or unset it for {DEFAULT_ATTEMPTS}"
         )
     return int(raw)
 

@@ -9,8 +9,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from model.gitops.git import git
 from model.gitops.land import LandError
+from model.proc import git
 
 LOCK_NAME = "model-promote.lock"
 WAIT_S = 300.0  # longer than a promotion with every push retry; a dead holder frees it at once

@@ -12,7 +12,7 @@ from typing import Any
 
 from model.gitops import ANNOTATION_PREFIX, ENVIRONMENTS, KUSTOMIZATION, OVERLAY_ROOT, RELEASE_FILE
 from model.gitops.trailers import Release
-from model.oci import IMAGE_NAME
+from model.names import IMAGE_NAME
 
 IMAGE_REF = re.compile(
     r"^(?P<name>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"

@@ -6,10 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from model import env as envvars
-from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, registry, signing
+from model import config
+from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, signing
 from model.gitops.audit import current, ledger
-from model.gitops.git import dirty_files, git, head, user
 from model.gitops.land import Landed, land
 from model.gitops.lock import held
 from model.gitops.trailers import (
@@ -20,7 +19,9 @@ from model.gitops.trailers import (
     format_metrics,
     message,
 )
-from model.oci import LABEL_MODEL_SHA256, LABEL_MODEL_VERSION
+from model.names import LABEL_MODEL_SHA256, LABEL_MODEL_VERSION
+from model.proc import dirty_files, git, head, user
+from model.tracking import registry
 
 
 class PromoteError(ValueError):
@@ -77,8 +78,8 @@ def promoter(root: Path, explicit: str | None) -> str:
     """Who promotes: explicit, else the GitHub actor in Actions, else the git user."""
     if explicit:
         return explicit
-    actor = envvars.get(envvars.GITHUB_ACTOR)
-    if actor and envvars.flag(envvars.GITHUB_ACTIONS, default=False):
+    actor = config.get(config.GITHUB_ACTOR)
+    if actor and config.flag(config.GITHUB_ACTIONS, default=False):
         return f"{actor} (GitHub Actions)"
     return user(root)
 

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from model import env as envvars
+from model import config
 from model.gitops.audit import ledger
-from model.gitops.git import git
+from model.proc import git
 
 PROMOTERS_DIR = ".gitops/promoters"
 MAX_KEYFILE_BYTES = 1 << 20  # a few public keys are a few KiB; anything bigger is a mistake
@@ -85,7 +85,7 @@ def run(
     root: Path, args: list[str], stdin: bytes | None = None, home: Path | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """Bytes in, bytes out: key files and signatures are hostile until parsed."""
-    extra = {envvars.GNUPGHOME: str(home)} if home else {}
+    extra = {config.GNUPGHOME: str(home)} if home else {}
     return subprocess.run(
         args, cwd=root, input=stdin, capture_output=True, check=False,
         env={**os.environ, **extra},

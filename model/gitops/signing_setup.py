@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model import env as envvars
-from model.gitops.git import git
+from model import config
 from model.gitops.signing import (
     KEY_ID,
     PRIVATE_BLOCK,
@@ -17,6 +16,7 @@ from model.gitops.signing import (
     last_line,
     run,
 )
+from model.proc import git
 
 
 def configure(root: Path, armored_secret: str) -> str:
@@ -24,15 +24,15 @@ def configure(root: Path, armored_secret: str) -> str:
     data = armored_secret.encode()
     if PRIVATE_BLOCK not in data:
         raise SigningError(
-            f"expected an ASCII-armored secret key in {envvars.PROMOTION_GPG_KEY} "
+            f"expected an ASCII-armored secret key in {config.PROMOTION_GPG_KEY} "
             "(gpg --armor --export-secret-keys FINGERPRINT), found no PRIVATE KEY block"
         )
-    found = fingerprints(data, envvars.PROMOTION_GPG_KEY)
+    found = fingerprints(data, config.PROMOTION_GPG_KEY)
     if len(found) != 1:
         raise SigningError(
-            f"expected exactly one key in {envvars.PROMOTION_GPG_KEY}, found {len(found)}"
+            f"expected exactly one key in {config.PROMOTION_GPG_KEY}, found {len(found)}"
         )
-    home = envvars.get(envvars.GNUPGHOME)
+    home = config.get(config.GNUPGHOME)
     if home:  # CI points it at the runner's temp dir; gpg never creates a custom home itself
         Path(home).mkdir(mode=0o700, parents=True, exist_ok=True)
     proc = run(root, ["gpg", "--batch", "--import"], stdin=data)
@@ -87,15 +87,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    secret = envvars.get(envvars.PROMOTION_GPG_KEY)
+    secret = config.get(config.PROMOTION_GPG_KEY)
     required = sorted(p.as_posix() for p in Path().glob(f"{PROMOTERS_DIR}/*.asc"))
     if not secret and required:
-        need = f"set {envvars.PROMOTION_GPG_KEY} to the release secret key"
+        need = f"set {config.PROMOTION_GPG_KEY} to the release secret key"
         print(f"error: {', '.join(required)} require signed promotions; {need}", file=sys.stderr)
         return 2
     if not secret:  # bootstrap: the workflow step can exist before the first key is committed
         print(
-            f"no {PROMOTERS_DIR}/*.asc and no {envvars.PROMOTION_GPG_KEY}: promotions stay unsigned"
+            f"no {PROMOTERS_DIR}/*.asc and no {config.PROMOTION_GPG_KEY}: promotions stay unsigned"
         )
         return 0
     try:

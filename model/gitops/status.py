@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from model.gitops import overlay
-from model.oci import IMAGE_NAME
+from model.names import IMAGE_NAME
 
 ARGO = ("argoproj.io", "v1alpha1", "applications")
 ARGO_NAMESPACE = "argocd"

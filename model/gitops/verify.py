@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.gitops import ENVIRONMENTS, facts, images, overlay, registry, signing
+from model.gitops import ENVIRONMENTS, facts, images, overlay, signing
 from model.gitops.audit import Ledger, current, read
 from model.gitops.trailers import Release
-from model.oci import LABEL_DATA_MD5, LABEL_MODEL_SHA256, LABEL_MODEL_VERSION, LABEL_REVISION
+from model.names import LABEL_DATA_MD5, LABEL_MODEL_SHA256, LABEL_MODEL_VERSION, LABEL_REVISION
+from model.tracking import registry
 
 OK, BROKEN, SKIPPED = "ok", "BROKEN", "skipped"
 

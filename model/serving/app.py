@@ -16,9 +16,9 @@ from typing import Any
 
 import orjson
 
-from model import env
-from model.artifact import BUNDLE_FILES
-from model.schema import POSITIVE_CLASS
+from model import config
+from model.core.schema import POSITIVE_CLASS
+from model.names import META_FILE, ONNX_FILE
 from model.serving import buildinfo, describe, oip
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
@@ -37,7 +37,6 @@ from model.serving.schema import RequestError, RequestSchema, parse_json
 
 log = logging.getLogger("model.serving")
 JSON = b"application/json"
-META_FILE, ONNX_FILE = BUNDLE_FILES
 CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -63,8 +62,10 @@ class ModelServer:
     def __init__(self, model_dir: Path, limits: Limits | None = None) -> None:
         self.limits = limits or Limits.from_env()
         self.budget = Budget(self.limits.max_buffered)
-        self.name = env.get(env.MODEL_NAME, env.DEFAULT_MODEL_NAME) or env.DEFAULT_MODEL_NAME
-        self.integrity: Integrity = verify(model_dir, env.flag(env.MODEL_REQUIRE_PIN, False))
+        self.name = (
+            config.get(config.MODEL_NAME, config.DEFAULT_MODEL_NAME) or config.DEFAULT_MODEL_NAME
+        )
+        self.integrity: Integrity = verify(model_dir, config.flag(config.MODEL_REQUIRE_PIN, False))
         self.info = buildinfo.load(model_dir, self.integrity.actual)
         self.version = str(self.info["version"])
         self.metrics = Metrics(
@@ -107,7 +108,7 @@ class ModelServer:
             classes = [str(c) for c in self.meta["contract"].get("target_classes", ())]
             from model.serving.inference import OnnxModel
 
-            threads = int(env.get(env.MODEL_THREADS, "1") or 1)
+            threads = int(config.get(config.MODEL_THREADS, "1") or 1)
             model = OnnxModel(files[ONNX_FILE], self.schema, threads)
         except Exception as err:  # pinned but unusable: not ready, one line, no traceback
             self.reason = f"the pinned model cannot be loaded: {type(err).__name__}: {err}"

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from model import env
+from model import config
 
 FILE = "build-info.json"
 _MD5 = re.compile(r"^\s*-?\s*md5:\s*([0-9a-f]{32}(?:\.dir)?)\s*$", re.MULTILINE)
@@ -68,9 +68,9 @@ def load(model_dir: Path, model_sha256: str) -> dict[str, Any]:
         root = model_dir.resolve().parent
         info = collect(root, root / "reports" / "metrics.json")
     overrides = {
-        "version": env.get(env.MODEL_VERSION),
-        "git_commit": env.get(env.MODEL_GIT_COMMIT),
-        "data_md5": env.get(env.MODEL_DATA_MD5),
+        "version": config.get(config.MODEL_VERSION),
+        "git_commit": config.get(config.MODEL_GIT_COMMIT),
+        "data_md5": config.get(config.MODEL_DATA_MD5),
     }
     info.update({k: v for k, v in overrides.items() if v})
     info["version"] = info.get("version") or model_sha256[:12] or "unknown"

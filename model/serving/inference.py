@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model import env
+from model import config
 
 if TYPE_CHECKING:
     from model.serving.schema import Columns, RequestSchema
@@ -21,7 +21,7 @@ class OnnxModel:
     def __init__(self, onnx: bytes, schema: RequestSchema, threads: int = 1) -> None:
         # ORT >= 1.2x on Linux ships 1DS telemetry to events.data.microsoft.com; a scoring
         # server must not phone home. The variable is read when ORT builds its environment.
-        os.environ.setdefault(env.ORT_DISABLE_TELEMETRY, "1")
+        os.environ.setdefault(config.ORT_DISABLE_TELEMETRY, "1")
         import onnxruntime as ort
 
         ort.disable_telemetry_events()

@@ -1,7 +1,7 @@
 """Refuse a model whose bytes differ from the digest pinned at deploy time.
 
 The digest covers everything the server decides with: model.onnx (the scorer) and
-model.json (threshold and contract), as the sha256 of their manifest (model.artifact).
+model.json (threshold and contract), as the sha256 of their manifest (model.core.artifact).
 Reasons name files by their model-directory name, never by a file-system path: they are
 served on /v2/health/ready.
 """
@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model import env
-from model.artifact import PIN_FILE, bundle_sha256, read_bundle  # stdlib only at import
+from model import config
+from model.core.artifact import bundle_sha256, read_bundle  # stdlib only at import
+from model.names import PIN_FILE
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 FORMAT = "64 hex characters, optionally prefixed 'sha256:'"
@@ -57,16 +58,17 @@ def parse_pin(raw: bytes | str, source: str) -> Pin:
 
 def pinned_digest(model_dir: Path, require: bool) -> Pin:
     """MODEL_SHA256, else MODEL_SHA256_FILE, else (unless `require`) the pin beside the model."""
-    if (value := env.get(env.MODEL_SHA256)) is not None:
-        return parse_pin(value, env.MODEL_SHA256)
-    if path := env.get(env.MODEL_SHA256_FILE):
-        return _pin_file(Path(path), env.MODEL_SHA256_FILE)
+    if (value := config.get(config.MODEL_SHA256)) is not None:
+        return parse_pin(value, config.MODEL_SHA256)
+    if path := config.get(config.MODEL_SHA256_FILE):
+        return _pin_file(Path(path), config.MODEL_SHA256_FILE)
     if require:
         return Pin(
             "",
-            env.MODEL_SHA256,
-            f"{env.MODEL_REQUIRE_PIN} is on but {env.MODEL_SHA256} and {env.MODEL_SHA256_FILE} "
-            "are empty; set MODEL_SHA256 to the promoted digest (the overlay's release patch)",
+            config.MODEL_SHA256,
+            f"{config.MODEL_REQUIRE_PIN} is on but {config.MODEL_SHA256} and "
+            f"{config.MODEL_SHA256_FILE} are empty; set MODEL_SHA256 to the promoted digest "
+            "(the overlay's release patch)",
         )
     return _pin_file(model_dir / PIN_FILE, f"{PIN_FILE} beside the model (no deploy-time pin)")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model import env
+from model import config
 
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_MAX_BODY = 4 << 20
@@ -22,7 +22,7 @@ DEFAULT_MAX_BUFFERED = 64 << 20  # with ~110 MiB at rest, far inside the 512 MiB
 
 def _number(name: str, default: float, minimum: float) -> float:
     """A positive number from `name`; ValueError naming it when malformed."""
-    raw = env.get(name)
+    raw = config.get(name)
     if raw is None:
         return default
     try:
@@ -38,7 +38,7 @@ def _number(name: str, default: float, minimum: float) -> float:
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-request and per-process bounds (see model/env.py for each variable)."""
+    """Per-request and per-process bounds (see model/config.py for each variable)."""
 
     max_rows: int = DEFAULT_MAX_ROWS
     max_body: int = DEFAULT_MAX_BODY
@@ -52,11 +52,11 @@ class Limits:
     def from_env(cls) -> Limits:
         """Read the bounds; a malformed value is a start-up error for people."""
         return cls(
-            max_rows=int(_number(env.MODEL_MAX_ROWS, DEFAULT_MAX_ROWS, 1)),
-            max_body=int(_number(env.MODEL_MAX_BODY_BYTES, DEFAULT_MAX_BODY, 1024)),
-            max_header=int(_number(env.MODEL_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER, 1024)),
-            header_timeout=_number(env.MODEL_HEADER_TIMEOUT, DEFAULT_HEADER_TIMEOUT, 0.1),
-            body_timeout=_number(env.MODEL_BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, 0.1),
-            max_connections=int(_number(env.MODEL_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1)),
-            max_buffered=int(_number(env.MODEL_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED, 1024)),
+            max_rows=int(_number(config.MODEL_MAX_ROWS, DEFAULT_MAX_ROWS, 1)),
+            max_body=int(_number(config.MODEL_MAX_BODY_BYTES, DEFAULT_MAX_BODY, 1024)),
+            max_header=int(_number(config.MODEL_MAX_HEADER_BYTES, DEFAULT_MAX_HEADER, 1024)),
+            header_timeout=_number(config.MODEL_HEADER_TIMEOUT, DEFAULT_HEADER_TIMEOUT, 0.1),
+            body_timeout=_number(config.MODEL_BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, 0.1),
+            max_connections=int(_number(config.MODEL_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1)),
+            max_buffered=int(_number(config.MODEL_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED, 1024)),
         )

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from model import env, oci
+from model import config, names
 
 if TYPE_CHECKING:
     from model.serving.app import ModelServer
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def serve(model_dir: Path, host: str = "127.0.0.1", port: int = oci.SERVING_PORT) -> None:
+def serve(model_dir: Path, host: str = "127.0.0.1", port: int = names.SERVING_PORT) -> None:
     """Verify and load the model, then serve until stopped (1 worker: scale with replicas)."""
     import uvicorn
 
@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     """`python -m model.serving`: the image's entry point (skips the CLI's command discovery)."""
     parser = argparse.ArgumentParser(prog="python -m model.serving")
     parser.add_argument(
-        "--model-dir", type=Path, default=Path(env.get(env.MODEL_DIR, "models") or "models")
+        "--model-dir", type=Path, default=Path(config.get(config.MODEL_DIR, "models") or "models")
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=oci.SERVING_PORT)
+    parser.add_argument("--port", type=int, default=names.SERVING_PORT)
     args = parser.parse_args(argv)
     serve(args.model_dir, args.host, args.port)
     return 0

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 import orjson
 
-from model import env
+from model import config
 from model.serving.schema import MISSING_CATEGORY
 
 log = logging.getLogger("model.serving")
@@ -62,16 +62,16 @@ class Sampler:
     def from_env(cls, on_error: Callable[[], None] | None = None) -> Sampler | None:
         """A sampler configured by MODEL_SAMPLE_*; None when sampling is off (the default)."""
         try:
-            rate = float(env.get(env.MODEL_SAMPLE_RATE, "0") or 0)
-            max_bytes = int(env.get(env.MODEL_SAMPLE_MAX_BYTES, str(DEFAULT_MAX_BYTES)) or 0)
-            max_files = int(env.get(env.MODEL_SAMPLE_MAX_FILES, str(DEFAULT_MAX_FILES)) or 0)
+            rate = float(config.get(config.MODEL_SAMPLE_RATE, "0") or 0)
+            max_bytes = int(config.get(config.MODEL_SAMPLE_MAX_BYTES, str(DEFAULT_MAX_BYTES)) or 0)
+            max_files = int(config.get(config.MODEL_SAMPLE_MAX_FILES, str(DEFAULT_MAX_FILES)) or 0)
         except ValueError as err:
             log.error("sampling disabled: bad MODEL_SAMPLE_* value (%s)", err)
             return None
         if not rate > 0:
             return None
         default_dir = Path(tempfile.gettempdir()) / "credit-scoring-samples"
-        directory = Path(env.get(env.MODEL_SAMPLE_DIR, str(default_dir)) or default_dir)
+        directory = Path(config.get(config.MODEL_SAMPLE_DIR, str(default_dir)) or default_dir)
         log.info("sampling %.3g of scored rows to %s", rate, directory)
         return cls(directory, rate, max_bytes, max_files, on_error)
 

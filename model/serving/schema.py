@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import orjson
 
-from model.schema import Column, Contract
+from model.core.schema import Column, Contract
 
-MISSING_CATEGORY = "missing"  # same token as model.features.MISSING_CATEGORY (pandas-free copy)
+MISSING_CATEGORY = (
+    "missing"  # same token as model.core.features.MISSING_CATEGORY (pandas-free copy)
+)
 FLOAT32_MAX = 3.4028234663852886e38
 NAN = float("nan")
 NONE = type(None)

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.contract import ContractError, check, validate
-from model.dataset import packaged_bytes
-from model.validate import main as validate_main
+from model.core.contract import ContractError, check, validate
+from model.core.dataset import packaged_bytes
+from model.pipeline.validate import main as validate_main
 
 pytestmark = pytest.mark.data
 

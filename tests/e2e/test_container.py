@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from model import oci
+from model import names
 from tests.conftest import ROOT, run
 from tests.tools import docker_engine
 from tests.unit.serving_helpers import contract_of, read_rows
@@ -27,7 +27,7 @@ from tests.unit.serving_helpers import contract_of, read_rows
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 LOCAL_BASE = "local/python:3.11-bookworm"
 PULLED_BASE = "python:3.11-slim-bookworm"
-UID = oci.RUNTIME_UID
+UID = names.RUNTIME_UID
 
 
 def _docker() -> str:
@@ -48,7 +48,7 @@ def _base_image(docker: str) -> str:
 @pytest.fixture(scope="module")
 def image(trained_workspace: Path) -> Iterator[str]:
     docker = _docker()
-    tag = f"{oci.IMAGE_NAME}:e2e-{uuid.uuid4().hex[:8]}"
+    tag = f"{names.IMAGE_NAME}:e2e-{uuid.uuid4().hex[:8]}"
     pinned = (trained_workspace / "models" / "model.sha256").read_text().strip()
     args = {
         "BASE_IMAGE": _base_image(docker),
@@ -78,15 +78,15 @@ class Container:
     def __init__(self, image: str, env: dict[str, str], volume: Path | None = None) -> None:
         self.docker = _docker()
         self.port = _free_port()
-        cmd = [self.docker, "run", "-d", "--rm", *oci.HARDENED_RUN_FLAGS]
+        cmd = [self.docker, "run", "-d", "--rm", *names.HARDENED_RUN_FLAGS]
         for key, value in env.items():
             cmd += ["-e", f"{key}={value}"]
         if volume is not None:
-            cmd += ["-v", f"{volume}:{oci.IMAGE_MODEL_DIR}:ro"]
+            cmd += ["-v", f"{volume}:{names.IMAGE_MODEL_DIR}:ro"]
         cmd += [
             image,
             "--model-dir",
-            oci.IMAGE_MODEL_DIR,
+            names.IMAGE_MODEL_DIR,
             "--host",
             "127.0.0.1",
             "--port",
@@ -136,8 +136,8 @@ def test_image_is_hardened_and_labelled(image: str, trained_workspace: Path) -> 
     assert config.get("Healthcheck") is None
     assert "/tmp" in (config.get("Volumes") or {})
     labels = config["Labels"]
-    assert labels[oci.LABEL_MODEL_SHA256] == sha and labels[oci.LABEL_REVISION] == "e2e"
-    assert {oci.LABEL_SOURCE, oci.LABEL_MODEL_VERSION, oci.LABEL_DATA_MD5} <= set(labels)
+    assert labels[names.LABEL_MODEL_SHA256] == sha and labels[names.LABEL_REVISION] == "e2e"
+    assert {names.LABEL_SOURCE, names.LABEL_MODEL_VERSION, names.LABEL_DATA_MD5} <= set(labels)
 
 
 def test_container_scores_test_split_like_offline(image: str, trained_workspace: Path) -> None:

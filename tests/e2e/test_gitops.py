@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model.artifact import bundle_sha256
-from model.gitops import MODEL_PATH
+from model.core.artifact import bundle_sha256
+from model.names import MODEL_PATH
 from tests.conftest import GIT_ENV, ROOT, VENV_BIN, run
 from tests.tools import require
 

@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from model.demo.preview import docker_args
 from model.gitops import overlay
 from model.gitops.trailers import Release
-from model.oci import LABEL_MODEL_SHA256, LOCAL_TAG
-from model.preview import docker_args
-from model.selfcheck import check_url
+from model.names import LABEL_MODEL_SHA256, LOCAL_TAG
+from model.serving.selfcheck import check_url
 from tests.conftest import ROOT
 from tests.tools import find
 
@@ -158,7 +158,13 @@ def test_deployment_runs_with_its_own_security_context_and_probes(
         lines = check_url(f"http://127.0.0.1:{port}")  # the PostSync smoke test's client code
     else:
         smoke = docker(
-            "exec", exec_in, "python3", "-m", "model.selfcheck", "--url", f"http://127.0.0.1:{port}"
+            "exec",
+            exec_in,
+            "python3",
+            "-m",
+            "model.serving.selfcheck",
+            "--url",
+            f"http://127.0.0.1:{port}",
         )
         lines = smoke.stdout.splitlines()
     assert any("smoke predictions ok" in line for line in lines), lines
@@ -168,8 +174,10 @@ def test_presync_hook_accepts_the_pinned_model_and_refuses_another(
     rendered: list[dict[str, Any]], image: dict[str, Any]
 ) -> None:
     if docker("run", "--rm", "--network", "host", "--entrypoint", "python3", image["Id"], "-c",
-              "import model.selfcheck", check=False).returncode != 0:  # fmt: skip
-        pytest.skip(f"{LOCAL_TAG} predates model/selfcheck.py; rebuild it with `make image`")
+              "import model.serving.selfcheck", check=False).returncode != 0:  # fmt: skip
+        pytest.skip(
+            f"{LOCAL_TAG} predates model/serving/selfcheck.py; rebuild it with `make image`"
+        )
     pod = pod_of(rendered, "Job", "credit-scoring-selfcheck")
     (container,) = pod["containers"]
     good = docker("run", "--rm", *docker_args(pod, container), check=False)

@@ -31,7 +31,7 @@ def test_pipeline_outputs(trained_workspace: Path) -> None:
     header = (ws / "reports/predictions.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["rownames", "y_true", "proba", "y_pred"]
     meta = json.loads((ws / "models/model.json").read_text())
-    from model.artifact import sha256_file
+    from model.core.artifact import sha256_file
 
     assert meta["sha256"] == sha256_file(ws / "models/model.onnx")
 

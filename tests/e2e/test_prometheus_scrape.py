@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import yaml
 
-from model.schema import POSITIVE_CLASS
+from model.core.schema import POSITIVE_CLASS
 from model.serving.metrics import SCORE_EDGES
 from tests.tools import require
 from tests.unit.monitoring_helpers import RULE, rules

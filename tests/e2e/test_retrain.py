@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from model.dataset import packaged_bytes, to_csv_bytes
+from model.core.dataset import packaged_bytes, to_csv_bytes
 from tests.conftest import clone, run
 
 pytestmark = pytest.mark.e2e

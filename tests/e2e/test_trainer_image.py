@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from model import env
-from model.dataset import packaged_bytes, to_csv_bytes
-from model.workflows.spec import UID
+from model import config
+from model.core.dataset import packaged_bytes, to_csv_bytes
+from model.training.spec import UID
 from tests.conftest import ROOT, run
 from tests.tools import docker_engine
 
@@ -105,11 +105,11 @@ def docker_args(container: dict[str, Any], params: dict[str, str], mlflow: str) 
         container["workingDir"],
     ]
     for var in container["env"]:
-        if var["name"] == env.MODEL_DVC_REMOTE:
+        if var["name"] == config.MODEL_DVC_REMOTE:
             continue  # the cluster's s3 remote; here the repo's default directory remote
         if "value" in var:
             flags += ["-e", f"{var['name']}={var['value']}"]
-        elif var["name"] == env.MLFLOW_TRACKING_URI:  # a Secret in the cluster
+        elif var["name"] == config.MLFLOW_TRACKING_URI:  # a Secret in the cluster
             flags += ["-e", f"{var['name']}={mlflow}"]
     flags += ["-e", "GITHUB_ACTIONS=false"]
     args = container["args"]

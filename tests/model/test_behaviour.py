@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model import params
-from model.dataset import packaged_bytes
-from model.features import build_pipeline, feature_frame, target
-from model.prepare import split
+from model import config
+from model.core.dataset import packaged_bytes
+from model.core.features import build_pipeline, feature_frame, target
+from model.pipeline.prepare import split
 
 pytestmark = pytest.mark.model
 
@@ -20,14 +20,14 @@ pytestmark = pytest.mark.model
 @pytest.fixture(scope="module")
 def data() -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = pd.read_csv(io.BytesIO(packaged_bytes()))
-    cfg = params.load("prepare")
+    cfg = config.load_params("prepare")
     return split(raw, test_size=float(cfg["test_size"]), seed=int(cfg["seed"]))
 
 
 @pytest.fixture(scope="module")
 def fitted(data: tuple[pd.DataFrame, pd.DataFrame]):  # type: ignore[no-untyped-def]
     train, _ = data
-    return build_pipeline(params.load("train")).fit(feature_frame(train), target(train))
+    return build_pipeline(config.load_params("train")).fit(feature_frame(train), target(train))
 
 
 def risk(model, df: pd.DataFrame) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -74,18 +74,18 @@ def test_missing_categories_are_scored(fitted, data) -> None:  # type: ignore[no
 
 
 def test_onnx_matches_sklearn_on_test_split(fitted, data) -> None:  # type: ignore[no-untyped-def]
-    from model.export import ONNX_TOLERANCE, onnx_proba, to_onnx_bytes
+    from model.core.export import ONNX_TOLERANCE, onnx_proba, to_onnx_bytes
 
     _, test = data
     ref, got = risk(fitted, test), onnx_proba(to_onnx_bytes(fitted), feature_frame(test))
     assert np.abs(ref - got).max() <= ONNX_TOLERANCE
-    threshold = float(params.load("train")["threshold"])
+    threshold = float(config.load_params("train")["threshold"])
     assert ((ref >= threshold) != (got >= threshold)).sum() == 0
 
 
 def test_training_is_byte_deterministic(fitted, data, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from model.artifact import save_skops
+    from model.core.artifact import save_skops
 
     train, _ = data
-    again = build_pipeline(params.load("train")).fit(feature_frame(train), target(train))
+    again = build_pipeline(config.load_params("train")).fit(feature_frame(train), target(train))
     assert save_skops(fitted, tmp_path / "a.skops") == save_skops(again, tmp_path / "b.skops")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model import prepare, validate
-from model.dataset import DataReadError, read_raw
+from model.core.dataset import DataReadError, read_raw
+from model.pipeline import prepare, validate
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 

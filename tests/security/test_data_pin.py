@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from model.datapull import DATA_DVC, pinned_md5
-from model.dataset import RAW_FILE
+from model.core.dataset import RAW_FILE
+from model.pipeline.datapull import DATA_DVC, pinned_md5
 from tests.conftest import VENV_BIN, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]

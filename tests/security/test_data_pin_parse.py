@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.datapull import DataPinError, md5_of
+from model.pipeline.datapull import DataPinError, md5_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 

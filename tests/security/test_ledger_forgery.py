@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from model.cli import _register_commands, app
-from model.console import EXIT_FAILED, EXIT_USAGE
+from model.cli.app import _register_commands, app
+from model.cli.console import EXIT_FAILED, EXIT_USAGE
 from model.gitops import audit
 from model.gitops.trailers import KEYS, Release, message
 from tests.unit.gitops_repo import git, make_repo

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from model.cli import _register_commands, app
-from model.console import EXIT_USAGE
+from model.cli.app import _register_commands, app
+from model.cli.console import EXIT_USAGE
 from model.gitops import images
-from model.oci import LABEL_MODEL_VERSION
+from model.names import LABEL_MODEL_VERSION
 from tests.unit.gitops_repo import git, make_repo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker, pytest.mark.security]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model.console import EXIT_FAILED, EXIT_USAGE
+from model.cli.console import EXIT_FAILED, EXIT_USAGE
 from tests.conftest import run
 from tests.unit.gitops_repo import git, make_repo, with_origin
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model.console import EXIT_USAGE
+from model.cli.console import EXIT_USAGE
 from tests.conftest import VENV_BIN, run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]

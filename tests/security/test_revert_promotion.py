@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from model.console import EXIT_FAILED
+from model.cli.console import EXIT_FAILED
 from tests.conftest import run
 from tests.unit.gitops_repo import git, make_repo
 

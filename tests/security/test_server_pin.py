@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import PIN_FILE, bundle_sha256, read_bundle
+from model.core.artifact import bundle_sha256, read_bundle
+from model.names import PIN_FILE
 from tests.unit.serving_helpers import SERVING_ENV, client_for, copy_models
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
@@ -150,7 +151,7 @@ def test_a_pinned_but_unloadable_model_is_not_ready(
 
 
 def test_selfcheck_pins_model_json_too(models: Path) -> None:
-    from model.selfcheck import SelfCheckError, check_model
+    from model.serving.selfcheck import SelfCheckError, check_model
 
     pinned = bundle_sha256(read_bundle(models))
     assert check_model(models, "sha256:" + pinned)[0] == f"model sha256 ok: {pinned}"
@@ -163,7 +164,7 @@ def test_selfcheck_pins_model_json_too(models: Path) -> None:
 
 @pytest.mark.parametrize("value", ["sha256:", "", "\udcff" * 64])
 def test_selfcheck_refuses_malformed_pins_in_one_line(models: Path, value: str) -> None:
-    from model.selfcheck import SelfCheckError, check_model
+    from model.serving.selfcheck import SelfCheckError, check_model
 
     with pytest.raises(SelfCheckError, match="not a sha256 digest"):
         check_model(models, value)
@@ -175,7 +176,7 @@ def test_selfcheck_reads_a_non_utf8_pin_file_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from model.selfcheck import main
+    from model.serving.selfcheck import main
 
     pin = tmp_path / "pin"
     pin.write_bytes(b"\xff" * 64)

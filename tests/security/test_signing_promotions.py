@@ -270,7 +270,7 @@ def test_promotions_by_a_revoked_key_turn_broken(repo: Path) -> None:
 def test_audit_verify_exits_1_and_names_the_unsigned_promotion(repo: Path) -> None:
     from typer.testing import CliRunner
 
-    from model.cli import _register_commands, app
+    from model.cli.app import _register_commands, app
 
     _register_commands()
     sha = forged(repo, "staging", 16)

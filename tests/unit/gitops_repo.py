@@ -31,7 +31,7 @@ def make_repo(path: Path, with_model_entry: bool = True) -> Path:
     )
     meta_md5 = hashlib.md5(META_BYTES, usedforsecurity=False).hexdigest()
     (path / "dvc.lock").write_text(
-        "schema: '2.0'\nstages:\n  train:\n    cmd: python -m model.train\n    outs:\n"
+        "schema: '2.0'\nstages:\n  train:\n    cmd: python -m model.pipeline.train\n    outs:\n"
         f"{outs}    - path: models/model.json\n      hash: md5\n      md5: {meta_md5}\n"
     )
     (path / "data.dvc").write_text(f"outs:\n- md5: {'1' * 32}.dir\n  path: data\n")
@@ -49,7 +49,7 @@ def make_repo(path: Path, with_model_entry: bool = True) -> Path:
 
 def model_sha256() -> str:
     """The digest of the synthetic model (model.json + model.onnx)."""
-    from model.artifact import bundle_sha256
+    from model.core.artifact import bundle_sha256
 
     return bundle_sha256({"model.json": META_BYTES, "model.onnx": MODEL_BYTES})
 

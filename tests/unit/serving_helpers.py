@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from model.schema import Contract
+from model.core.schema import Contract
 from model.serving.app import create_app
 
 SERVING_ENV = (

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import canonical_skops, sha256_file
+from model.core.artifact import canonical_skops, sha256_file
 
 pytestmark = pytest.mark.unit
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from model import env
+from model import config
 from tests.conftest import CI_ALLOWED_SKIPS, ROOT
 from tests.tools import find
 
@@ -56,10 +56,10 @@ def pytest_in(
     """Run pytest on the temp test file with `guard` as its conftest and CI set to `ci`."""
     (tmp_path / "test_skips.py").write_text(SKIPPING)
     (tmp_path / "conftest.py").write_text(guard)
-    run_env = {k: v for k, v in os.environ.items() if k != env.CI}
+    run_env = {k: v for k, v in os.environ.items() if k != config.CI}
     run_env["PYTHONPATH"] = str(ROOT)
     if ci is not None:
-        run_env[env.CI] = ci
+        run_env[config.CI] = ci
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-c", os.devnull,
          "--rootdir", str(tmp_path), "-k", select, "test_skips.py"],

@@ -11,12 +11,19 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from model.cli import _register_commands, app
-from model.dataset import packaged_bytes
-from model.drift import DriftInputError, column_drift, compare, numeric_counts, psi, quantile_edges
-from model.drift_io import read_current, read_reference, write_report
-from model.features import feature_frame
-from model.schema import CREDIT_CONTRACT
+from model.cli.app import _register_commands, app
+from model.core.dataset import packaged_bytes
+from model.core.features import feature_frame
+from model.core.schema import CREDIT_CONTRACT
+from model.monitoring.drift import (
+    DriftInputError,
+    column_drift,
+    compare,
+    numeric_counts,
+    psi,
+    quantile_edges,
+)
+from model.monitoring.drift_io import read_current, read_reference, write_report
 
 pytestmark = pytest.mark.unit
 

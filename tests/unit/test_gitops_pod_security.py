@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from model.oci import IMAGE_MODEL_DIR, SERVING_PORT
+from model.names import IMAGE_MODEL_DIR, SERVING_PORT
 
 pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ def render(env: str) -> list[dict[str, Any]]:
 def hook_docs() -> list[dict[str, Any]]:
     return [
         d
-        for p in sorted((ROOT / "argocd/hooks").glob("*-job.yaml"))
+        for p in sorted((ROOT / "k8s/base/hooks").glob("*-job.yaml"))
         for d in yaml.safe_load_all(p.read_text())
     ]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from model import env
-from model.cli import _register_commands, app
-from model.console import EXIT_USAGE
+from model import config
+from model.cli.app import _register_commands, app
+from model.cli.console import EXIT_USAGE
 from tests.unit.gitops_repo import git, make_repo, model_sha256
 
 pytestmark = pytest.mark.unit
@@ -21,7 +21,7 @@ _register_commands()
 def _no_registry(monkeypatch: pytest.MonkeyPatch) -> None:
     # Promoted-By reads GitHub's runner env; on a runner (or under act) it would name the
     # actor instead of the git user these tests expect, so every test starts without it.
-    for name in (env.GITHUB_ACTIONS, env.GITHUB_ACTOR):
+    for name in (config.GITHUB_ACTIONS, config.GITHUB_ACTOR):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MODEL_REGISTRY", "0")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Ada")
@@ -101,8 +101,8 @@ def test_promotion_commits_trailers_and_same_digest_twice_is_noop(tmp_path: Path
 def test_in_github_actions_the_actor_promotes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(env.GITHUB_ACTIONS, "true")
-    monkeypatch.setenv(env.GITHUB_ACTOR, "octocat")
+    monkeypatch.setenv(config.GITHUB_ACTIONS, "true")
+    monkeypatch.setenv(config.GITHUB_ACTOR, "octocat")
     repo = make_repo(tmp_path / "repo")
     code, output = _promote(repo, "staging", "--image", GOOD)
     assert code == 0, output

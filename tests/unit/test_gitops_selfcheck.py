@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.selfcheck import SelfCheckError, check_model, check_probabilities, main
+from model.serving.selfcheck import SelfCheckError, check_model, check_probabilities, main
 
 pytestmark = pytest.mark.unit
 

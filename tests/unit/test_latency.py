@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.latency import interleaved_ms
-from model.report import timing
+from model.core.latency import interleaved_ms
+from model.review import timing
 
 pytestmark = pytest.mark.unit
 

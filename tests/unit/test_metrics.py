@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from model import metrics
+from model.core import metrics
 
 pytestmark = pytest.mark.unit
 

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from model.prepare import row_key, split
+from model.pipeline.prepare import row_key, split
 
 pytestmark = pytest.mark.unit
 

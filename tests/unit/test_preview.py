@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from model.preview import PreviewError, docker_args, pod_spec, render
+from model.demo.preview import PreviewError, docker_args, pod_spec, render
 
 pytestmark = pytest.mark.unit
 
@@ -33,7 +33,7 @@ def test_docker_flags_carry_the_security_context(spec) -> None:  # type: ignore[
 
 
 def test_unpinned_image_is_refused(spec) -> None:  # type: ignore[no-untyped-def]
-    from model.preview import PodSpec
+    from model.demo.preview import PodSpec
 
     loose = PodSpec(spec.pod, {**spec.container, "image": "credit-scoring:latest"})
     with pytest.raises(PreviewError, match="not pinned by digest"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from model.report.comment import CommentError, build
+from model.review.comment import CommentError, build
 
 pytestmark = pytest.mark.unit
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example-report"
@@ -142,7 +142,7 @@ def test_a_fifo_named_like_a_plot_is_withheld_without_blocking(tmp_path: Path) -
 
 
 def test_a_benign_report_keeps_every_section_but_plots_as_render_writes_it(tmp_path: Path) -> None:
-    from model.report.render import markdown
+    from model.review.render import markdown
 
     def without_plots(md: str) -> str:
         head, _, rest = md.partition("#### Plots")

@@ -1,4 +1,4 @@
-"""Promotion-gate policy parsing and rule evaluation (model/report/policy.py, gate.py)."""
+"""Promotion-gate policy parsing and rule evaluation (model/review/policy.py, gate.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.report import gate
-from model.report.policy import DEFAULT_POLICY, MetricRule, PolicyError, load, parse
+from model.review import gate
+from model.review.policy import DEFAULT_POLICY, MetricRule, PolicyError, load, parse
 
 pytestmark = pytest.mark.unit
 

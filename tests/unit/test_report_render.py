@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model.report.compare import write_json
-from model.report.render import SECTIONS, markdown
+from model.review.compare import write_json
+from model.review.render import SECTIONS, markdown
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""Bootstrap intervals, vectorised metrics and McNemar's test (model/report/stats.py)."""
+"""Bootstrap intervals, vectorised metrics and McNemar's test (model/review/stats.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from scipy.stats import binomtest
 from sklearn import metrics as skm
 
-from model.report.compare import align
-from model.report.stats import METRICS, Scored, bootstrap_deltas, mcnemar_exact
+from model.review.compare import align
+from model.review.stats import METRICS, Scored, bootstrap_deltas, mcnemar_exact
 
 pytestmark = pytest.mark.unit
 

@@ -1,4 +1,4 @@
-"""dvc.lock comparison behind `model verify-lock` (model/verify_lock.py)."""
+"""dvc.lock comparison behind `model verify-lock` (model/review/verify_lock.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from model.verify_lock import NON_DETERMINISTIC, compare
+from model.review.verify_lock import NON_DETERMINISTIC, compare
 
 pytestmark = pytest.mark.unit
 

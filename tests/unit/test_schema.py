@@ -1,6 +1,6 @@
 import pytest
 
-from model.schema import CREDIT_CONTRACT, Contract
+from model.core.schema import CREDIT_CONTRACT, Contract
 
 pytestmark = pytest.mark.unit
 

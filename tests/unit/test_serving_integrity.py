@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.artifact import bundle_sha256, read_bundle
+from model.core.artifact import bundle_sha256, read_bundle
 from tests.unit.serving_helpers import MODEL, SERVING_ENV, client_for, copy_models
 
 pytestmark = pytest.mark.unit

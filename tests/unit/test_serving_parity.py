@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.export import ONNX_TOLERANCE
+from model.core.export import ONNX_TOLERANCE
 from tests.unit.serving_helpers import SERVING_ENV, client_for, contract_of, read_rows
 
 pytestmark = pytest.mark.unit
@@ -21,9 +21,9 @@ pytestmark = pytest.mark.unit
 def test_http_scores_match_pipeline_on_whole_test_split(
     trained_workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from model.artifact import load_skops
-    from model.dataset import read_raw
-    from model.features import feature_frame
+    from model.core.artifact import load_skops
+    from model.core.dataset import read_raw
+    from model.core.features import feature_frame
 
     for name in SERVING_ENV:
         monkeypatch.delenv(name, raising=False)

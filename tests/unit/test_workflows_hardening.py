@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from model.workflows import platform, render, spec
+from model.training import platform, render, spec
 from tests.conftest import ROOT
 from tests.tools import require
 
@@ -403,9 +403,9 @@ def test_crd_validation_refuses_a_broken_object(tmp_path: Path, breakage: str) -
 
 @pytest.mark.e2e
 def test_a_retried_checkout_starts_clean_after_a_failed_attempt(tmp_path: Path) -> None:
-    from model.datapull import DataPullError
-    from model.retrain import RetrainError
-    from model.workflows.steps import checkout
+    from model.pipeline.datapull import DataPullError
+    from model.training.retrain import RetrainError
+    from model.training.steps import checkout
 
     origin = tmp_path / "origin"
     origin.mkdir()
@@ -446,8 +446,8 @@ def test_push_is_a_retried_step_after_a_retrain_that_does_not_push(name: str) ->
 
 @pytest.mark.unit
 def test_report_fails_a_proposed_branch_that_was_not_pushed(tmp_path: Path) -> None:
-    from model.retrain import Outcome
-    from model.workflows.steps import run_report
+    from model.training.retrain import Outcome
+    from model.training.steps import run_report
 
     outcome = Outcome("proposed", "a" * 32, "b" * 32, branch="retrain/drift-x", pushed=False)
     (tmp_path / "retrain.json").write_text(outcome.to_json())
@@ -464,8 +464,8 @@ def git(cwd: Path, *args: str) -> str:
 
 @pytest.mark.e2e
 def test_push_step_pushes_the_committed_branch_and_a_retry_is_a_no_op(tmp_path: Path) -> None:
-    from model.retrain import Outcome
-    from model.workflows.steps import push
+    from model.training.retrain import Outcome
+    from model.training.steps import push
 
     origin = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
@@ -492,8 +492,8 @@ def test_push_step_pushes_the_committed_branch_and_a_retry_is_a_no_op(tmp_path: 
 
 @pytest.mark.unit
 def test_push_step_without_a_proposed_retrain_does_nothing(tmp_path: Path) -> None:
-    from model.retrain import Outcome
-    from model.workflows.steps import push
+    from model.training.retrain import Outcome
+    from model.training.steps import push
 
     assert "nothing to push" in push(tmp_path, tmp_path / "repo")
     (tmp_path / "retrain.json").write_text(Outcome("unchanged", "m", "m").to_json())

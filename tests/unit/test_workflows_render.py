@@ -12,7 +12,7 @@ import pytest
 import yaml
 from hera.workflows import models as m
 
-from model.workflows import render, spec
+from model.training import render, spec
 from tests.conftest import ROOT
 from tests.tools import require
 

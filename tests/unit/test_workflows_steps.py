@@ -11,9 +11,9 @@ from typing import Any, ClassVar
 
 import pytest
 
-from model.retrain import Outcome, branch_name
-from model.workflows.steps import run_report
-from model.workflows.submit import SubmitError, parse_params, submit
+from model.training.retrain import Outcome, branch_name
+from model.training.steps import run_report
+from model.training.submit import SubmitError, parse_params, submit
 
 pytestmark = pytest.mark.unit
 
@@ -143,7 +143,7 @@ def test_submit_errors_are_for_people(argo_url: str, monkeypatch: pytest.MonkeyP
 def test_open_pr_hands_off_only_in_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from model.cli import _register_commands, app
+    from model.cli.app import _register_commands, app
     from tests.github_api import FORBIDDEN, serve
 
     _register_commands()

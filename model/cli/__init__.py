@@ -1,0 +1,1 @@
+"""The command line: a thin Typer layer; the only layer that prints or exits."""

@@ -1,0 +1,42 @@
+"""`model demo`: the whole GitOps loop, PR to production and back, in a scratch workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from model.cli.console import console
+
+
+def demo(
+    workdir: Annotated[
+        Path, typer.Option(help="Scratch folder (wiped first); never your checkout.")
+    ] = Path(".state/demo"),
+    source: Annotated[
+        Path, typer.Option(help="Repository (or bare repo) the demo's origin is cloned from.")
+    ] = Path(),
+) -> None:
+    """PR review, release, promotion, preview, rollback and audit on real git/DVC/MLflow/Docker."""
+    import os
+    import sys
+
+    from model import config
+    from model.demo.play import play
+
+    root = workdir.resolve()
+    state = root / "state"
+    child_env = {
+        # Run the make targets inside this environment rather than a second venv per clone.
+        "MODEL_ENV_READY": "1",
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        config.MODEL_STATE_DIR: str(state),
+    }
+    code = play(source.resolve(), root, console, child_env)
+    raise typer.Exit(code)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model demo`."""
+    app.command("demo")(demo)

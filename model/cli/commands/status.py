@@ -1,0 +1,51 @@
+"""`model status ENV`: live Deployment and Argo CD Application vs Git (kubernetes client)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from model.cli.console import EXIT_FAILED, fail
+from model.gitops import out
+
+HERE = Path()  # default work tree: the current directory
+
+
+def status(
+    env: str = typer.Argument(..., help="staging or prod."),
+    wait: int = typer.Option(
+        0, help="Poll up to this many seconds for Synced+Healthy and a match."
+    ),
+    repo: Annotated[Path, typer.Option(help="Work tree holding the desired state.")] = HERE,
+) -> None:
+    """Exit 0 only when the Application is Synced+Healthy and pods run Git's digest and model."""
+    from model.gitops.status import clients
+    from model.gitops.status import status as read
+    from model.proc import toplevel
+
+    root, apis = toplevel(repo), clients()
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            live, problems = read(root, env, apis)
+        except Exception as exc:  # API errors (404 before Argo CD creates it) are retried
+            live, problems = None, [f"cannot read live state: {exc}"]
+        if not problems or time.monotonic() >= deadline:
+            break
+        time.sleep(5)
+    if live is not None:
+        out.print(
+            f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
+            f"running {live.running_digests}"
+        )
+    if problems:
+        fail("; ".join(problems), EXIT_FAILED)
+    out.print(f"{env} runs exactly what Git pins")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model status`."""
+    app.command("status")(status)

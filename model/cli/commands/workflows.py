@@ -1,0 +1,149 @@
+"""`model workflows …`: render, submit and run the steps of the in-cluster retraining loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from model.cli.console import EXIT_FAILED, console, fail
+
+workflows_app = typer.Typer(
+    help="Argo Workflows for drift-triggered retraining (defined in model/training/spec.py).",
+    no_args_is_help=True,
+)
+OUT = Path("k8s/workflows")
+
+
+@workflows_app.command("render")
+def render(
+    out: Annotated[Path, typer.Option(help="Directory of the committed YAML.")] = OUT,
+    check: Annotated[bool, typer.Option(help="Write nothing; exit 1 if files differ.")] = False,
+) -> None:
+    """Write the WorkflowTemplates, CronWorkflow, RBAC and kustomization as YAML."""
+    from model.training.render import differences, write
+
+    if check:
+        diffs = differences(out)
+        for line in diffs:
+            console.print(f"  {line}")
+        if diffs:
+            console.print(f"{out} is out of date; run `model workflows render`")
+            raise typer.Exit(EXIT_FAILED)
+        console.print(f"{out} matches the generator")
+        return
+    for path in write(out):
+        console.print(f"wrote {path}")
+
+
+@workflows_app.command("pin-trainer")
+def pin_trainer(
+    image: Annotated[str, typer.Option(help="REF@sha256:… of the trainer the release pushed.")],
+    out: Annotated[Path, typer.Option(help="Directory of the committed YAML.")] = OUT,
+) -> None:
+    """Release step: pin the trainer image by digest in k8s/workflows/kustomization.yaml."""
+    from model.training.render import PinError
+    from model.training.render import pin_trainer as do_pin
+
+    try:
+        path = do_pin(image, out)
+    except PinError as err:
+        fail(str(err))
+    console.print(f"pinned {image} in {path}")
+
+
+@workflows_app.command("submit")
+def submit(
+    template: Annotated[
+        str, typer.Option(help="WorkflowTemplate to run.")
+    ] = "credit-scoring-retrain",
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value")] = None,
+) -> None:
+    """Submit a run to the Argo Server at ARGO_SERVER_URL (token: ARGO_TOKEN)."""
+    from model.training.submit import SubmitError
+    from model.training.submit import submit as do_submit
+
+    try:
+        run = do_submit(template, param or [])
+    except SubmitError as err:
+        fail(str(err))
+    console.print(f"submitted {run.namespace}/{run.name} from {run.template}")
+
+
+@workflows_app.command("checkout")
+def checkout(
+    repo_url: Annotated[str, typer.Option(help="Git URL to clone.")],
+    dest: Annotated[Path, typer.Option(help="Empty directory to clone into.")],
+    rev: Annotated[str, typer.Option(help="Branch to check out.")] = "main",
+) -> None:
+    """Step 1 in the cluster: clone, pull data/ and the served model from the DVC remote."""
+    from model.pipeline.datapull import DataPullError
+    from model.training.retrain import RetrainError
+    from model.training.steps import checkout as do_checkout
+
+    try:
+        console.print(do_checkout(repo_url, rev, dest))
+    except (RetrainError, DataPullError) as err:
+        fail(str(err))
+
+
+@workflows_app.command("push")
+def push(
+    work: Annotated[Path, typer.Option(help="The run's shared volume.")] = Path("/work"),
+    repo: Annotated[Path, typer.Option(help="The clone retrain committed in.")] = Path(
+        "/work/repo"
+    ),
+) -> None:
+    """After `model retrain --no-push`: dvc push + git push its branch (a retried step)."""
+    from model.training.retrain import RetrainError
+    from model.training.steps import push as do_push
+
+    try:
+        console.print(do_push(work, repo))
+    except RetrainError as err:
+        fail(str(err))
+
+
+@workflows_app.command("report")
+def report(
+    work: Annotated[Path, typer.Option(help="The run's shared volume.")] = Path("/work"),
+    drift: Annotated[
+        bool, typer.Option("--drift/--no-drift", help="Was a drift check run?")
+    ] = True,
+) -> None:
+    """Last step: summarise drift and retrain results; fail the run if a step did."""
+    from model.training.steps import run_report
+
+    result = run_report(work, drift)
+    console.print(result.markdown)
+    raise typer.Exit(result.code)
+
+
+@workflows_app.command("open-pr")
+def open_pr(
+    branch: Annotated[str, typer.Option(help="Pushed retrain/… branch.")],
+    base: Annotated[str, typer.Option(help="Branch the PR targets.")] = "main",
+    body_file: Annotated[Path | None, typer.Option(help="Markdown body (model report).")] = None,
+) -> None:
+    """CI hand-off for a branch the cluster pushed: open (or update) its PR in GitHub Actions."""
+    from model import config
+    from model.gitops.github import GitHubError, open_pull_request
+
+    if not branch.startswith("retrain/"):
+        fail(f"expected a retrain/… branch pushed by `model retrain`; got {branch!r}")
+    body = body_file.read_text() if body_file else f"Retrained in the cluster: `{branch}`."
+    title = f"Retrain: {branch.removeprefix('retrain/')}"
+    if config.get(config.GITHUB_ACTIONS) != "true":
+        console.print(f"outside GitHub Actions; would open a pull request {branch} -> {base}")
+        return
+    try:
+        pr = open_pull_request(branch, base, title, body)
+    except GitHubError as err:
+        fail(str(err), EXIT_FAILED)
+    console.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url}", soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model workflows` to the root app."""
+    app.add_typer(workflows_app, name="workflows")

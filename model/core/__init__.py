@@ -1,0 +1,1 @@
+"""Pure ML library: the data contract, dataset reading, features, metrics, export, artifacts."""

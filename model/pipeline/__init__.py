@@ -1,0 +1,1 @@
+"""The DVC stages (validate, prepare, train, evaluate) and the data pull."""

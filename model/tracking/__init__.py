@@ -1,0 +1,1 @@
+"""MLflow: run logging, the embedded loopback server and the model registry client."""

@@ -1,0 +1,1 @@
+"""Continuous training: `model retrain` and the Argo Workflows that run it in a cluster."""

@@ -1,0 +1,261 @@
+"""`model retrain`: turn new data into a pull request, never into a deployment.
+
+Exactly: (1) `model data pull`, then, given a snapshot, validate it against the contract,
+put it in data/ and `model data update` (a deliberate re-pin); (2) `dvc repro`; (3) `model report`
+against the base branch; (4) commit dvc.lock, data.dvc and the committed reports on
+`retrain/<trigger>-<utc stamp>`; (5) `dvc push` and `git push`; (6) in GitHub Actions, open
+the PR with `cml pr create` (elsewhere print the command). Identical data md5: do nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from model import config
+from model.core.dataset import RAW_FILE
+from model.pipeline.datapull import DATA_DVC
+
+PINS = ["dvc.lock", DATA_DVC]
+REPORTS = "reports"  # only files git already tracks there: metrics, plots, validation
+REPORT_DIR = Path(".state/retrain/report")  # .state is gitignored: the report is the PR body
+BOT_NAME = "credit-scoring retrain"
+BOT_EMAIL = "retrain@credit-scoring.invalid"
+
+
+class RetrainError(RuntimeError):
+    """A step failed; the message names the step and what to do. Nothing was pushed."""
+
+
+@dataclass
+class Outcome:
+    """What a retrain did: unchanged, or proposed on `branch` (gate passed or not)."""
+
+    status: str  # "unchanged" | "proposed"
+    old_md5: str
+    new_md5: str
+    branch: str = ""
+    gate_passed: bool = True
+    pushed: bool = False
+    pr_command: list[str] = field(default_factory=list)
+    pr_opened: bool = False
+
+    def to_json(self) -> str:
+        """For `model workflows report`; the PR body is left out (it is the report)."""
+        data = asdict(self)
+        data["pr_command"] = data["pr_command"][:-1]
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def branch_name(trigger: str, now: datetime | None = None) -> str:
+    """`retrain/<trigger>-<yyyymmdd-hhmmss>` with the trigger reduced to [a-z0-9-]."""
+    slug = re.sub(r"[^a-z0-9]+", "-", trigger.lower()).strip("-") or "manual"
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    return f"retrain/{slug}-{stamp}"
+
+
+def _env() -> dict[str, str]:
+    # Children (dvc stages call `python -m model.…`) must find this interpreter's venv.
+    venv_bin = str(Path(sys.executable).parent)
+    return {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+def sh(
+    args: list[str], root: Path, step: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run one step's command in `root`, streaming nothing; raise RetrainError on failure."""
+    try:
+        proc = subprocess.run(args, cwd=root, env=_env(), capture_output=True, text=True)
+    except FileNotFoundError as err:
+        raise RetrainError(f"{step}: `{args[0]}` is not installed ({err.strerror})") from err
+    if check and proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip()[-2000:]
+        raise RetrainError(f"{step}: `{shlex.join(args)}` exited {proc.returncode}\n{tail}")
+    return proc
+
+
+def dvc(*args: str) -> list[str]:
+    """The dvc command line of this interpreter's environment."""
+    return [sys.executable, "-m", "dvc", *args]
+
+
+def model_cli(*args: str) -> list[str]:
+    """The `model` command line of this interpreter's environment."""
+    return [sys.executable, "-m", "model", *args]
+
+
+def preflight(root: Path) -> None:
+    """Fail before any work when `model report` is missing or the pinned files are dirty."""
+    if sh(model_cli("report", "--help"), root, "preflight", check=False).returncode != 0:
+        raise RetrainError(
+            "preflight: `model report` is not available in this build, and a retrain PR must "
+            "carry the same report as a human PR; install a build that has it"
+        )
+    dirty = sh(["git", "status", "--porcelain", "--", "dvc.lock", DATA_DVC], root, "preflight")
+    if dirty.stdout.strip():
+        raise RetrainError(
+            f"preflight: dvc.lock or {DATA_DVC} has uncommitted changes in {root}:\n"
+            f"{dirty.stdout.rstrip()}\nretrain from a clean checkout of the base branch"
+        )
+    use_remote(root)
+
+
+def use_remote(root: Path) -> None:
+    """Make MODEL_DVC_REMOTE (e.g. the cluster's s3) this clone's default DVC remote."""
+    remote = config.get(config.MODEL_DVC_REMOTE)
+    if remote:
+        sh(dvc("remote", "default", "--local", remote), root, "dvc remote")
+
+
+def ensure_base(root: Path, base: str) -> None:
+    """Have a local `base` branch for the report (a detached or single-branch clone may not)."""
+    has = sh(["git", "rev-parse", "--verify", "-q", f"refs/heads/{base}"], root, "base", False)
+    if has.returncode != 0:
+        sh(["git", "branch", base, f"origin/{base}"], root, "base")
+
+
+def fetch_snapshot(snapshot: str, dest: Path, root: Path) -> Path:
+    """A local copy of the snapshot: a path, or any URL `dvc get-url` understands."""
+    if "://" in snapshot:
+        sh(dvc("get-url", snapshot, str(dest)), root, "snapshot")
+        return dest
+    src = Path(snapshot)
+    if not src.is_file():
+        raise RetrainError(f"snapshot: {src} is not a file; pass a CSV with the raw columns")
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def install_snapshot(root: Path, snapshot: str) -> None:
+    """Validate the snapshot against the data contract, then place it as data/credit_data.csv."""
+    from model.core.contract import check
+    from model.core.dataset import read_raw
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = fetch_snapshot(snapshot, Path(tmp) / RAW_FILE, root)
+        problems = check(read_raw(local))
+        if problems:
+            listed = "\n".join(f"  - {p}" for p in problems)
+            raise RetrainError(
+                f"snapshot: {snapshot} breaks the data contract; nothing was changed:\n{listed}"
+            )
+        shutil.copyfile(local, root / "data" / RAW_FILE)
+
+
+def data_md5(root: Path) -> str:
+    """DVC's md5 of data/ as it is now in the work tree."""
+    from dvc.repo import Repo
+
+    from model.pipeline.datapull import workspace_md5
+
+    with Repo(str(root)) as repo:
+        return str(workspace_md5(repo))
+
+
+def run_report(root: Path, base: str) -> bool:
+    """`model report --base BASE`; True when the gate passed, False when it failed."""
+    proc = sh(model_cli("report", "--base", base, "--out", str(REPORT_DIR)), root, "report", False)
+    if proc.returncode not in (0, 1):
+        tail = (proc.stderr or proc.stdout).strip()[-2000:]
+        raise RetrainError(f"report: `model report` exited {proc.returncode}\n{tail}")
+    return proc.returncode == 0
+
+
+def commit(root: Path, branch: str, trigger: str, old: str, new: str, passed: bool) -> None:
+    """Commit the pinned files on a new branch, with trailers `model audit` can parse."""
+    sh(["git", "checkout", "-q", "-b", branch], root, "commit")
+    sh(["git", "add", "--", *PINS], root, "commit")
+    sh(["git", "add", "--update", "--", REPORTS], root, "commit")
+    ident = sh(["git", "config", "user.email"], root, "commit", check=False).stdout.strip()
+    who = [] if ident else ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+    message = (
+        f"retrain({trigger}): data {old[:8]} -> {new[:8]}\n\n"
+        f"Retrained by `model retrain` on new data; the gate {'passed' if passed else 'FAILED'}."
+        "\n\n"
+        f"Retrain-Trigger: {trigger}\nData-Md5: {new}\nPrevious-Data-Md5: {old}\n"
+    )
+    sh(["git", *who, "commit", "-q", "-m", message], root, "commit")
+
+
+def pr_command(out: Outcome, base: str, trigger: str, body: str) -> list[str]:
+    """The `cml pr create` call that opens the PR for the already pushed branch."""
+    title = f"Retrain ({trigger}): data {out.old_md5[:8]} -> {out.new_md5[:8]}"
+    if not out.gate_passed:
+        title += " [gate failed]"
+    return ["cml", "pr", "create", "--branch", out.branch, "--target-branch", base,
+            "--title", title, "--body", body]  # fmt: skip
+
+
+def report_body(root: Path, outcome: Outcome) -> str:
+    """The PR body: `model report`'s markdown when it wrote one, else a short summary."""
+    for name in ("report.md", "README.md"):
+        path = root / REPORT_DIR / name
+        if path.is_file():
+            return path.read_text()
+    gate = "passed" if outcome.gate_passed else "failed"
+    return f"Data {outcome.old_md5} -> {outcome.new_md5}; the gate {gate}."
+
+
+def retrain(
+    root: Path,
+    *,
+    snapshot: str | None,
+    trigger: str,
+    base: str = "main",
+    push: bool = True,
+    say: Callable[[str], None] = print,
+) -> Outcome:
+    """Run the steps in the module docstring; see Outcome for what happened."""
+    with contextlib.chdir(root):  # DVC resolves targets against the working directory
+        return _retrain(Path.cwd(), snapshot, trigger, base, push, say)
+
+
+def _retrain(
+    root: Path,
+    snapshot: str | None,
+    trigger: str,
+    base: str,
+    push: bool,
+    say: Callable[[str], None],
+) -> Outcome:
+    from model.pipeline.datapull import pull, update
+
+    preflight(root)
+    ensure_base(root, base)
+    say("1/6 model data pull")
+    old = pull(root).md5
+    if snapshot:
+        install_snapshot(root, snapshot)
+    new = data_md5(root)
+    if new == old:
+        return Outcome("unchanged", old, new)
+    update(root)  # re-pins data.dvc and stages it: the pipeline refuses any other re-pin
+    say(f"    data/ re-pinned: {old} -> {new}\n2/6 dvc repro")
+    sh(dvc("repro"), root, "dvc repro")
+    say(f"3/6 model report --base {base}")
+    passed = run_report(root, base)
+    out = Outcome("proposed", old, new, branch=branch_name(trigger), gate_passed=passed)
+    say(f"4/6 commit on {out.branch}")
+    commit(root, out.branch, trigger, old, new, passed)
+    out.pr_command = pr_command(out, base, trigger, report_body(root, out))
+    if push:
+        say("5/6 dvc push; git push")
+        sh(dvc("push"), root, "dvc push")
+        sh(["git", "push", "-q", "-u", "origin", out.branch], root, "git push")
+        out.pushed = True
+        if config.get(config.GITHUB_ACTIONS) == "true":
+            say("6/6 cml pr create")
+            sh(out.pr_command, root, "cml pr create")
+            out.pr_opened = True
+    return out

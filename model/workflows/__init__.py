@@ -1,1 +1,0 @@
-"""Argo Workflows for in-cluster retraining: spec (hera), render, submit and step helpers."""
