@@ -18,7 +18,7 @@ MODEL_TRACKING = "MODEL_TRACKING"
 """Set to 0 to skip MLflow logging (used by the tracking-overhead benchmark)."""
 
 MODEL_STATE_DIR = "MODEL_STATE_DIR"
-"""Where the embedded MLflow server keeps its SQLite DB, artifacts and pid file."""
+"""Local state (default .state): the embedded MLflow server's files and last_run.json."""
 
 MODEL_DIR = "MODEL_DIR"
 """Directory the server loads the model from."""
@@ -53,6 +53,17 @@ def get(name: str, default: str | None = None) -> str | None:
     """Return the environment variable `name`, or `default` when unset or empty."""
     value = os.environ.get(name, "")
     return value if value else default
+
+
+def state_dir(root: Path | None = None) -> Path:
+    """The local state folder: MODEL_STATE_DIR (relative paths under `root`), default .state."""
+    path = Path(get(MODEL_STATE_DIR, DEFAULT_STATE_DIR) or DEFAULT_STATE_DIR)
+    return path if root is None or path.is_absolute() else root / path
+
+
+def last_run_file(root: Path | None = None) -> Path:
+    """Where evaluate records the MLflow run that logged the current model."""
+    return state_dir(root) / "last_run.json"
 
 
 def flag(name: str, default: bool = True) -> bool:
@@ -122,11 +133,30 @@ PROMOTION_GPG_KEY = "PROMOTION_GPG_KEY"
 """CI secret: the release identity's ASCII-armored secret key (`make git-signing-key`)."""
 
 
+# --- Errors: each domain's base error carries its exit code; `model.cli.app` maps them once ---
+class ModelError(Exception):
+    """A failure the CLI reports to a person; `exit_code` is what the process exits with."""
+
+    exit_code = 1
+
+
+class CheckFailed(ModelError):
+    """A check ran and said no (gate, verification, lock, audit): exit 1."""
+
+    exit_code = 1
+
+
+class UsageError(ModelError):
+    """Bad arguments, files or input from the caller: exit 2."""
+
+    exit_code = 2
+
+
 # --- params.yaml: one section per stage ---
 PARAMS_FILE = Path("params.yaml")
 
 
-class ParamsError(ValueError):
+class ParamsError(UsageError, ValueError):
     """params.yaml is missing, malformed, or lacks a section."""
 
 
