@@ -20,6 +20,7 @@ from model import config
 from model.core.schema import POSITIVE_CLASS
 from model.names import META_FILE, ONNX_FILE
 from model.serving import buildinfo, describe, oip
+from model.serving.binary import BINARY_HEADERS
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
@@ -41,19 +42,28 @@ CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-Reply = tuple[int, bytes, bytes]
+Headers = list[tuple[bytes, bytes]]
+Reply = tuple[int, bytes, Headers]
 CLOSE = [(b"connection", b"close")]
+JSON_HEADERS = [(b"content-type", JSON)]
+METRICS_HEADERS = [(b"content-type", METRICS_TYPE.encode())]
 
 
 def _json(status: int, payload: Any) -> Reply:
-    return status, orjson.dumps(payload), JSON
+    return status, orjson.dumps(payload), JSON_HEADERS
 
 
 def _error(status: int, message: str) -> Reply:
     try:
         return _json(status, {"error": message})
     except TypeError:  # a client string orjson cannot encode: escape it rather than 500
-        return status, json.dumps({"error": message}).encode(), JSON
+        return status, json.dumps({"error": message}).encode(), JSON_HEADERS
+
+
+def accepts_binary(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+    """Mark a handler that takes binary-framed bodies: it gets the framing header as 3rd arg."""
+    handler.binary = True  # type: ignore[attr-defined]
+    return handler
 
 
 class ModelServer:
@@ -194,8 +204,8 @@ class ModelServer:
         label, handler, param = self._route(method, scope["path"])
         status = 500
         try:
-            (status, payload, ctype), close = await self._reply(scope, receive, handler, param)
-            headers = [(b"content-type", ctype), (b"content-length", str(len(payload)).encode())]
+            (status, payload, extra), close = await self._reply(scope, receive, handler, param)
+            headers = [*extra, (b"content-length", str(len(payload)).encode())]
             await send(
                 {
                     "type": "http.response.start",
@@ -225,12 +235,14 @@ class ModelServer:
                 return _error(404, f"no route {path[:80]!r}; see GET /v2 and GET /model"), bool(
                     head and head.has_body
                 )
-            body = b""
+            body, framing = b"", None
             if head is not None:
-                check_media(head)
+                check_media(head, getattr(handler, "binary", False))
                 body = await read_body(head, receive, self.limits.max_body, self.budget)
-                head = None  # read to the end: the connection may be kept
-            return handler(body, param), False
+                framing, head = head.framing, None  # read to the end: the connection may be kept
+            if framing is None:
+                return handler(body, param), False
+            return handler(body, param, framing), False  # type: ignore[call-arg]
         except RequestError as err:
             return _error(err.status, err.message), bool(head and head.has_body)
         except ClientGone:
@@ -273,14 +285,17 @@ class ModelServer:
             },
         )
 
-    def infer(self, body: bytes, name: str) -> Reply:
-        """POST /v2/models/{name}/infer (pandas codec)."""
+    @accepts_binary
+    def infer(self, body: bytes, name: str, framing: bytes | None = None) -> Reply:
+        """POST /v2/models/{name}/infer (pandas codec; JSON or binary tensors)."""
         self._check_name(name)
         self._require_model()
-        columns, n, request_id = oip.parse_infer(self.schema, parse_json(body))
-        return _json(
-            200, oip.infer_response(self.name, self.version, self._score(columns, n), request_id)
-        )
+        columns, n, request_id, binary = oip.read_infer(self.schema, body, framing)
+        scores = self._score(columns, n)
+        if binary:
+            payload, size = oip.infer_binary(self.name, self.version, scores, request_id)
+            return 200, payload, [*BINARY_HEADERS, (oip.HEADER_LENGTH, str(size).encode())]
+        return _json(200, oip.infer_response(self.name, self.version, scores, request_id))
 
     # ---- metadata and health -------------------------------------------------------------
     def _check_name(self, name: str) -> None:
@@ -321,7 +336,7 @@ class ModelServer:
 
     def prometheus(self, body: bytes, _: str) -> Reply:
         """GET /metrics."""
-        return 200, self.metrics.render(), METRICS_TYPE.encode()
+        return 200, self.metrics.render(), METRICS_HEADERS
 
 
 def create_app(model_dir: Path, limits: Limits | None = None) -> ModelServer:

@@ -6,12 +6,24 @@ BYTES, numbers FP32/FP64/INT64. The response carries one `probability` tensor of
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from model.serving.schema import Columns, RequestError, RequestSchema, _type_name
+import orjson
+
+from model.serving import binary
+from model.serving.schema import (
+    Columns,
+    Field,
+    RequestError,
+    RequestSchema,
+    _type_name,
+    parse_json,
+)
 
 NUMBER_TYPES = ("FP32", "FP64", "INT64")
 OUTPUT = "probability"
+HEADER_LENGTH = binary.HEADER_LENGTH
 INFER_KEYS = frozenset({"id", "inputs", "outputs", "parameters"})
 
 
@@ -80,7 +92,40 @@ def _check_datatype(tensor: dict[str, Any], kind: str, where: str) -> None:
         )
 
 
-def _tensor(schema: RequestSchema, tensor: Any, i: int, seen: dict[str, list[Any]]) -> int:
+@lru_cache(maxsize=1024)
+def _decoder(categories: tuple[str, ...]) -> binary.Categories:
+    return binary.Categories(categories)
+
+
+def _binary_size(tensor: dict[str, Any], where: str) -> Any:
+    """The tensor's binary_data_size parameter, or None when its data is JSON."""
+    params = tensor.get("parameters")
+    if params is None:
+        return None
+    if type(params) is not dict:
+        raise RequestError(422, f"{where}.parameters: expected an object, got {_type_name(params)}")
+    return params.get("binary_data_size")
+
+
+def _binary_data(
+    field: Field, tensor: dict[str, Any], n: int, chunk: memoryview, where: str
+) -> Any:
+    """Decode and check a tensor sent as raw bytes."""
+    if "data" in tensor:
+        raise RequestError(400, f"{where}: has both data and binary_data_size; send one")
+    col = field.column
+    if col.kind == "category":
+        return _decoder(col.categories).decode(chunk, n, where)
+    return binary.numbers(chunk, tensor["datatype"], n, col.kind, col.nullable, where)
+
+
+def _tensor(
+    schema: RequestSchema,
+    tensor: Any,
+    i: int,
+    seen: dict[str, list[Any]],
+    tail: binary.Tail | None,
+) -> int:
     """Validate one input tensor into `seen`; return its row count."""
     where = f"inputs[{i}]"
     if type(tensor) is not dict:
@@ -97,6 +142,16 @@ def _tensor(schema: RequestSchema, tensor: Any, i: int, seen: dict[str, list[Any
     _check_datatype(tensor, field.column.kind, where)
     n = _shape(tensor, where)
     schema.check_rows(n, f"{where}.shape")
+    size = _binary_size(tensor, where)
+    if size is not None:
+        if tail is None:
+            raise RequestError(
+                400,
+                f"{where}.parameters.binary_data_size: given, but the request has no "
+                "Inference-Header-Content-Length header framing binary data",
+            )
+        seen[name] = _binary_data(field, tensor, n, tail.take(size, where), where)
+        return n
     data = _data(tensor, n, where)
     if tensor["datatype"] == "INT64":
         for j, v in enumerate(data):
@@ -106,8 +161,10 @@ def _tensor(schema: RequestSchema, tensor: Any, i: int, seen: dict[str, list[Any
     return n
 
 
-def parse_infer(schema: RequestSchema, body: Any) -> tuple[Columns, int, Any]:
-    """Validate an infer request into (columns, rows, request id)."""
+def parse_infer(
+    schema: RequestSchema, body: Any, tail: binary.Tail | None = None
+) -> tuple[Columns, int, Any]:
+    """Validate an infer request (its binary tail, if framed) into (columns, rows, request id)."""
     if type(body) is not dict:
         raise RequestError(
             422, f"body: expected an inference request object, got {_type_name(body)}"
@@ -121,7 +178,9 @@ def parse_infer(schema: RequestSchema, body: Any) -> tuple[Columns, int, Any]:
     if type(inputs) is not list or not inputs:
         raise RequestError(422, "inputs: expected a non-empty array of tensors, one per feature")
     seen: dict[str, list[Any]] = {}
-    counts = {_tensor(schema, tensor, i, seen) for i, tensor in enumerate(inputs)}
+    counts = {_tensor(schema, tensor, i, seen, tail) for i, tensor in enumerate(inputs)}
+    if tail is not None:
+        tail.finish()
     missing = [name for name in schema.names if name not in seen]
     if missing:
         raise RequestError(422, f"inputs: missing tensor(s) for {', '.join(missing)}")
@@ -131,6 +190,62 @@ def parse_infer(schema: RequestSchema, body: Any) -> tuple[Columns, int, Any]:
     if request_id is not None and type(request_id) is not str:
         raise RequestError(422, f"id: expected a string, got {_type_name(request_id)}")
     return seen, counts.pop(), request_id
+
+
+def read_infer(
+    schema: RequestSchema, body: bytes, framing: bytes | None
+) -> tuple[Columns, int, Any, bool]:
+    """(columns, rows, request id, binary output wanted) from a JSON or binary-framed body."""
+    tail = None
+    if framing is not None:
+        header, data = binary.split(body, framing)
+        body, tail = header, binary.Tail(data)
+    request = parse_json(body)
+    columns, n, request_id = parse_infer(schema, request, tail)
+    return columns, n, request_id, binary_output(request)
+
+
+def binary_output(body: dict[str, Any]) -> bool:
+    """Whether the client asked for the output as raw bytes (binary_data / binary_data_output)."""
+    params = body.get("parameters")
+    if params is not None and type(params) is not dict:
+        raise RequestError(422, f"parameters: expected an object, got {_type_name(params)}")
+    wanted = bool(params) and params.get("binary_data_output") is True
+    outputs = body.get("outputs")
+    if outputs is None:
+        return wanted
+    if type(outputs) is not list:
+        raise RequestError(422, f"outputs: expected an array, got {_type_name(outputs)}")
+    for i, out in enumerate(outputs):
+        if type(out) is not dict or out.get("name") != OUTPUT:
+            name = out.get("name") if type(out) is dict else out
+            raise RequestError(
+                422, f"outputs[{i}].name: unknown output {name!r:.40}; this model has {OUTPUT!r}"
+            )
+        params = out.get("parameters")
+        if params is not None and type(params) is not dict:
+            raise RequestError(
+                422, f"outputs[{i}].parameters: expected an object, got {_type_name(params)}"
+            )
+        if params and "binary_data" in params:
+            wanted = params["binary_data"] is True  # per output, it overrides the request's
+    return wanted
+
+
+def infer_binary(name: str, version: str, scores: Any, request_id: Any) -> tuple[bytes, int]:
+    """(body, JSON header length) of a response whose output travels as raw FP64 bytes."""
+    data = binary.encode_fp64(scores)
+    output = {
+        "name": OUTPUT,
+        "shape": [len(data) // 8],
+        "datatype": "FP64",
+        "parameters": {"binary_data_size": len(data)},
+    }
+    head: dict[str, Any] = {"model_name": name, "model_version": version, "outputs": [output]}
+    if request_id is not None:
+        head["id"] = request_id
+    header = orjson.dumps(head)
+    return header + data, len(header)
 
 
 def infer_response(name: str, version: str, scores: list[float], request_id: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from model.serving.schema import RequestError
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 JSON_TYPES = (b"application/json",)
+BINARY_TYPES = (b"", b"application/octet-stream")  # tritonclient sends no Content-Type
 UTF8 = (b"utf-8", b"utf8", b"us-ascii")
 BINARY_TENSORS = b"inference-header-content-length"  # OIP binary tensor data extension
 TIMED_OUT = "model.read_timeout"  # scope key the connection guard sets when it answered 408
@@ -40,7 +41,7 @@ class BodyHeaders:
     content_encoding: bytes = b""
     content_length: bytes = b""
     chunked: bool = False
-    binary_tensors: bool = False
+    framing: bytes | None = None  # Inference-Header-Content-Length, when the client sent it
 
     @property
     def has_body(self) -> bool:
@@ -59,23 +60,22 @@ def body_headers(headers: list[tuple[bytes, bytes]]) -> BodyHeaders:
         content_encoding=found.get(b"content-encoding", b""),
         content_length=found.get(b"content-length", b"").strip(),
         chunked=b"transfer-encoding" in found,
-        binary_tensors=BINARY_TENSORS in found,
+        framing=found.get(BINARY_TENSORS),
     )
 
 
-def check_media(head: BodyHeaders) -> None:
-    """415 unless the body is plain (identity-encoded) UTF-8 JSON."""
-    if head.binary_tensors:
-        raise RequestError(
-            415,
-            "the binary tensor data extension is not supported; send JSON tensors "
-            "(tritonclient: binary_data=False)",
-        )
-    encoding = head.content_encoding.strip().lower()
-    if encoding not in (b"", b"identity"):
-        raise RequestError(
-            415, f"Content-Encoding {_shown(encoding)} is not supported; send the body uncompressed"
-        )
+def check_media(head: BodyHeaders, binary_ok: bool = False) -> None:
+    """415 unless the body is plain (identity-encoded) UTF-8 JSON, or binary-framed tensors."""
+    if head.framing is not None:
+        if not binary_ok:
+            raise RequestError(
+                415,
+                "the binary tensor data extension is accepted only on "
+                "POST /v2/models/{name}/infer; send JSON here (tritonclient: binary_data=False)",
+            )
+        if head.content_type.split(b";")[0].strip().lower() in BINARY_TYPES:
+            return _check_encoding(head)
+    _check_encoding(head)
     if not head.content_type:
         return  # curl -d and many scripts omit it; the body must still be JSON
     media, *params = head.content_type.lower().split(b";")
@@ -94,6 +94,14 @@ def check_media(head: BodyHeaders) -> None:
                 f"charset {_shown(value.strip())} is not supported; send JSON as UTF-8 "
                 "(Content-Type: application/json)",
             )
+
+
+def _check_encoding(head: BodyHeaders) -> None:
+    encoding = head.content_encoding.strip().lower()
+    if encoding not in (b"", b"identity"):
+        raise RequestError(
+            415, f"Content-Encoding {_shown(encoding)} is not supported; send the body uncompressed"
+        )
 
 
 def _shown(value: bytes) -> str:
