@@ -22,6 +22,8 @@ from model import config
 if TYPE_CHECKING:
     from pytest import TerminalReporter
 
+    from tests.unit.tiny_model import TinyModel
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 
@@ -127,6 +129,14 @@ def trained_workspace(
     run(["dvc", "repro"], ws, env=env)
     run(["dvc", "push"], ws, env=env)
     return ws
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
+    """A model trained in this process on synthetic contract rows (read-only; no pipeline)."""
+    from tests.unit.tiny_model import build
+
+    return build(tmp_path_factory.mktemp("tiny"), ROOT / "params.yaml")
 
 
 # --- CI skip guard (issue 16) -------------------------------------------------------------

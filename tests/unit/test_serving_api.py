@@ -18,19 +18,20 @@ from tests.unit.serving_helpers import (
     read_rows,
     to_tensors,
 )
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
 INFER = f"/v2/models/{MODEL}/infer"
 
 
 @pytest.fixture(scope="module")
-def model_dir(trained_workspace: Path) -> Path:
-    return trained_workspace / "models"
+def model_dir(tiny_model: TinyModel) -> Path:
+    return tiny_model.models
 
 
 @pytest.fixture(scope="module")
-def rows(trained_workspace: Path, model_dir: Path) -> list[dict[str, Any]]:
-    return read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(model_dir))
+def rows(tiny_model: TinyModel, model_dir: Path) -> list[dict[str, Any]]:
+    return read_rows(tiny_model.test_csv, contract_of(model_dir))
 
 
 @pytest.fixture
@@ -63,17 +64,18 @@ def test_model_metadata_lists_every_input(client: Client, model_dir: Path) -> No
     assert meta["outputs"] == [{"name": "probability", "datatype": "FP64", "shape": [-1]}]
 
 
-def test_model_endpoint_reports_provenance(client: Client, trained_workspace: Path) -> None:
+def test_model_endpoint_reports_the_baked_provenance(client: Client, tiny_model: TinyModel) -> None:
+    # build-info.json is what the image bakes; the work-tree fallback (git, data.dvc,
+    # reports/metrics.json) is tests/integration/test_serving_workspace_provenance.py.
     info = client.get("/model").json()
-    model_json = json.loads((trained_workspace / "models" / "model.json").read_text())
-    metrics = json.loads((trained_workspace / "reports" / "metrics.json").read_text())
-    pinned = (trained_workspace / "models" / "model.sha256").read_text().strip()
-    assert info["model_sha256"] == pinned  # the digest over model.json + model.onnx
-    assert info["version"] == pinned[:12]
-    assert info["data_md5"] in (trained_workspace / "data.dvc").read_text()
-    assert len(info["git_commit"]) == 40
-    assert info["metrics"]["roc_auc"] == metrics["roc_auc"]
-    assert len(info["features"]) == 13 and info["threshold"] == model_json["threshold"]
+    model_json = json.loads((tiny_model.models / "model.json").read_text())
+    baked = tiny_model.build_info
+    assert info["model_sha256"] == tiny_model.digest  # the digest over model.json + model.onnx
+    assert info["version"] == tiny_model.digest[:12]
+    assert info["data_md5"] == baked["data_md5"] and info["git_commit"] == baked["git_commit"]
+    assert info["metrics"]["roc_auc"] == baked["metrics"]["roc_auc"]
+    assert [f["name"] for f in info["features"]] == contract_of(tiny_model.models).feature_names
+    assert info["threshold"] == model_json["threshold"]
 
 
 def test_predict_one_row(client: Client, rows: list[dict[str, Any]]) -> None:

@@ -9,15 +9,16 @@ import pytest
 
 from model.core.artifact import bundle_sha256, read_bundle
 from tests.unit.serving_helpers import MODEL, SERVING_ENV, client_for, copy_models
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def models(trained_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def models(tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in SERVING_ENV:
         monkeypatch.delenv(name, raising=False)
-    return copy_models(trained_workspace, tmp_path / "models")
+    return copy_models(tiny_model.models.parent, tmp_path / "models")
 
 
 def digest(models: Path) -> str:

@@ -7,19 +7,19 @@ ONNX Runtime evaluates the trees in float32, so the bound is documented at 1e-5 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from model.core.export import ONNX_TOLERANCE
 from tests.unit.serving_helpers import SERVING_ENV, client_for, contract_of, read_rows
+from tests.unit.tiny_model import TEST_ROWS, TinyModel
 
 pytestmark = pytest.mark.unit
 
 
 def test_http_scores_match_pipeline_on_whole_test_split(
-    trained_workspace: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from model.core.artifact import load_skops
     from model.core.dataset import read_raw
@@ -27,8 +27,7 @@ def test_http_scores_match_pipeline_on_whole_test_split(
 
     for name in SERVING_ENV:
         monkeypatch.delenv(name, raising=False)
-    models = trained_workspace / "models"
-    test_csv = trained_workspace / "artifacts" / "test.csv"
+    models, test_csv = tiny_model.models, tiny_model.test_csv
     threshold = json.loads((models / "model.json").read_text())["threshold"]
     reference = load_skops(models / "model.skops").predict_proba(feature_frame(read_raw(test_csv)))[
         :, 1
@@ -41,8 +40,7 @@ def test_http_scores_match_pipeline_on_whole_test_split(
     assert reply.status_code == 200
     served = np.array([p["probability"] for p in reply.json()["predictions"]])
 
-    assert len(served) == len(reference) == 890
-    assert ONNX_TOLERANCE == 1e-5
+    assert len(served) == len(reference) == TEST_ROWS
     assert np.abs(served - reference).max() <= ONNX_TOLERANCE
     assert int(((served >= threshold) != (reference >= threshold)).sum()) == 0
     labels = [p["label"] for p in reply.json()["predictions"]]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from tests.unit.serving_helpers import (
     read_rows,
     to_tensors,
 )
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
 ROUTES = ["/v1/predict", f"/v2/models/{MODEL}/infer"]
@@ -43,20 +43,20 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 
 @pytest.fixture(scope="module")
-def client(trained_workspace: Path) -> Iterator[Client]:
+def client(tiny_model: TinyModel) -> Iterator[Client]:
     mp = pytest.MonkeyPatch()
     for name in SERVING_ENV:
         mp.delenv(name, raising=False)
-    c = client_for(trained_workspace / "models")
+    c = client_for(tiny_model.models)
     yield c
     c.close()
     mp.undo()
 
 
 @pytest.fixture(scope="module")
-def valid(trained_workspace: Path) -> dict[str, Any]:
-    models = trained_workspace / "models"
-    rows = read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(models))[:3]
+def valid(tiny_model: TinyModel) -> dict[str, Any]:
+    models = tiny_model.models
+    rows = read_rows(tiny_model.test_csv, contract_of(models))[:3]
     return {"rows": rows, "tensors": to_tensors(rows, contract_of(models))}
 
 

@@ -9,21 +9,21 @@ from typing import Any
 import pytest
 
 from tests.unit.serving_helpers import SERVING_ENV, client_for, contract_of, read_rows
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def models(trained_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def models(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in SERVING_ENV:
         monkeypatch.delenv(name, raising=False)
-    return trained_workspace / "models"
+    return tiny_model.models
 
 
 @pytest.fixture(scope="module")
-def rows(trained_workspace: Path) -> list[dict[str, Any]]:
-    models = trained_workspace / "models"
-    return read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(models))
+def rows(tiny_model: TinyModel) -> list[dict[str, Any]]:
+    return read_rows(tiny_model.test_csv, contract_of(tiny_model.models))
 
 
 def _lines(directory: Path) -> list[dict[str, Any]]:
