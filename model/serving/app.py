@@ -19,7 +19,7 @@ import orjson
 from model import config
 from model.core.schema import POSITIVE_CLASS
 from model.names import META_FILE, ONNX_FILE
-from model.serving import buildinfo, describe, oip
+from model.serving import buildinfo, describe, oip, openapi
 from model.serving.binary import BINARY_HEADERS
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
@@ -102,6 +102,7 @@ class ModelServer:
             "/v2/health/ready": ("GET", self.ready),
             "/metrics": ("GET", self.prometheus),
             "/model": ("GET", self.model_info),
+            "/openapi.json": ("GET", self.openapi_json),
         }
         self.model_routes = {
             "": ("GET", self.oip_metadata),
@@ -127,6 +128,8 @@ class ModelServer:
         negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
         self.labels = (negative, POSITIVE_CLASS)
         self.model = model
+        document = openapi.document(self.schema.contract, self.limits.max_rows, self.labels)
+        self.openapi = orjson.dumps(document)  # built once: no per-request cost
         self.metrics.scores.threshold = self.threshold  # exported, so no rule restates it
         log.info(
             "model %s %s ready (sha256 %s, verified against %s)",
@@ -186,13 +189,24 @@ class ModelServer:
         param, label = "", path
         if found is None and path.startswith("/v2/models/"):
             name, _, rest = path[len("/v2/models/") :].partition("/")
-            found = self.model_routes.get("/" + rest if rest else "")
-            param, label = name, "/v2/models/{name}" + ("/" + rest if rest else "")
+            prefix = "/v2/models/{name}"
+            if rest.startswith("versions/"):
+                version, _, rest = rest[len("versions/") :].partition("/")
+                prefix += "/versions/{version}"
+            key = "/" + rest if rest else ""
+            found = self.model_routes.get(key)
+            param, label = name, prefix + key
+            if found is not None and "{version}" in prefix and version != self.version:
+                return label, self._unknown_version(version), ""
         if found is None:
             return "unmatched", None, ""
         if method != found[0] and not (method == "HEAD" and found[0] == "GET"):
             return label, self._not_allowed(found[0]), ""
         return label, found[1], param
+
+    def _unknown_version(self, version: str) -> Callable[[bytes, str], Reply]:
+        message = f"unknown version {version[:40]!r}; this server serves {self.version!r}"
+        return lambda body, param: _error(404, message)
 
     @staticmethod
     def _not_allowed(allowed: str) -> Callable[[bytes, str], Reply]:
@@ -333,6 +347,11 @@ class ModelServer:
         """GET /model: version, provenance, digest, training metrics, feature schema."""
         self._require_model()
         return _json(200, describe.model_info(self))
+
+    def openapi_json(self, body: bytes, _: str) -> Reply:
+        """GET /openapi.json: the OpenAPI 3.1 document, built at start-up."""
+        self._require_model()
+        return 200, self.openapi, JSON_HEADERS
 
     def prometheus(self, body: bytes, _: str) -> Reply:
         """GET /metrics."""
