@@ -5,6 +5,10 @@ in `samples-<ns>-<pid>.jsonl` under MODEL_SAMPLE_DIR (read by `model drift`). Of
 MODEL_SAMPLE_RATE > 0. Lines are buffered for at most 1 s (or 64 KiB) and written whole;
 the server calls `flush_pending` on a 1 s timer, so a crash loses at most the last second.
 A write failure is logged once and never fails the request.
+
+MODEL_SAMPLE_DIR may be an object-storage URI, `s3://bucket/prefix`: files are then written
+to a local staging folder and, once closed (full, older than MAX_AGE_SECONDS, or at
+shutdown), shipped to `prefix/<host>/` by a background thread (model/serving/shipping.py).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import orjson
 
 from model import config
 from model.serving.schema import MISSING_CATEGORY
+from model.serving.shipping import SCHEME, Shipper, have_boto3, split_uri
 
 log = logging.getLogger("model.serving")
 PREFIX = "samples-"
@@ -33,6 +38,9 @@ DEFAULT_MAX_FILES = 4  # 16 MiB at most: well inside the pod's 64 MiB /tmp empty
 # Lines are buffered and written at most this late / this large: a crash loses <= 1 s.
 FLUSH_SECONDS = 1.0
 FLUSH_BYTES = 64 << 10
+# Object storage: a file is closed and shipped at the latest this old, so a drift check sees
+# traffic at most a minute late even when a file is far from full.
+MAX_AGE_SECONDS = 60.0
 
 
 class Sampler:
@@ -45,8 +53,14 @@ class Sampler:
         max_bytes: int = DEFAULT_MAX_BYTES,
         max_files: int = DEFAULT_MAX_FILES,
         on_error: Callable[[], None] | None = None,
+        shipper: Shipper | None = None,
+        max_age: float = MAX_AGE_SECONDS,
     ) -> None:
         self.directory = directory
+        self.shipper = shipper  # None: files stay in `directory`, the newest max_files kept
+        self.max_age = max_age
+        self._opened = 0.0
+        self._path: Path | None = None
         self.rate = min(max(rate, 0.0), 1.0)
         self.max_bytes = max(max_bytes, 1024)
         self.max_files = max(max_files, 1)
@@ -71,9 +85,34 @@ class Sampler:
         if not rate > 0:
             return None
         default_dir = Path(tempfile.gettempdir()) / "credit-scoring-samples"
-        directory = Path(config.get(config.MODEL_SAMPLE_DIR, str(default_dir)) or default_dir)
-        log.info("sampling %.3g of scored rows to %s", rate, directory)
-        return cls(directory, rate, max_bytes, max_files, on_error)
+        target = config.get(config.MODEL_SAMPLE_DIR, str(default_dir)) or str(default_dir)
+        if not target.startswith(SCHEME):
+            log.info("sampling %.3g of scored rows to %s", rate, target)
+            return cls(Path(target), rate, max_bytes, max_files, on_error)
+        return cls._to_bucket(target, rate, max_bytes, max_files, on_error)
+
+    @classmethod
+    def _to_bucket(
+        cls,
+        uri: str,
+        rate: float,
+        max_bytes: int,
+        max_files: int,
+        on_error: Callable[[], None] | None,
+    ) -> Sampler | None:
+        """A sampler staging files in a private temp folder and shipping them to `uri`."""
+        try:
+            split_uri(uri)
+        except ValueError as err:
+            log.error("sampling disabled: MODEL_SAMPLE_DIR: %s", err)
+            return None
+        if not have_boto3():
+            log.error("sampling disabled: %s needs boto3 (the `s3` extra) in this image", uri)
+            return None
+        staging = Path(tempfile.mkdtemp(prefix="credit-scoring-samples-"))
+        log.info("sampling %.3g of scored rows to %s (staged in %s)", rate, uri, staging)
+        shipper = Shipper(uri, on_error, max_queued=max_files)
+        return cls(staging, rate, max_bytes, max_files, on_error, shipper)
 
     def record(
         self, names: tuple[str, ...], columns: dict[str, list[Any]], scores: list[float]
@@ -123,6 +162,8 @@ class Sampler:
                 self._flush(now)
             except Exception as err:
                 self._failed(err)
+        if self.shipper is not None and self._size and now - self._opened >= self.max_age:
+            self._close()  # old enough: ship it; the next sample opens a new file
 
     def _flush(self, now: float) -> None:
         """Write buffered lines, rotating so that no file outgrows max_bytes."""
@@ -148,8 +189,10 @@ class Sampler:
         self._close()
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{PREFIX}{time.time_ns():020d}-{os.getpid()}{SUFFIX}"
-        self._fh = path.open("ab")
-        self._size = 0
+        self._fh, self._path = path.open("ab"), path
+        self._size, self._opened = 0, time.time()
+        if self.shipper is not None:  # closed files leave with the shipper, not by age here
+            return
         files = sorted(self.directory.glob(f"{PREFIX}*{SUFFIX}"))
         for old in files[: max(len(files) - self.max_files, 0)]:
             old.unlink(missing_ok=True)
@@ -161,12 +204,22 @@ class Sampler:
         except Exception as err:
             log.warning("request sampling: final flush failed: %s", err)
         self._close()
+        if self.shipper is not None:
+            self.shipper.close()
 
     def _close(self) -> None:
+        """Close the current file; with a shipper, hand it over (an empty one is deleted)."""
         if self._fh is not None:
             with contextlib.suppress(OSError):
                 self._fh.close()
             self._fh = None
+        path, self._path = self._path, None
+        if self.shipper is not None and path is not None:
+            if self._size:
+                self.shipper.ship(path)
+            else:
+                path.unlink(missing_ok=True)
+        self._size = 0
 
 
 def _plain(value: Any) -> Any:
