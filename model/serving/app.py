@@ -6,67 +6,36 @@ GET /model. Every bad input is a 4xx naming the field; nothing a client sends ca
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
-import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from model import config
-from model.core.schema import POSITIVE_CLASS
-from model.names import META_FILE, ONNX_FILE
-from model.serving import buildinfo, describe, oip, openapi
+from model.serving import buildinfo, describe, loaded, oip, openapi
+from model.serving.asgi import (
+    JSON_HEADERS,
+    METRICS_HEADERS,
+    BaseServer,
+    Handler,
+    Reply,
+    accepts_binary,
+    split_model,
+)
+from model.serving.asgi import json_reply as _json
 from model.serving.binary import BINARY_HEADERS
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
-from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
 from model.serving.metrics import Metrics
-from model.serving.request import (
-    TIMED_OUT,
-    Budget,
-    ClientGone,
-    body_headers,
-    check_media,
-    read_body,
-)
-from model.serving.sampling import FLUSH_SECONDS, Sampler
-from model.serving.schema import RequestError, RequestSchema, parse_json
+from model.serving.request import Budget
+from model.serving.sampling import Sampler
+from model.serving.schema import RequestError, parse_json
 
 log = logging.getLogger("model.serving")
-JSON = b"application/json"
-CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-Headers = list[tuple[bytes, bytes]]
-Reply = tuple[int, bytes, Headers]
-CLOSE = [(b"connection", b"close")]
-JSON_HEADERS = [(b"content-type", JSON)]
-METRICS_HEADERS = [(b"content-type", METRICS_TYPE.encode())]
 
 
-def _json(status: int, payload: Any) -> Reply:
-    return status, orjson.dumps(payload), JSON_HEADERS
-
-
-def _error(status: int, message: str) -> Reply:
-    try:
-        return _json(status, {"error": message})
-    except TypeError:  # a client string orjson cannot encode: escape it rather than 500
-        return status, json.dumps({"error": message}).encode(), JSON_HEADERS
-
-
-def accepts_binary(handler: Callable[..., Reply]) -> Callable[..., Reply]:
-    """Mark a handler that takes binary-framed bodies: it gets the framing header as 3rd arg."""
-    handler.binary = True  # type: ignore[attr-defined]
-    return handler
-
-
-class ModelServer:
+class ModelServer(BaseServer):
     """ASGI application: validates, scores, records metrics and optional drift samples."""
 
     def __init__(self, model_dir: Path, limits: Limits | None = None) -> None:
@@ -95,7 +64,7 @@ class ModelServer:
             log.error("model integrity check failed, refusing to serve: %s", self.reason)
         self.metrics.ready.set(1 if self.model else 0)
         self.sampler = Sampler.from_env(on_error=self._sample_error)
-        self.routes: dict[str, tuple[str, Callable[[bytes, str], Reply]]] = {
+        self.routes: dict[str, tuple[str, Handler]] = {
             "/v1/predict": ("POST", self.predict),
             "/v2": ("GET", self.server_metadata),
             "/v2/health/live": ("GET", self.live),
@@ -113,21 +82,14 @@ class ModelServer:
     def _load(self, files: dict[str, bytes]) -> None:
         """Build schema and session from the verified bytes (never re-read from disk)."""
         try:
-            self.meta = json.loads(files[META_FILE])
-            self.schema = RequestSchema.from_model_meta(self.meta, self.limits.max_rows)
-            self.threshold = float(self.meta["threshold"])
-            classes = [str(c) for c in self.meta["contract"].get("target_classes", ())]
-            from model.serving.inference import OnnxModel
-
             threads = int(config.get(config.MODEL_THREADS, "1") or 1)
-            model = OnnxModel(files[ONNX_FILE], self.schema, threads)
+            built = loaded.build(files, self.limits.max_rows, threads)
         except Exception as err:  # pinned but unusable: not ready, one line, no traceback
-            self.reason = f"the pinned model cannot be loaded: {type(err).__name__}: {err}"
-            log.error("refusing to serve: %s", self.reason.replace("\n", " "))
+            self.reason = loaded.failure(err)
+            log.error("refusing to serve: %s", self.reason)
             return
-        negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
-        self.labels = (negative, POSITIVE_CLASS)
-        self.model = model
+        self.meta, self.schema, self.threshold = built.meta, built.schema, built.threshold
+        self.labels, self.model = built.labels, built.model
         document = openapi.document(self.schema.contract, self.limits.max_rows, self.labels)
         self.openapi = orjson.dumps(document)  # built once: no per-request cost
         self.metrics.scores.threshold = self.threshold  # exported, so no rule restates it
@@ -138,132 +100,6 @@ class ModelServer:
             self.integrity.actual,
             self.integrity.source,
         )
-
-    def close(self) -> None:
-        """Release files held open (the sample log)."""
-        if self.sampler is not None:
-            self.sampler.close()
-
-    def count_rejected(self, status: int) -> None:
-        """Count a response the connection guard sent without calling the app (431, 408, 503)."""
-        self.metrics.observe_request("(connection)", "", status, 0.0)
-
-    def _sample_error(self) -> None:
-        self.metrics.scores.sample_errors += 1
-
-    # ---- ASGI plumbing -------------------------------------------------------------------
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI entry point."""
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
-
-    async def _lifespan(self, receive: Receive, send: Send) -> None:
-        """Start the sample flush timer with the server; flush and close on shutdown."""
-        timer = None
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                if self.sampler is not None:
-                    timer = asyncio.get_running_loop().create_task(self._flush_samples())
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                if timer is not None:
-                    timer.cancel()
-                self.close()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _flush_samples(self) -> None:
-        """Write buffered samples every FLUSH_SECONDS even when no request arrives."""
-        while self.sampler is not None:
-            await asyncio.sleep(FLUSH_SECONDS)  # so no line waits longer than FLUSH_SECONDS
-            self.sampler.flush_pending(time.time())
-
-    def _route(
-        self, method: str, path: str
-    ) -> tuple[str, Callable[[bytes, str], Reply] | None, str]:
-        """(route label for metrics, handler or None, path parameter)."""
-        found = self.routes.get(path)
-        param, label = "", path
-        if found is None and path.startswith("/v2/models/"):
-            name, _, rest = path[len("/v2/models/") :].partition("/")
-            prefix = "/v2/models/{name}"
-            if rest.startswith("versions/"):
-                version, _, rest = rest[len("versions/") :].partition("/")
-                prefix += "/versions/{version}"
-            key = "/" + rest if rest else ""
-            found = self.model_routes.get(key)
-            param, label = name, prefix + key
-            if found is not None and "{version}" in prefix and version != self.version:
-                return label, self._unknown_version(version), ""
-        if found is None:
-            return "unmatched", None, ""
-        if method != found[0] and not (method == "HEAD" and found[0] == "GET"):
-            return label, self._not_allowed(found[0]), ""
-        return label, found[1], param
-
-    def _unknown_version(self, version: str) -> Callable[[bytes, str], Reply]:
-        message = f"unknown version {version[:40]!r}; this server serves {self.version!r}"
-        return lambda body, param: _error(404, message)
-
-    @staticmethod
-    def _not_allowed(allowed: str) -> Callable[[bytes, str], Reply]:
-        return lambda body, param: _error(405, f"method not allowed; use {allowed}")
-
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        start = time.perf_counter()
-        method = scope["method"]
-        label, handler, param = self._route(method, scope["path"])
-        status = 500
-        try:
-            (status, payload, extra), close = await self._reply(scope, receive, handler, param)
-            headers = [*extra, (b"content-length", str(len(payload)).encode())]
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": status,
-                    "headers": headers + CLOSE if close else headers,
-                }
-            )
-            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
-        except ClientGone:
-            status = 408 if scope.get(TIMED_OUT) else CLIENT_GONE
-        finally:  # every outcome is counted, even one whose response could not be sent
-            self.metrics.observe_request(label, method, status, time.perf_counter() - start)
-
-    async def _reply(
-        self,
-        scope: Scope,
-        receive: Receive,
-        handler: Callable[[bytes, str], Reply] | None,
-        param: str,
-    ) -> tuple[Reply, bool]:
-        """(reply, close): close when a body was announced but not read to the end."""
-        method = scope["method"]
-        head = body_headers(scope["headers"]) if method == "POST" else None
-        try:
-            if handler is None:
-                path = scope["path"]
-                return _error(404, f"no route {path[:80]!r}; see GET /v2 and GET /model"), bool(
-                    head and head.has_body
-                )
-            body, framing = b"", None
-            if head is not None:
-                check_media(head, getattr(handler, "binary", False))
-                body = await read_body(head, receive, self.limits.max_body, self.budget)
-                framing, head = head.framing, None  # read to the end: the connection may be kept
-            if framing is None:
-                return handler(body, param), False
-            return handler(body, param, framing), False  # type: ignore[call-arg]
-        except RequestError as err:
-            return _error(err.status, err.message), bool(head and head.has_body)
-        except ClientGone:
-            raise
-        except Exception:  # a bug must cost one request, never the worker
-            log.exception("unhandled error on %s %.80r", method, scope["path"])
-            return _error(500, "internal error; the request was not scored"), bool(head)
 
     # ---- scoring -------------------------------------------------------------------------
     def _require_model(self) -> Any:
@@ -312,10 +148,17 @@ class ModelServer:
         return _json(200, oip.infer_response(self.name, self.version, scores, request_id))
 
     # ---- metadata and health -------------------------------------------------------------
-    def _check_name(self, name: str) -> None:
+    def _check_name(self, param: str) -> None:
+        if param == self.name:
+            return
+        name, version = split_model(param)
         if name != self.name:
             raise RequestError(
                 404, f"unknown model {name[:60]!r}; this server serves {self.name!r}"
+            )
+        if version != self.version:
+            raise RequestError(
+                404, f"unknown version {version!r:.40}; this server serves {self.version!r}"
             )
 
     def live(self, body: bytes, _: str) -> Reply:

@@ -1,0 +1,200 @@
+"""The raw-ASGI plumbing both servers share: routing, bounded body reads, replies, metrics.
+
+No framework on the hot path. Subclasses fill `routes` (exact paths) and `model_routes`
+(suffixes under /v2/models/{name}[/versions/{v}]); a handler gets (body, param) where
+param is the model name, or "name/version" when the path names a version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from model.serving.limits import Limits
+from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
+from model.serving.metrics import Metrics
+from model.serving.request import (
+    TIMED_OUT,
+    Budget,
+    ClientGone,
+    body_headers,
+    check_media,
+    read_body,
+)
+from model.serving.sampling import FLUSH_SECONDS, Sampler
+from model.serving.schema import RequestError
+
+log = logging.getLogger("model.serving")
+JSON = b"application/json"
+CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+Reply = tuple[int, bytes, Headers]
+Handler = Callable[[bytes, str], Reply]
+CLOSE = [(b"connection", b"close")]
+JSON_HEADERS = [(b"content-type", JSON)]
+METRICS_HEADERS = [(b"content-type", METRICS_TYPE.encode())]
+MODELS = "/v2/models/"
+VERSIONS = "versions/"
+
+
+def json_reply(status: int, payload: Any) -> Reply:
+    """A JSON response."""
+    return status, orjson.dumps(payload), JSON_HEADERS
+
+
+def error(status: int, message: str) -> Reply:
+    """An error response {"error": message}."""
+    try:
+        return json_reply(status, {"error": message})
+    except TypeError:  # a client string orjson cannot encode: escape it rather than 500
+        return status, json.dumps({"error": message}).encode(), JSON_HEADERS
+
+
+def accepts_binary(handler: Callable[..., Reply]) -> Callable[..., Reply]:
+    """Mark a handler that takes binary-framed bodies: it gets the framing header as 3rd arg."""
+    handler.binary = True  # type: ignore[attr-defined]
+    return handler
+
+
+def split_model(param: str) -> tuple[str, str | None]:
+    """(name, version or None) from a handler's path parameter."""
+    name, slash, version = param.partition("/")
+    return name, version if slash else None
+
+
+class BaseServer:
+    """ASGI entry, lifespan, routing and the bounded request/response cycle."""
+
+    limits: Limits
+    budget: Budget
+    metrics: Metrics
+    sampler: Sampler | None
+    routes: dict[str, tuple[str, Handler]]
+    model_routes: dict[str, tuple[str, Handler]]
+
+    def close(self) -> None:
+        """Release files held open (the sample log)."""
+        if self.sampler is not None:
+            self.sampler.close()
+
+    def count_rejected(self, status: int) -> None:
+        """Count a response the connection guard sent without calling the app (431, 408, 503)."""
+        self.metrics.observe_request("(connection)", "", status, 0.0)
+
+    def _sample_error(self) -> None:
+        self.metrics.scores.sample_errors += 1
+
+    # ---- ASGI plumbing -------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI entry point."""
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        """Start the sample flush timer with the server; flush and close on shutdown."""
+        timer = None
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self.sampler is not None:
+                    timer = asyncio.get_running_loop().create_task(self._flush_samples())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if timer is not None:
+                    timer.cancel()
+                self.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _flush_samples(self) -> None:
+        """Write buffered samples every FLUSH_SECONDS even when no request arrives."""
+        while self.sampler is not None:
+            await asyncio.sleep(FLUSH_SECONDS)  # so no line waits longer than FLUSH_SECONDS
+            self.sampler.flush_pending(time.time())
+
+    def _route(self, method: str, path: str) -> tuple[str, Handler | None, str]:
+        """(route label for metrics, handler or None, path parameter)."""
+        found = self.routes.get(path)
+        param, label = "", path
+        if found is None and path.startswith(MODELS):
+            param, _, rest = path[len(MODELS) :].partition("/")
+            prefix = "/v2/models/{name}"
+            if rest.startswith(VERSIONS):
+                version, _, rest = rest[len(VERSIONS) :].partition("/")
+                param, prefix = f"{param}/{version}", prefix + "/versions/{version}"
+            key = "/" + rest if rest else ""
+            found = self.model_routes.get(key)
+            label = prefix + key
+        if found is None:
+            return "unmatched", None, ""
+        if method != found[0] and not (method == "HEAD" and found[0] == "GET"):
+            return label, self._not_allowed(found[0]), ""
+        return label, found[1], param
+
+    @staticmethod
+    def _not_allowed(allowed: str) -> Handler:
+        return lambda body, param: error(405, f"method not allowed; use {allowed}")
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        method = scope["method"]
+        label, handler, param = self._route(method, scope["path"])
+        status = 500
+        try:
+            (status, payload, extra), close = await self._reply(scope, receive, handler, param)
+            headers = [*extra, (b"content-length", str(len(payload)).encode())]
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": headers + CLOSE if close else headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if method == "HEAD" else payload})
+        except ClientGone:
+            status = 408 if scope.get(TIMED_OUT) else CLIENT_GONE
+        finally:  # every outcome is counted, even one whose response could not be sent
+            self.metrics.observe_request(label, method, status, time.perf_counter() - start)
+
+    async def _reply(
+        self,
+        scope: Scope,
+        receive: Receive,
+        handler: Handler | None,
+        param: str,
+    ) -> tuple[Reply, bool]:
+        """(reply, close): close when a body was announced but not read to the end."""
+        method = scope["method"]
+        head = body_headers(scope["headers"]) if method == "POST" else None
+        try:
+            if handler is None:
+                path = scope["path"]
+                return error(404, f"no route {path[:80]!r}; see GET /v2 and GET /model"), bool(
+                    head and head.has_body
+                )
+            body, framing = b"", None
+            if head is not None:
+                check_media(head, getattr(handler, "binary", False))
+                body = await read_body(head, receive, self.limits.max_body, self.budget)
+                framing, head = head.framing, None  # read to the end: the connection may be kept
+            if framing is None:
+                return handler(body, param), False
+            return handler(body, param, framing), False  # type: ignore[call-arg]
+        except RequestError as err:
+            return error(err.status, err.message), bool(head and head.has_body)
+        except ClientGone:
+            raise
+        except Exception:  # a bug must cost one request, never the worker
+            log.exception("unhandled error on %s %.80r", method, scope["path"])
+            return error(500, "internal error; the request was not scored"), bool(head)

@@ -1,0 +1,43 @@
+"""A model built from verified bytes: request schema, ONNX session, threshold and labels."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from model.core.schema import POSITIVE_CLASS
+from model.names import META_FILE, ONNX_FILE
+from model.serving.schema import RequestSchema
+
+if TYPE_CHECKING:
+    from model.serving.inference import OnnxModel
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a request needs from one model."""
+
+    meta: dict[str, Any]
+    schema: RequestSchema
+    model: OnnxModel
+    threshold: float
+    labels: tuple[str, str]  # (negative, positive)
+
+
+def build(files: dict[str, bytes], max_rows: int, threads: int) -> Loaded:
+    """Parse model.json and open model.onnx from `files` (raises when they are unusable)."""
+    from model.serving.inference import OnnxModel
+
+    meta = json.loads(files[META_FILE])
+    schema = RequestSchema.from_model_meta(meta, max_rows)
+    threshold = float(meta["threshold"])
+    classes = [str(c) for c in meta["contract"].get("target_classes", ())]
+    model = OnnxModel(files[ONNX_FILE], schema, threads)
+    negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
+    return Loaded(meta, schema, model, threshold, (negative, POSITIVE_CLASS))
+
+
+def failure(err: Exception) -> str:
+    """The one-line reason a pinned model could not be loaded."""
+    return f"the pinned model cannot be loaded: {type(err).__name__}: {err}".replace("\n", " ")
