@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,12 +85,17 @@ def _json_loads() -> Callable[[bytes], Any]:
 
 def read_samples(files: list[Path]) -> pd.DataFrame:
     """Rows of the server's sampled log: one JSON object per line with features and score."""
+    return parse_samples((f.read_bytes() for f in files), ", ".join(map(str, files)))
+
+
+def parse_samples(blobs: Iterable[bytes], where: str) -> pd.DataFrame:
+    """Sampled-log lines (file or object bodies) as a frame of features plus `score`."""
     import pandas as pd
 
     loads = _json_loads()
     rows, scores = [], []
-    for file in files:
-        for line in file.read_bytes().splitlines():
+    for blob in blobs:
+        for line in blob.splitlines():
             try:
                 obj = loads(line)
                 rows.append(obj["features"])
@@ -98,15 +103,36 @@ def read_samples(files: list[Path]) -> pd.DataFrame:
             except (ValueError, KeyError, TypeError):
                 continue  # a line cut short by rotation or a crash; the rest is still valid
     if not rows:
-        raise DriftInputError(f"no readable sample lines in {', '.join(map(str, files))}")
+        raise DriftInputError(f"no readable sample lines in {where}")
     frame = pd.DataFrame.from_records(rows)
     if any(s is not None for s in scores):
         frame[SCORE] = pd.to_numeric(pd.Series(scores, dtype="object"), errors="coerce")
     return frame
 
 
-def read_current(path: Path) -> pd.DataFrame:
-    """Current traffic as a feature frame: a sampled-log directory/JSONL, or a CSV/parquet."""
+def read_bucket_samples(uri: str) -> pd.DataFrame:
+    """Every samples-*.jsonl object under an s3:// prefix (all pods' folders) as one frame."""
+    from model.monitoring.bucket import BucketError, list_objects, read_objects
+
+    try:
+        keys = [o.key for o in list_objects(uri, SAMPLE_GLOB)]
+        if not keys:
+            raise DriftInputError(
+                f"no {SAMPLE_GLOB} objects under {uri}; do the servers sample to it "
+                "(MODEL_SAMPLE_RATE > 0, MODEL_SAMPLE_DIR set to this URI)?"
+            )
+        return parse_samples(read_objects(uri, keys), uri)
+    except BucketError as err:
+        raise DriftInputError(str(err)) from err
+
+
+def read_current(current: str | Path) -> pd.DataFrame:
+    """Current traffic as a feature frame: s3:// samples, a sampled-log dir/JSONL, a CSV."""
+    from model.monitoring.bucket import is_uri
+
+    if is_uri(str(current)):
+        return _features(read_bucket_samples(str(current)), f"current ({current})")
+    path = Path(current)
     files = sample_files(path)
     raw = read_samples(files) if path.is_dir() else _read_table(path)
     return _features(raw, f"current ({path})")

@@ -13,13 +13,16 @@ DEFAULT_MODEL = Path("models/model.onnx")
 
 
 REFERENCE_HELP = "Training data: raw CSV, artifacts/train.csv or reports/predictions.csv."
-CURRENT_HELP = "Sampled-log directory (samples-*.jsonl) or a CSV/JSONL/parquet file."
+CURRENT_HELP = (
+    "Sampled traffic: s3://bucket/prefix of samples-*.jsonl (AWS_ENDPOINT_URL, AWS_* keys), "
+    "a local samples directory, or a CSV/JSONL/parquet file."
+)
 MODEL_HELP = "ONNX model that scores a side lacking scores (skipped when absent)."
 
 
 def drift(
     reference: Annotated[Path, typer.Option(help=REFERENCE_HELP)],
-    current: Annotated[Path, typer.Option(help=CURRENT_HELP)],
+    current: Annotated[str, typer.Option(help=CURRENT_HELP)],
     out: Annotated[Path, typer.Option(help="Directory for drift.json and drift.md.")] = Path(
         "reports/drift"
     ),
