@@ -1,4 +1,5 @@
-"""`make release-model` pulls the model dvc.lock pins, from S3 (release.yaml's default) or a dir.
+"""`make release-model`: the model dvc.lock pins, from S3 (release.yaml's default) or a dir,
+else rebuilt, checked against dvc.lock and pushed (the last two tests: the real pipeline).
 
 The S3 remote is the project's own `s3` remote from .dvc/config, pointed (--local) at moto's
 S3 server on 127.0.0.1; before dvc-s3 was in the environment this failed with
@@ -8,18 +9,21 @@ S3 server on 127.0.0.1; before dvc-s3 was in the environment this failed with
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, clone, run
 from tests.moto_s3 import CREDENTIALS, serve_s3
 
 pytestmark = pytest.mark.e2e
 OUTS = {"models/model.onnx": b"onnx bytes\n", "models/model.json": b"{}\n"}
 AWS = {**CREDENTIALS, "MODEL_ENV_READY": "1"}  # the test venv is the project's environment
+NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +77,73 @@ def test_release_model_pulls_from_the_directory_remote(tmp_path: Path) -> None:
     run(["make", "release-model"], ws, env={"MODEL_ENV_READY": "1"})
     for rel, data in OUTS.items():
         assert (ws / rel).read_bytes() == data
+
+
+def _outs_md5(ws: Path) -> dict[str, str]:
+    """path -> md5 of the train outputs in `ws`'s dvc.lock."""
+    lock = yaml.safe_load((ws / "dvc.lock").read_text())
+    return {out["path"]: out["md5"] for out in lock["stages"]["train"]["outs"]}
+
+
+def _in_remote(remote: Path, md5: str) -> bool:
+    return (remote / "files" / "md5" / md5[:2] / md5[2:]).is_file()
+
+
+@pytest.fixture(scope="module")
+def merged(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(bare origin, DVC remote): main pins a model nobody pushed; the remote holds the data."""
+    base = tmp_path_factory.mktemp("release-unpushed")
+    remote = base / "remote"
+    seed = clone(origin, base / "seed", remote)
+    # The origin snapshot is a shared work tree; its lock may trail a code edit in progress.
+    run(["model", "data", "pull"], seed, env=NO_TRACKING)  # pushes the data, as PR jobs do
+    run(["dvc", "repro", "--quiet", "train"], seed, env=NO_TRACKING)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "merge: lock for this code", "dvc.lock"],
+        seed)  # fmt: skip
+    bare = base / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(seed), str(bare)], base)
+    return bare, remote
+
+
+@pytest.fixture
+def unpushed(merged: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
+    """(fresh clone, its own copy of the remote) of `merged`: no model in cache or remote."""
+    remote = shutil.copytree(merged[1], tmp_path / "remote")
+    ws = clone(merged[0], tmp_path / "ws", remote)
+    assert not any(_in_remote(remote, md5) for md5 in _outs_md5(ws).values())
+    return ws, remote
+
+
+def test_a_model_nobody_pushed_is_rebuilt_verified_and_pushed(unpushed: tuple[Path, Path]) -> None:
+    ws, remote = unpushed
+    pinned = _outs_md5(ws)
+    res = run(["make", "release-model"], ws, env={**NO_TRACKING, "MODEL_ENV_READY": "1"})
+    assert "rebuilt with `dvc repro --force train`" in res.stdout, res.stdout
+    assert "every md5 matches dvc.lock; pushed to remote `local`" in res.stdout
+    for path, md5 in pinned.items():
+        assert _in_remote(remote, md5), f"{path} ({md5}) was not pushed"
+        assert hashlib.md5((ws / path).read_bytes(), usedforsecurity=False).hexdigest() == md5
+    assert run(["git", "status", "--porcelain", "--untracked-files=no"], ws).stdout == ""
+    summary = ws.parent / "summary.md"
+    status = run(["model", "remote-status", "--remote", "local", "--summary", str(summary)], ws)
+    assert "model on the DVC remote: held." in status.stdout, status.stdout
+    assert summary.read_text().startswith("**Model on the DVC remote: held.**")
+    # Pulled, not rebuilt, once the remote holds it.
+    for path in pinned:
+        (ws / path).unlink()
+    again = run(["model", "release-model", "--remote", "local"], ws)
+    assert "pulled from remote `local`" in again.stdout, again.stdout
+
+
+def test_a_rebuild_that_differs_from_the_lock_fails_closed(unpushed: tuple[Path, Path]) -> None:
+    ws, remote = unpushed
+    lock = ws / "dvc.lock"
+    onnx = _outs_md5(ws)["models/model.onnx"]
+    tampered = lock.read_text().replace(onnx, "deadbeef" * 4)
+    lock.write_text(tampered)
+    res = run(["model", "release-model", "--remote", "local"], ws, check=False, env=NO_TRACKING)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "not reproducible" in res.stderr and "nothing was pushed" in res.stderr, res.stderr
+    assert f"models/model.onnx: dvc.lock pins {'deadbeef' * 4}, rebuilt {onnx}" in res.stderr
+    assert lock.read_text() == tampered, "dvc.lock is left as found, never re-pinned"
+    assert not _in_remote(remote, onnx), "a release that failed closed pushed nothing"
