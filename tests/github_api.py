@@ -20,6 +20,7 @@ from tests.loopback import serve_handler
 
 FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
 _PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls(?:/(\d+))?$")
+_ISSUES = re.compile(r"^/repos/([^/]+)/([^/]+)/issues(?:/(\d+)/comments)?$")
 
 
 @dataclass
@@ -39,6 +40,7 @@ class FakeGitHub:
 
     url: str = ""
     pulls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    issues: dict[int, dict[str, Any]] = field(default_factory=dict)  # with their "comments"
     requests: list[Recorded] = field(default_factory=list)
     refuse: tuple[int, str] | None = None
 
@@ -71,8 +73,32 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             state.requests.append(rec)
             return rec, _PULLS.match(parts.path)
 
+        def _issues(self, rec: Recorded, match: re.Match[str]) -> None:
+            """GET (open, by label), POST an issue, POST a comment on one."""
+            if rec.method == "GET":
+                label = rec.query.get("labels", [""])[0]
+                found = [
+                    i for i in state.issues.values()
+                    if i["state"] == "open" and (not label or label in i.get("labels", []))
+                ]  # fmt: skip
+                return self._reply(200, found)
+            if state.refuse:
+                return self._reply(state.refuse[0], {"message": state.refuse[1]})
+            if match[3]:
+                if int(match[3]) not in state.issues:
+                    return self._reply(404, {"message": "Not Found"})
+                state.issues[int(match[3])]["comments"].append(rec.body["body"])
+                return self._reply(201, {"body": rec.body["body"]})
+            number = len(state.issues) + 1
+            url = f"https://github.test/{match[1]}/{match[2]}/issues/{number}"
+            issue = {**rec.body, "number": number, "state": "open", "html_url": url}
+            state.issues[number] = issue | {"comments": []}
+            return self._reply(201, issue)
+
         def do_GET(self) -> None:
             rec, match = self._record()
+            if issues := _ISSUES.match(rec.path):
+                return self._issues(rec, issues)
             if not match:
                 return self._reply(404, {"message": "Not Found"})
             head = rec.query.get("head", [""])[0]
@@ -85,6 +111,8 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             rec, match = self._record()
+            if issues := _ISSUES.match(rec.path):
+                return self._issues(rec, issues)
             if state.refuse:
                 return self._reply(state.refuse[0], {"message": state.refuse[1]})
             if not match or match[3]:

@@ -1,4 +1,10 @@
-"""What the in-cluster steps do besides `model drift` and `model retrain`: checkout, report."""
+"""What the in-cluster steps do besides `model drift` and `model retrain`: checkout, report.
+
+The report step's verdict is a status the CLI maps to an exit code once (model workflows):
+"ok", "failed" (a step or the gate), "input" (the drift check could not read its data) and
+"attention": drift was found and there were no new labels to retrain on. That is not a green
+no-op: the run fails with its own code and a person is notified (model/training/notify.py).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,10 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from model.cli.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from typing import Any, Literal
 
 DRIFT_JSON = "drift/drift.json"
+DRIFT_MD = "drift/drift.md"
 RETRAIN_JSON = "retrain.json"
 MODEL_FILE = "models/model.onnx"
 
@@ -65,21 +70,29 @@ def push(work: Path, repo: Path) -> str:
     return f"pushed {branch} and its DVC outputs"
 
 
+Status = Literal["ok", "failed", "input", "attention"]
+
+
 @dataclass(frozen=True)
 class RunReport:
     """The verdict of a workflow run, for its log and its exit code."""
 
-    code: int
+    status: Status
     markdown: str
+
+    @property
+    def attention(self) -> bool:
+        """Drift without new labels: a person must act (label data, or accept the drift)."""
+        return self.status == "attention"
 
 
 def _load(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def _retrain_lines(retrain: dict[str, Any]) -> tuple[int, list[str]]:
+def _retrain_lines(retrain: dict[str, Any]) -> tuple[Status, list[str]]:
     if retrain["status"] == "unchanged":
-        return EXIT_OK, [f"Retrain: data md5 unchanged ({retrain['new_md5']}); nothing proposed."]
+        return "ok", [f"Retrain: data md5 unchanged ({retrain['new_md5']}); nothing proposed."]
     gate = "passed" if retrain["gate_passed"] else "**failed**"
     lines = [
         f"Retrain: branch `{retrain['branch']}` "
@@ -88,11 +101,11 @@ def _retrain_lines(retrain: dict[str, Any]) -> tuple[int, list[str]]:
     ]
     if not retrain["pushed"]:  # nobody will ever see a branch that stayed in the pod
         lines.append("Push failed after its retries; see the push step's log.")
-        return EXIT_FAILED, lines
+        return "failed", lines
     lines.append(
         "PR opened." if retrain["pr_opened"] else "PR: opened by CI for the pushed branch."
     )
-    return (EXIT_OK if retrain["gate_passed"] else EXIT_FAILED), lines
+    return ("ok" if retrain["gate_passed"] else "failed"), lines
 
 
 def run_report(work: Path, drift_expected: bool) -> RunReport:
@@ -101,17 +114,34 @@ def run_report(work: Path, drift_expected: bool) -> RunReport:
     lines = ["# Retraining run", ""]
     if drift_expected and drift is None:
         lines.append("Drift check did not finish (bad input?); see the drift-check step's log.")
-        return RunReport(EXIT_USAGE, "\n".join(lines) + "\n")
+        return RunReport("input", "\n".join(lines) + "\n")
     if drift is not None:
         cols = ", ".join(drift["drifted_columns"]) or "none"
         lines.append(f"Drift: {'**yes**' if drift['drifted'] else 'no'} (columns: {cols}).")
-    code = EXIT_OK
+    status: Status = "ok"
     if retrain is not None:
-        code, more = _retrain_lines(retrain)
+        status, more = _retrain_lines(retrain)
         lines += more
     elif drift is not None and not drift["drifted"]:
         lines.append("Retrain: not needed.")
     else:
         lines.append("Retrain did not finish; see the retrain step's log.")
-        code = EXIT_FAILED
-    return RunReport(code, "\n".join(lines) + "\n")
+        status = "failed"
+    if drift and drift["drifted"] and retrain and retrain["status"] == "unchanged":
+        status = "attention"
+        lines += ["", ATTENTION_NOTE, "", *_drift_details(work)]
+    return RunReport(status, "\n".join(lines) + "\n")
+
+
+ATTENTION_NOTE = (
+    "**Attention: drift without new labels.** Traffic has moved away from the training data, "
+    "and no labelled snapshot came with it, so there is nothing to retrain on. Label recent "
+    "traffic and land it as a snapshot (the new-data workflow retrains from it), or accept the "
+    "drift. The drift report is kept as this run's `drift-report` artifact."
+)
+
+
+def _drift_details(work: Path) -> list[str]:
+    """The drift report's own markdown, so the log and the notification carry the numbers."""
+    md = work / DRIFT_MD
+    return md.read_text().splitlines() if md.is_file() else [f"({DRIFT_MD} was not written)"]

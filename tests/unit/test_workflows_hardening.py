@@ -452,7 +452,8 @@ def test_report_fails_a_proposed_branch_that_was_not_pushed(tmp_path: Path) -> N
     outcome = Outcome("proposed", "a" * 32, "b" * 32, branch="retrain/drift-x", pushed=False)
     (tmp_path / "retrain.json").write_text(outcome.to_json())
     result = run_report(tmp_path, drift_expected=False)
-    assert result.code == 1 and "not pushed" in result.markdown and "push step" in result.markdown
+    assert result.status == "failed"
+    assert "not pushed" in result.markdown and "push step" in result.markdown
 
 
 def git(cwd: Path, *args: str) -> str:

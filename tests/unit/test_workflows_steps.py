@@ -44,21 +44,30 @@ def proposed(passed: bool) -> Outcome:
 
 
 @pytest.mark.parametrize(
-    ("drift", "retrain", "expect_drift", "code", "says"),
+    ("drift", "retrain", "expect_drift", "status", "says"),
     [
-        (STABLE, None, True, 0, "Retrain: not needed."),
-        (DRIFTED, proposed(True), True, 0, "branch `retrain/drift-x` (pushed); report gate passed"),
-        (DRIFTED, proposed(False), True, 1, "gate **failed**"),
-        (DRIFTED, None, True, 1, "Retrain did not finish"),
-        (None, None, True, 2, "Drift check did not finish"),
-        (None, Outcome("unchanged", "m", "m"), False, 0, "data md5 unchanged (m)"),
-        (None, None, False, 1, "Retrain did not finish"),
+        (STABLE, None, True, "ok", "Retrain: not needed."),
+        (STABLE, Outcome("unchanged", "m", "m"), True, "ok", "data md5 unchanged (m)"),
+        (DRIFTED, proposed(True), True, "ok", "(pushed); report gate passed"),
+        (DRIFTED, proposed(False), True, "failed", "gate **failed**"),
+        (DRIFTED, None, True, "failed", "Retrain did not finish"),
+        (DRIFTED, Outcome("unchanged", "m", "m"), True, "attention", "drift without new labels"),
+        (None, None, True, "input", "Drift check did not finish"),
+        (None, Outcome("unchanged", "m", "m"), False, "ok", "data md5 unchanged (m)"),
+        (None, None, False, "failed", "Retrain did not finish"),
     ],
 )
-def test_report_verdicts(tmp_path: Path, drift, retrain, expect_drift, code, says) -> None:
+def test_report_verdicts(tmp_path: Path, drift, retrain, expect_drift, status, says) -> None:
     result = run_report(write(tmp_path, drift, retrain), expect_drift)
-    assert result.code == code
+    assert result.status == status
     assert says in result.markdown
+
+
+def test_attention_carries_the_drift_report(tmp_path: Path) -> None:
+    work = write(tmp_path, DRIFTED, Outcome("unchanged", "m", "m"))
+    (work / "drift" / "drift.md").write_text("# Drift report\n\n| Income | numeric | 0.9 |\n")
+    result = run_report(work, drift_expected=True)
+    assert result.attention and "| Income | numeric | 0.9 |" in result.markdown
 
 
 def test_outcome_json_leaves_out_the_pr_body() -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, console, fail
+from model.cli.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, fail
 
 workflows_app = typer.Typer(
     help="Argo Workflows for drift-triggered retraining (defined in model/training/spec.py).",
@@ -111,13 +111,43 @@ def report(
     drift: Annotated[
         bool, typer.Option("--drift/--no-drift", help="Was a drift check run?")
     ] = True,
+    notify: Annotated[
+        bool, typer.Option("--notify/--no-notify", help="Open a GitHub issue on attention.")
+    ] = True,
+    run: Annotated[str, typer.Option(help="The workflow's name, quoted in the issue.")] = "",
 ) -> None:
-    """Last step: summarise drift and retrain results; fail the run if a step did."""
+    """Last step: summarise drift and retrain results; fail the run if a step did.
+
+    Exit 0 ok, 1 a step or the gate failed, 2 the drift check had no usable input, 3
+    (EXIT_ATTENTION) drift without new labels: a GitHub issue is opened or commented on.
+    """
     from model.training.steps import run_report
 
     result = run_report(work, drift)
-    console.print(result.markdown)
-    raise typer.Exit(result.code)
+    console.print(result.markdown, markup=False)
+    if result.attention and notify:
+        _notify(result.markdown, run)
+    raise typer.Exit(REPORT_EXIT[result.status])
+
+
+EXIT_ATTENTION = 3  # drift without new labels: the run fails on purpose, a person must act
+REPORT_EXIT = {
+    "ok": EXIT_OK, "failed": EXIT_FAILED, "input": EXIT_USAGE, "attention": EXIT_ATTENTION,
+}  # fmt: skip
+
+
+def _notify(markdown: str, run: str) -> None:
+    """Open or comment on the attention issue; a failed notification is said, never hidden."""
+    from model.gitops.github import GitHubError
+    from model.training.notify import notify_attention
+
+    try:
+        notice = notify_attention(markdown, run)
+    except GitHubError as err:
+        console.print(f"attention NOT notified: {err}", markup=False)
+        return
+    verb = "opened" if notice.created else "commented on"
+    console.print(f"attention: {verb} {notice.url}", markup=False)
 
 
 @workflows_app.command("open-pr")
