@@ -10,7 +10,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -247,3 +248,86 @@ def pytest_configure(config: pytest.Config) -> None:
 
 SKIP_GUARD_NAME = "ci-skip-guard"
 # --- end of CI skip guard -----------------------------------------------------------------
+
+
+# --- unit tier guard (issue 12 §5) --------------------------------------------------------
+# `unit` means no subprocess and no pipeline. A unit test that reaches for a tool or a trained
+# workspace fails here, naming what it did, so a slow or tool-bound test cannot hide in the
+# fast tier: move it to tests/integration/ (marked `integration` by that folder's conftest).
+
+PIPELINE_FIXTURES = frozenset(
+    {"origin", "dvc_remote", "workspace", "mlflow_server", "trained_workspace"}
+)
+# Every way Python starts another program: subprocess.* and asyncio go through
+# Popen._execute_child; os.system, os.spawn* and pty go through these os functions.
+_SPAWNERS: tuple[tuple[object, str], ...] = (
+    (subprocess.Popen, "_execute_child"),
+    *((os, name) for name in ("system", "fork", "forkpty", "posix_spawn", "posix_spawnp")
+      if hasattr(os, name)),
+)  # fmt: skip
+
+
+class SpawnInUnitTest(AssertionError):
+    """A `unit` test (or a fixture it uses) started a process."""
+
+
+def _refuse(what: str) -> Callable[..., object]:
+    def refuse(*args: object, **kwargs: object) -> object:
+        shown = next((a for a in args if isinstance(a, (str, bytes, list, tuple))), "")
+        raise SpawnInUnitTest(
+            f"a unit test called {what}({shown!r}): unit means no subprocess; move the test "
+            "to tests/integration/ or test the logic without the tool"
+        )
+
+    return refuse
+
+
+@contextmanager
+def no_spawning() -> Iterator[None]:
+    """Within the block, starting any process raises SpawnInUnitTest."""
+    saved = [(owner, name, getattr(owner, name)) for owner, name in _SPAWNERS]
+    try:
+        for owner, name, _ in saved:
+            setattr(owner, name, _refuse(f"{getattr(owner, '__name__', owner)}.{name}"))
+        yield
+    finally:
+        for owner, name, original in saved:
+            setattr(owner, name, original)
+
+
+def _is_unit(item: pytest.Item) -> bool:
+    return item.get_closest_marker("unit") is not None
+
+
+def tier_violation(item: pytest.Item) -> str | None:
+    """Why a unit test breaks its tier before it runs (integration mark, pipeline fixture)."""
+    if item.get_closest_marker("integration") is not None:
+        return "is marked both unit and integration"
+    used = sorted(PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())))
+    if used:
+        return f"uses the pipeline fixture(s) {', '.join(used)}; unit means no pipeline"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Run a unit test's fixtures with process spawning refused."""
+    if not _is_unit(item):
+        return (yield)
+    problem = tier_violation(item)
+    if problem:
+        pytest.fail(f"{item.nodeid} {problem}: move it to tests/integration/", pytrace=False)
+    with no_spawning():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Run a unit test's body with process spawning refused."""
+    if not _is_unit(item):
+        return (yield)
+    with no_spawning():
+        return (yield)
+
+
+# --- end of unit tier guard ---------------------------------------------------------------

@@ -19,7 +19,7 @@ from model.gitops import audit
 from model.gitops.trailers import KEYS, Release, message
 from tests.unit.gitops_repo import git, make_repo
 
-pytestmark = [pytest.mark.unit, pytest.mark.security]
+pytestmark = [pytest.mark.integration, pytest.mark.security]  # real git commits
 GOOD = "ghcr.io/org/credit-scoring@sha256:" + "b" * 64
 EVIL_DIGEST = "sha256:" + "e" * 64
 _register_commands()

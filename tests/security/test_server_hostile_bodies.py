@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from tests.unit.serving_helpers import (
     read_rows,
     to_tensors,
 )
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 INFER = f"/v2/models/{MODEL}/infer"
@@ -25,16 +25,15 @@ SURROGATE = '"\\ud800"'  # a JSON escape of a lone UTF-16 surrogate: valid JSON,
 
 
 @pytest.fixture(scope="module")
-def row(trained_workspace: Path) -> dict[str, Any]:
-    models = trained_workspace / "models"
-    return read_rows(trained_workspace / "artifacts" / "test.csv", contract_of(models))[0]
+def row(tiny_model: TinyModel) -> dict[str, Any]:
+    return read_rows(tiny_model.test_csv, contract_of(tiny_model.models))[0]
 
 
 @pytest.fixture
-def client(trained_workspace: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+def client(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     for name in SERVING_ENV:
         monkeypatch.delenv(name, raising=False)
-    c = client_for(trained_workspace / "models")
+    c = client_for(tiny_model.models)
     yield c
     c.close()
 
@@ -74,9 +73,9 @@ def surrogate_bodies(row: dict[str, Any], tensors: list[dict[str, Any]]) -> dict
      "oip tensor name"],
 )  # fmt: skip
 def test_lone_surrogates_are_400_and_counted(
-    client: Client, row: dict[str, Any], trained_workspace: Path, case: str
+    client: Client, row: dict[str, Any], tiny_model: TinyModel, case: str
 ) -> None:
-    tensors = to_tensors([row], contract_of(trained_workspace / "models"))
+    tensors = to_tensors([row], contract_of(tiny_model.models))
     route, body = surrogate_bodies(row, tensors)[case]
     before = counted(client)
     reply = client.post(route, content=body.encode(), headers={"content-type": "application/json"})

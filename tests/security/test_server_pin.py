@@ -11,15 +11,16 @@ import pytest
 from model.core.artifact import bundle_sha256, read_bundle
 from model.names import PIN_FILE
 from tests.unit.serving_helpers import SERVING_ENV, client_for, copy_models
+from tests.unit.tiny_model import TinyModel
 
 pytestmark = [pytest.mark.unit, pytest.mark.security]
 
 
 @pytest.fixture
-def models(trained_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def models(tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in (*SERVING_ENV, "MODEL_REQUIRE_PIN"):
         monkeypatch.delenv(name, raising=False)
-    return copy_models(trained_workspace, tmp_path / "models")
+    return copy_models(tiny_model.models.parent, tmp_path / "models")
 
 
 def refusal(models: Path, caplog: pytest.LogCaptureFixture) -> str:

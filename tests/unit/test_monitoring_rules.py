@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pytest
-import yaml
 
-from tests.tools import require
 from tests.unit.monitoring_helpers import (
-    MONITORING,
     environments,
     exported_names,
     metric_names,
@@ -77,13 +73,3 @@ def test_no_scrape_is_an_alert_for_every_environment() -> None:
     watched = set(re.findall(r'absent\(model_ready\{namespace="([^"]+)"\}\)', absent["expr"]))
     assert watched == environments()
     assert absent["labels"]["severity"] == "critical"
-
-
-def test_kustomize_builds_the_monitoring_dir() -> None:
-    kubectl = require("kubectl")
-    out = subprocess.run(
-        [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, check=True
-    ).stdout
-    docs = [d for d in yaml.safe_load_all(out) if d]
-    assert {d["kind"] for d in docs} == {"PrometheusRule", "PodMonitor", "ConfigMap"}
-    assert {d["metadata"]["namespace"] for d in docs} == {"monitoring"}

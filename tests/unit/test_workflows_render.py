@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from hera.workflows import models as m
 
 from model.training import render, spec
 from tests.conftest import ROOT
-from tests.tools import require
 
 pytestmark = pytest.mark.unit
 
@@ -148,22 +146,3 @@ def test_plain_resources_validate_against_kubernetes_schemas() -> None:
         kubernetes_validate.validate(doc, "1.32", strict=True)
     ns = committed()[f"{spec.NAMESPACE}-namespace.yaml"]
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
-
-
-def test_kustomize_builds_and_pins_the_trainer_image() -> None:
-    kubectl = require("kubectl")
-    out = subprocess.run(
-        [kubectl, "kustomize", str(OUT)], capture_output=True, text=True, check=True
-    ).stdout
-    docs = [d for d in yaml.safe_load_all(out) if d]
-    images = {
-        t["container"]["image"]
-        for d in docs
-        if d["kind"] == "WorkflowTemplate"
-        for t in pod_templates(d)
-    }
-    # the digest the committed kustomization carries (the release writes it), never a tag
-    assert images == {f"{render.TRAINER_REGISTRY}@{render.pinned_digest(OUT)}"}
-    assert all(
-        d["metadata"].get("namespace") == spec.NAMESPACE for d in docs if d["kind"] != "Namespace"
-    )

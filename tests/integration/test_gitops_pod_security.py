@@ -11,7 +11,6 @@ import yaml
 
 from model.names import IMAGE_MODEL_DIR, SERVING_PORT
 
-pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = ("staging", "prod")
 
@@ -81,13 +80,6 @@ def test_rendered_pod_templates_are_restricted(env: str) -> None:
             assert "@sha256:" in c["image"], f"{where}: image not pinned by digest"
 
 
-def test_argocd_hook_jobs_are_restricted_as_written() -> None:
-    specs = pod_specs(hook_docs())
-    assert len(specs) == 2
-    for where, spec in specs:
-        assert_restricted(where, spec)
-
-
 @pytest.mark.parametrize("env", ENVS)
 def test_namespace_enforces_restricted_and_deployment_fits_the_server(env: str) -> None:
     docs = render(env)
@@ -127,3 +119,10 @@ def test_appproject_whitelists_exactly_the_kinds_rendered() -> None:
     assert {d["namespace"] for d in project["spec"]["destinations"]} == {
         f"credit-scoring-{e}" for e in ENVS
     }
+
+
+def test_argocd_hook_jobs_are_restricted_as_written() -> None:
+    specs = pod_specs(hook_docs())
+    assert len(specs) == 2
+    for where, spec in specs:
+        assert_restricted(where, spec)

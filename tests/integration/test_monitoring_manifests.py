@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 import yaml
 
 from tests.conftest import ROOT
 from tests.tools import require
 from tests.unit.monitoring_helpers import MONITORING, environments
-
-pytestmark = pytest.mark.unit
 
 BASE = ROOT / "k8s" / "base"
 

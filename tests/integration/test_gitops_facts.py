@@ -11,8 +11,6 @@ import pytest
 from model.gitops import facts
 from tests.unit.gitops_repo import META_BYTES, MODEL_BYTES, git, make_repo, model_sha256
 
-pytestmark = pytest.mark.unit
-
 
 def test_model_found_in_the_dvc_cache_by_md5_when_not_checked_out(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")

@@ -12,7 +12,6 @@ from model.cli.app import _register_commands, app
 from model.cli.console import EXIT_USAGE
 from tests.unit.gitops_repo import git, make_repo, model_sha256
 
-pytestmark = pytest.mark.unit
 GOOD = "ghcr.io/org/credit-scoring@sha256:" + "b" * 64
 _register_commands()
 

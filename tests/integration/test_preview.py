@@ -6,8 +6,6 @@ import pytest
 
 from model.demo.preview import PreviewError, docker_args, pod_spec, render
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture(scope="module")
 def spec():  # type: ignore[no-untyped-def]
