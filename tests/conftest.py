@@ -140,6 +140,21 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> TinyModel:
     return build(tmp_path_factory.mktemp("tiny"), ROOT / "params.yaml")
 
 
+def expected_test_rows(raw_csv: Path, params: Path = ROOT / "params.yaml") -> int:
+    """The test split's size by params: prepare.test_size of each target class, rounded down."""
+    import csv
+    import math
+    from collections import Counter
+
+    from model.core.schema import TARGET
+
+    with raw_csv.open(newline="") as fh:
+        per_class = Counter(row[TARGET] for row in csv.DictReader(fh))
+    test_size = float(config.load_params("prepare", params)["test_size"])
+    # prepare.split ranks rows within their class; ranks up to test_size of it go to test.
+    return sum(math.floor(test_size * n + 1e-9) for n in per_class.values())
+
+
 # --- CI skip guard (issue 16) -------------------------------------------------------------
 # Under CI a skip reads like a pass, so the checkov gate once never ran and nobody noticed.
 # With CI set (GitHub sets CI=true; so does .ci/run), every skip fails the run unless it is on

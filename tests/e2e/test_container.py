@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from model import names
-from tests.conftest import ROOT, run
+from tests.conftest import ROOT, expected_test_rows, run
 from tests.tools import docker_engine
 from tests.unit.serving_helpers import contract_of, read_rows
 
@@ -156,7 +156,8 @@ def test_container_scores_test_split_like_offline(image: str, trained_workspace:
         container.stop()
     with (trained_workspace / "reports" / "predictions.csv").open(newline="") as fh:
         offline = list(csv.DictReader(fh))
-    assert len(served) == len(offline) == 890
+    raw = trained_workspace / "data" / "credit_data.csv"
+    assert len(served) == len(offline) == expected_test_rows(raw, trained_workspace / "params.yaml")
     for got, want in zip(served, offline, strict=True):
         assert abs(got["probability"] - float(want["proba"])) <= 1e-5
         assert (got["label"] == "bad") == (want["y_pred"] == "1")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import clone, run
+from tests.conftest import clone, expected_test_rows, run
 
 pytestmark = pytest.mark.e2e
 
@@ -55,6 +55,11 @@ def branch(pr_repo: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     run(["dvc", "checkout", "--quiet", "--force"], pr_repo)
 
 
+def test_rows(ws: Path) -> int:
+    """Rows in ws's test split, derived from its params.yaml and data."""
+    return expected_test_rows(ws / "data" / "credit_data.csv", ws / "params.yaml")
+
+
 def report(ws: Path, out: Path, *args: str) -> tuple[int, dict, str]:
     proc = run(["model", "report", "--out", str(out), *args], ws, check=False)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
@@ -85,8 +90,9 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     assert auc["significant"] and auc["ci_high"] < 0 and not auc["passed"]
     assert md.startswith("**❌ Gate failed")
     assert f"| params.yaml | train.n_estimators | {trees} | 5 |" in md
+    rows = test_rows(branch)
     assert any(
-        r["path"] == "reports/predictions.csv" and r["rows_head"] == 890 for r in data["data"]
+        r["path"] == "reports/predictions.csv" and r["rows_head"] == rows for r in data["data"]
     )
     assert {"roc.png", "pr.png", "calibration.png", "confusion.png"} <= {
         p.name for p in tmp_path.iterdir()
@@ -95,7 +101,7 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     timed = {r["item"]: r for r in data["footprint"]}
     for key in ("predict_single_row_ms", "predict_batch_ms"):
         assert timed[key]["base"] > 0 and timed[key]["head"] > 0, timed[key]
-    assert "in alternating turns, on head's 890 test rows" in md
+    assert f"in alternating turns, on head's {rows} test rows" in md
 
 
 def test_readme_only_change_passes_with_no_significant_change(branch: Path, tmp_path: Path) -> None:
@@ -122,7 +128,7 @@ def test_first_pr_without_base_metrics_reports_no_baseline(branch: Path, tmp_pat
     assert code == 0
     assert not data["baseline"] and "No baseline" in data["verdict"]
     assert "No baseline to compare with" in md
-    assert data["head_metrics"]["n_test"] == 890
+    assert data["head_metrics"]["n_test"] == test_rows(branch)
     single = next(r for r in data["footprint"] if r["item"] == "predict_single_row_ms")
     assert single["base"] is None and single["head"] > 0  # no base model: head timed alone
 

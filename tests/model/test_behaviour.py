@@ -15,6 +15,7 @@ from model.core.features import build_pipeline, feature_frame, target
 from model.pipeline.prepare import split
 
 pytestmark = pytest.mark.model
+MIN_AUC_GAIN = 0.25  # over chance (0.5); the trained model reaches ~0.83 on this data
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +35,14 @@ def risk(model, df: pd.DataFrame) -> np.ndarray:  # type: ignore[no-untyped-def]
     return model.predict_proba(feature_frame(df))[:, 1]
 
 
-def test_beats_majority_baseline(fitted, data) -> None:  # type: ignore[no-untyped-def]
-    from sklearn.dummy import DummyClassifier
+def test_has_minimum_skill(fitted, data) -> None:  # type: ignore[no-untyped-def]
     from sklearn.metrics import roc_auc_score
 
-    train, test = data
-    baseline = DummyClassifier(strategy="most_frequent").fit(feature_frame(train), target(train))
-    base_auc = roc_auc_score(target(test), baseline.predict_proba(feature_frame(test))[:, 1])
+    _, test = data
+    # Any constant scorer (a majority-class baseline) has AUC 0.5 by definition, so the floor
+    # is stated against that: at least MIN_AUC_GAIN above chance on the held-out rows.
     auc = roc_auc_score(target(test), risk(fitted, test))
-    assert base_auc == 0.5
-    assert auc >= base_auc + 0.25
+    assert auc >= 0.5 + MIN_AUC_GAIN, f"ROC AUC {auc:.3f} on the test split, expected >= 0.75"
 
 
 def test_adverse_records_never_lower_risk_on_average(fitted, data) -> None:  # type: ignore[no-untyped-def]

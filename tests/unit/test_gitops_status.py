@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -161,4 +160,14 @@ def test_status_reads_desired_state_from_the_overlay(tmp_path: Path) -> None:
     )
     live, problems = status.status(tmp_path, "staging", apis)
     assert problems == [] and live.running_digests == [GOOD]
-    assert SimpleNamespace(ns=status.namespace("prod")).ns == "credit-scoring-prod"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_status_reads_the_namespace_the_overlay_deploys_to(env: str) -> None:
+    import yaml
+
+    overlay = Path(__file__).resolve().parents[2] / "k8s/overlays" / env
+    assert (
+        status.namespace(env)
+        == yaml.safe_load((overlay / "kustomization.yaml").read_text())["namespace"]
+    )
