@@ -1,9 +1,11 @@
 """The in-cluster retraining loop as Argo Workflows, defined once here with hera.
 
-Three resources: WorkflowTemplate `credit-scoring-retrain` (checkout -> drift check ->
-retrain -> report), CronWorkflow `credit-scoring-retrain-daily` that runs it, and
-WorkflowTemplate `credit-scoring-new-data` (checkout -> retrain -> report) that an external
-event source submits with the snapshot's URI. Steps share a per-run volume at /work.
+WorkflowTemplate `credit-scoring-retrain` (checkout -> drift check -> retrain -> push ->
+report), CronWorkflow `credit-scoring-retrain-daily` that runs it on the servers' sampled
+traffic in the bucket, and WorkflowTemplate `credit-scoring-new-data` (checkout -> retrain ->
+push -> report) that the bucket scan (trigger.py) submits with a new snapshot's URI. Steps
+share a per-run volume at /work. Drift without new labels ends the daily run in "attention"
+(the report step exits 3 and opens a GitHub issue); the drift report is an output artifact.
 Every pod is Pod Security "restricted" (Argo's own init and wait containers too, through
 podSpecPatch); secrets come only from the Secrets named below, the git token is answered to
 the forge host only, and a submitter picks the repository and base branch from enums.
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING
 from model import config
 
 if TYPE_CHECKING:
-    from hera.workflows import Container, CronWorkflow, WorkflowTemplate
+    from hera.workflows import Artifact, Container, CronWorkflow, WorkflowTemplate
     from hera.workflows import models as m
 
 NAMESPACE = "credit-scoring-ci"
@@ -29,7 +31,12 @@ REPO_URL = f"{FORGE}/credit-scoring/credit-scoring.git"
 # Submitters choose from these, never free text: Argo refuses a value outside a parameter's
 # enum at submit, so no other repository and no option-looking ref (`--upload-pack=…`).
 REVISIONS = ["main"]
-SAMPLES_CLAIM = "credit-scoring-samples"  # where the servers' samples-*.jsonl land
+# Object storage (S3 API; AWS_ENDPOINT_URL and keys come from the DVC Secret): the prod
+# servers ship samples-*.jsonl under SAMPLES_URI (MODEL_SAMPLE_DIR); labelled exports land
+# under SNAPSHOTS_URI, which the scan CronWorkflow lists.
+SAMPLES_URI = "s3://credit-scoring-samples/prod"
+SNAPSHOTS_URI = "s3://credit-scoring-data/snapshots"
+GITHUB_REPOSITORY = "credit-scoring/credit-scoring"  # REPO_URL's owner/name: attention issues
 
 # Secrets are declared in Git as ExternalSecrets (render.py) that the External Secrets
 # Operator fills from this ClusterSecretStore; the cluster operator creates the store.
@@ -63,6 +70,8 @@ STEP_RESOURCES = {
     "drift-check": ({"cpu": "500m", "memory": "1Gi"}, {"cpu": "2", "memory": "2Gi"}),
     "retrain": ({"cpu": "1", "memory": "2Gi"}, {"cpu": "4", "memory": "4Gi"}),
     "report": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"}),
+    "scan": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"}),
+    "mark": ({"cpu": "100m", "memory": "256Mi"}, {"cpu": "500m", "memory": "512Mi"}),
 }
 
 
@@ -70,7 +79,7 @@ STEP_RESOURCES = {
 # the same thing again: checkout (its inputs are enums; it clones beside its destination and
 # moves the clone in last) and push (git and dvc pushes are idempotent). retrain is not
 # retried: it commits, and a rerun over that clone would find the data "unchanged".
-RETRIED = ("checkout", "push")
+RETRIED = ("checkout", "push", "scan", "mark")
 
 
 def container_security() -> m.SecurityContext:
@@ -126,7 +135,7 @@ def executor_patch() -> str:
     )
 
 
-def step_env(git: bool, mlflow: bool) -> list:
+def step_env(git: bool, mlflow: bool, notify: bool = False) -> list:
     """A step's environment: only the secrets it needs, by reference, never by value."""
     from hera.workflows import Env, SecretEnv
 
@@ -143,6 +152,11 @@ def step_env(git: bool, mlflow: bool) -> list:
             Env(name="GIT_CONFIG_VALUE_0", value=GIT_HELPER),
             *(Env(name=k, value=v) for k, v in GIT_IDENTITY.items()),
             Env(name=config.MODEL_DVC_REMOTE, value="s3"),
+        ]
+    if notify:  # the report step opens the attention issue with the same forge token
+        out += [
+            SecretEnv(name=config.GITHUB_TOKEN, secret_name=GIT_SECRET, secret_key="token"),
+            Env(name=config.GITHUB_REPOSITORY, value=GITHUB_REPOSITORY),
         ]
     if mlflow:
         out += [
@@ -164,14 +178,17 @@ def step(
     workdir: str = REPO,
     git: bool = False,
     mlflow: bool = False,
-    samples: bool = False,
+    bucket: bool = False,
+    notify: bool = False,
+    outputs: list | None = None,
 ) -> Container:
     """One `model <verb>` step on the trainer image: restricted, /tmp scratch, /work shared.
 
     `git` grants the push token and the DVC remote's credentials (checkout and retrain);
-    `mlflow` the tracking server; `samples` mounts the servers' sampled traffic read-only.
+    `mlflow` the tracking server; `bucket` the object storage keys only (drift, scan);
+    `notify` the forge token for the attention issue (report).
     """
-    from hera.workflows import Container, EmptyDirVolume, ExistingVolume, SecretEnvFrom
+    from hera.workflows import Container, EmptyDirVolume, SecretEnvFrom
     from hera.workflows import models as m
 
     requests, limits = STEP_RESOURCES[name]
@@ -182,25 +199,20 @@ def step(
         backoff=m.Backoff(duration="30s", factor=m.IntOrString(2), max_duration="5m"),
     )
     volumes: list = [EmptyDirVolume(name="tmp", mount_path="/tmp")]
-    if samples:
-        volumes.append(
-            ExistingVolume(
-                name="samples", claim_name=SAMPLES_CLAIM, mount_path="/samples", read_only=True
-            )
-        )
     return Container(
         name=name,
         image=TRAINER_IMAGE,
         command=["model"],  # explicit: never whatever ENTRYPOINT the pulled image declares
         args=args,
         working_dir=workdir,
-        env=step_env(git, mlflow),
-        env_from=[SecretEnvFrom(name=DVC_SECRET)] if git else None,
+        env=step_env(git, mlflow, notify),
+        env_from=[SecretEnvFrom(name=DVC_SECRET)] if git or bucket else None,
         volumes=volumes,
         volume_mounts=[m.VolumeMount(name="work", mount_path=WORK)],
         security_context=container_security(),
         resources=m.ResourceRequirements(requests=requests, limits=limits),
         retry_strategy=retry if name in RETRIED else None,
+        outputs=outputs,
     )
 
 
@@ -229,7 +241,8 @@ def templates(trigger: str, with_drift: bool) -> list[Container]:
         f"{WORK}/retrain.json",
         "--no-push",  # the push step pushes, with retries
     ]
-    report = ["workflows", "report", "--work", WORK, "--drift" if with_drift else "--no-drift"]
+    report = ["workflows", "report", "--work", WORK, "--drift" if with_drift else "--no-drift",
+              "--run", "{{workflow.name}}"]  # fmt: skip
     out = [
         step("checkout", checkout, workdir=WORK, git=True),
         step("retrain", retrain, git=True, mlflow=True),
@@ -245,9 +258,20 @@ def templates(trigger: str, with_drift: bool) -> list[Container]:
             "--out",
             f"{WORK}/drift",
         ]
-        out.append(step("drift-check", drift, samples=True))
-    out.append(step("report", report, workdir=WORK))
+        out.append(step("drift-check", drift, bucket=True, outputs=[drift_artifact()]))
+    out.append(step("report", report, workdir=WORK, notify=True))
     return out
+
+
+def drift_artifact() -> Artifact:
+    """drift.md + drift.json, kept in the artifact repository after the work volume is gone.
+
+    Saved whether the step passed or failed (drift exits 1); optional, so a drift check that
+    failed on bad input reports that, not a missing artifact.
+    """
+    from hera.workflows import Artifact
+
+    return Artifact(name="drift-report", path=f"{WORK}/drift", optional=True)
 
 
 def _arguments(with_drift: bool) -> list:
@@ -271,8 +295,8 @@ def _arguments(with_drift: bool) -> list:
         params.append(
             Parameter(
                 name="current",
-                value="/samples",
-                description="Sampled traffic: samples-*.jsonl directory or file.",
+                value=SAMPLES_URI,
+                description="Sampled traffic: s3:// prefix of samples-*.jsonl (every pod).",
             )
         )
     return params
@@ -358,10 +382,13 @@ def daily() -> CronWorkflow:
 
 def resources() -> dict[str, WorkflowTemplate | CronWorkflow]:
     """Every rendered resource by file name (one resource per file, <app>-<kind>.yaml)."""
+    from model.training import trigger  # it builds its steps with this module's step()
+
     return {
         "credit-scoring-retrain-workflowtemplate.yaml": workflow_template(RETRAIN, "drift", True),
         "credit-scoring-new-data-workflowtemplate.yaml": workflow_template(
             NEW_DATA, "new-data", False
         ),
         "credit-scoring-retrain-daily-cronworkflow.yaml": daily(),
+        **trigger.resources(),
     }

@@ -3,7 +3,7 @@
 The report step's verdict is a status the CLI maps to an exit code once (model workflows):
 "ok", "failed" (a step or the gate), "input" (the drift check could not read its data) and
 "attention": drift was found and there were no new labels to retrain on. That is not a green
-no-op: the run fails with its own code and a person is notified (model/training/notify.py).
+no-op: the run fails with its own code and a person is notified (model/gitops/issues.py).
 """
 
 from __future__ import annotations

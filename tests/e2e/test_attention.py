@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from model.training.notify import LABEL
+from model.gitops.issues import LABEL
 from model.training.retrain import Outcome
 from tests.conftest import ROOT
 from tests.github_api import serve

@@ -139,7 +139,7 @@ REPORT_EXIT = {
 def _notify(markdown: str, run: str) -> None:
     """Open or comment on the attention issue; a failed notification is said, never hidden."""
     from model.gitops.github import GitHubError
-    from model.training.notify import notify_attention
+    from model.gitops.issues import notify_attention
 
     try:
         notice = notify_attention(markdown, run)
@@ -148,6 +148,37 @@ def _notify(markdown: str, run: str) -> None:
         return
     verb = "opened" if notice.created else "commented on"
     console.print(f"attention: {verb} {notice.url}", markup=False)
+
+
+@workflows_app.command("scan")
+def scan(
+    snapshots: Annotated[str, typer.Option(help="s3:// prefix where labelled *.csv land.")],
+    out: Annotated[Path, typer.Option(help="Write the snapshot URI here ('' if none).")],
+) -> None:
+    """Trigger step: the oldest snapshot not yet submitted (the scan CronWorkflow's first step)."""
+    from model.training.scan import BucketError, next_snapshot
+
+    try:
+        found = next_snapshot(snapshots)
+    except BucketError as err:
+        fail(str(err), EXIT_FAILED)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(found or "")
+    console.print(f"new snapshot: {found}" if found else f"no new snapshot under {snapshots}")
+
+
+@workflows_app.command("mark")
+def mark(
+    snapshot: Annotated[str, typer.Option(help="s3:// URI of the snapshot just submitted.")],
+) -> None:
+    """Trigger step: record that a run was created for the snapshot (after the submit step)."""
+    from model.training.scan import BucketError
+    from model.training.scan import mark as do_mark
+
+    try:
+        console.print(f"marked {snapshot} as submitted: {do_mark(snapshot)}", markup=False)
+    except BucketError as err:
+        fail(str(err), EXIT_FAILED)
 
 
 @workflows_app.command("open-pr")

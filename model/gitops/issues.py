@@ -1,14 +1,17 @@
-"""Tell a person about a run in the "attention" state: a GitHub issue through the REST API.
+"""Tell a person about a retraining run in "attention": a GitHub issue through the REST API.
 
 One open issue carries the label LABEL at a time: a first attention run opens it, later runs
-comment on it (a daily drift must not open an issue a day). Uses model/gitops/github.py's
-client, so the token, repository and API URL checks are the ones every PR call gets.
+comment on it (a daily drift must not open an issue a day). It shares github.py's client, so
+the token, repository and API URL checks are the ones every PR call gets. The caller is
+`model workflows report` (training decides the state; the CLI sends the notice).
 """
 
 from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
+
+from model.gitops.github import _call, _target
 
 LABEL = "retrain-attention"
 TITLE = "Drift without new labels: the retraining loop needs a person"
@@ -25,8 +28,6 @@ class Notice:
 
 def notify_attention(markdown: str, run: str = "") -> Notice:
     """Open the attention issue, or comment on the one already open; GitHubError on failure."""
-    from model.gitops.github import _call, _target
-
     t = _target()
     body = (f"Workflow run `{run}`\n\n" if run else "") + markdown[:BODY_LIMIT]
     query = urllib.parse.urlencode({"labels": LABEL, "state": "open"})
