@@ -24,7 +24,6 @@ from model.serving.asgi import (
     split_model,
 )
 from model.serving.asgi import json_reply as _json
-from model.serving.binary import BINARY_HEADERS
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
 from model.serving.metrics import Metrics
@@ -33,6 +32,11 @@ from model.serving.sampling import Sampler
 from model.serving.schema import RequestError, parse_json
 
 log = logging.getLogger("model.serving")
+SERVER_METADATA = {
+    "name": "credit-scoring-server",
+    "version": "1",
+    "extensions": ["binary_tensor_data"],
+}
 
 
 class ModelServer(BaseServer):
@@ -142,10 +146,7 @@ class ModelServer(BaseServer):
         self._require_model()
         columns, n, request_id, binary = oip.read_infer(self.schema, body, framing)
         scores = self._score(columns, n)
-        if binary:
-            payload, size = oip.infer_binary(self.name, self.version, scores, request_id)
-            return 200, payload, [*BINARY_HEADERS, (oip.HEADER_LENGTH, str(size).encode())]
-        return _json(200, oip.infer_response(self.name, self.version, scores, request_id))
+        return 200, *oip.infer_reply(self.name, self.version, scores, request_id, binary)
 
     # ---- metadata and health -------------------------------------------------------------
     def _check_name(self, param: str) -> None:
@@ -173,7 +174,7 @@ class ModelServer(BaseServer):
 
     def server_metadata(self, body: bytes, _: str) -> Reply:
         """GET /v2."""
-        return _json(200, {"name": "credit-scoring-server", "version": "1", "extensions": []})
+        return _json(200, SERVER_METADATA)
 
     def oip_metadata(self, body: bytes, name: str) -> Reply:
         """GET /v2/models/{name}."""

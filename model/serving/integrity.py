@@ -83,7 +83,16 @@ def _pin_file(path: Path, source: str) -> Pin:
 
 def verify(model_dir: Path, require_pin: bool = False) -> Integrity:
     """Compare the bundle digest of `model_dir` with the pinned one."""
-    pin = pinned_digest(model_dir, require_pin)
+    return check(model_dir, pinned_digest(model_dir, require_pin))
+
+
+def pin_beside(model_dir: Path) -> Pin:
+    """The pin file in `model_dir` (a repository folder's own pin)."""
+    return _pin_file(model_dir / PIN_FILE, f"{PIN_FILE} beside the model")
+
+
+def check(model_dir: Path, pin: Pin) -> Integrity:
+    """Compare the bundle digest of `model_dir` with `pin`."""
     try:
         files = read_bundle(model_dir)
     except OSError as err:

@@ -139,3 +139,75 @@ class Metrics:
     def render(self) -> bytes:
         """The text exposition format."""
         return generate_latest(self.registry)
+
+
+class ModelLabels:
+    """Bounded `model` label values: the first `capacity` names get one each, later "other"."""
+
+    OTHER = "other"
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.slots: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        """The label value for model `name`."""
+        label = self.slots.get(name)
+        if label is None:
+            label = name if len(self.slots) < self.capacity else self.OTHER
+            if label is name:
+                self.slots[name] = label
+        return label
+
+
+class RepositoryMetrics:
+    """Per-model series for repository mode, with at most `capacity` model labels + "other"."""
+
+    def __init__(self, registry: CollectorRegistry, capacity: int) -> None:
+        self.label = ModelLabels(capacity)
+        self.inferences = Counter(
+            "model_repository_inferences", "Scored inference requests by model.", ["model"],
+            registry=registry,
+        )  # fmt: skip
+        self.rows = Counter(
+            "model_repository_rows_scored", "Rows scored by model.", ["model"], registry=registry
+        )
+        self.loads = Counter(
+            "model_repository_loads", "Model loads by outcome (loaded, failed).",
+            ["model", "outcome"], registry=registry,
+        )  # fmt: skip
+        self.load_seconds = Histogram(
+            "model_repository_load_duration_seconds", "Verify-and-load time of one model.",
+            ["outcome"], buckets=LATENCY_BUCKETS, registry=registry,
+        )  # fmt: skip
+        self.evictions = Counter(
+            "model_repository_evictions", "Models evicted (LRU) to stay within the budget.",
+            ["model"], registry=registry,
+        )  # fmt: skip
+        self.resident = Gauge(
+            "model_repository_resident_models", "Models loaded in memory.", registry=registry
+        )
+        self.resident_bytes = Gauge(
+            "model_repository_resident_bytes", "Estimated bytes of the loaded models.",
+            registry=registry,
+        )  # fmt: skip
+        self._scored: dict[str, tuple[Any, Any]] = {}
+
+    def scored(self, name: str, rows: int) -> None:
+        """Count one scored request of `rows` rows (hot path: children cached per name)."""
+        child = self._scored.get(name)
+        if child is None:
+            label = self.label(name)
+            child = (self.inferences.labels(label), self.rows.labels(label))
+            self._scored[name] = child
+        child[0].inc()
+        child[1].inc(rows)
+
+    def loaded(self, name: str, outcome: str, seconds: float) -> None:
+        """Count a load attempt."""
+        self.loads.labels(self.label(name), outcome).inc()
+        self.load_seconds.labels(outcome).observe(seconds)
+
+    def evicted(self, name: str) -> None:
+        """Count an eviction."""
+        self.evictions.labels(self.label(name)).inc()

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from model.serving import binary
+from model.serving.asgi import JSON_HEADERS
 from model.serving.schema import (
     Columns,
     Field,
@@ -246,6 +247,16 @@ def infer_binary(name: str, version: str, scores: Any, request_id: Any) -> tuple
         head["id"] = request_id
     header = orjson.dumps(head)
     return header + data, len(header)
+
+
+def infer_reply(
+    name: str, version: str, scores: Any, request_id: Any, binary_out: bool
+) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    """(payload, headers) of an infer response: JSON, or raw FP64 when asked."""
+    if binary_out:
+        payload, size = infer_binary(name, version, scores, request_id)
+        return payload, [*binary.BINARY_HEADERS, (HEADER_LENGTH, str(size).encode())]
+    return orjson.dumps(infer_response(name, version, scores, request_id)), JSON_HEADERS
 
 
 def infer_response(name: str, version: str, scores: list[float], request_id: Any) -> dict[str, Any]:

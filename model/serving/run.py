@@ -10,19 +10,30 @@ from typing import TYPE_CHECKING, Any
 from model import config, names
 
 if TYPE_CHECKING:
-    from model.serving.app import ModelServer
+    from model.serving.asgi import BaseServer
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def serve(model_dir: Path, host: str = "127.0.0.1", port: int = names.SERVING_PORT) -> None:
-    """Verify and load the model, then serve until stopped (1 worker: scale with replicas)."""
+def serve(
+    model_dir: Path,
+    host: str = "127.0.0.1",
+    port: int = names.SERVING_PORT,
+    repository: Path | None = None,
+) -> None:
+    """Verify and load the model (or read the repository), then serve until stopped."""
     import uvicorn
 
-    from model.serving.app import create_app
-
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    app = create_app(model_dir)
+    app: BaseServer
+    if repository is not None:
+        from model.serving.repository_app import create_repository_app
+
+        app = create_repository_app(repository)
+    else:
+        from model.serving.app import create_app
+
+        app = create_app(model_dir)
     uvicorn.run(
         app,
         host=host,
@@ -38,7 +49,7 @@ def serve(model_dir: Path, host: str = "127.0.0.1", port: int = names.SERVING_PO
     )
 
 
-def _http_options(app: ModelServer) -> dict[str, Any]:
+def _http_options(app: BaseServer) -> dict[str, Any]:
     """httptools behind the connection guard; h11 (headers bounded, no read deadlines) else."""
     import importlib.util
 
@@ -67,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=names.SERVING_PORT)
+    parser.add_argument("--repository", type=Path, default=None)
     args = parser.parse_args(argv)
-    serve(args.model_dir, args.host, args.port)
+    serve(args.model_dir, args.host, args.port, args.repository)
     return 0

@@ -22,18 +22,25 @@ def serve(
         str, typer.Option(help="Interface to bind; 0.0.0.0 only inside a container.")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = names.SERVING_PORT,
+    repository: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve many models: a folder of <name>/ model folders, or a YAML/JSON index "
+            "of name, uri, sha256 (docs/serving.md). Replaces --model-dir."
+        ),
+    ] = None,
 ) -> None:
     """Serve the model; refuses to become ready if its sha256 differs from MODEL_SHA256."""
     from model.serving.run import serve as run_server
 
     folder = model_dir or Path(config.get(config.MODEL_DIR, "models") or "models")
     missing = [name for name in ("model.onnx", "model.json") if not (folder / name).is_file()]
-    if missing:
+    if missing and repository is None:
         fail(
             f"{folder} lacks {', '.join(missing)}; run `dvc pull models` or `dvc repro train` first"
         )
     try:
-        run_server(folder, host, port)
+        run_server(folder, host, port, repository)
     except ValueError as err:
         fail(str(err))
 
