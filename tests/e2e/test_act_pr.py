@@ -3,14 +3,16 @@
 One world per module: a bare origin whose main carries a consistent dvc.lock, a push to main
 (which fills the DVC cache PRs restore, as the workflow intends), then one pull request per
 test: worse model, neutral change, tampered dvc.lock. Each asserts the step conclusions and
-the artifact the trusted pr-comment job would receive.
+the artifact the trusted pr-comment job would receive. The release's DVC remote (the project's
+`s3` remote, on moto at 127.0.0.1) holds main's model, as a release leaves it, so the PR job's
+remote-status step has both answers to give: held (neutral PR) and missing (worse model).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +22,7 @@ import yaml
 from tests.act.harness import ActResult, Store, pull_request_event, push_event, run_workflow
 from tests.conftest import clone, run
 from tests.e2e.test_act_comment import post_comment
+from tests.moto_s3 import BUCKET, CREDENTIALS, PREFIX, client, put_dvc_object, serve_s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 
@@ -36,6 +39,30 @@ class World:
     origin: Path
     store: Store
     push: ActResult
+    s3: str  # the release's DVC remote (moto), holding main's train outputs
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    with serve_s3() as url:
+        yield url
+
+
+def s3_env(url: str) -> dict[str, str]:
+    """The runner's environment for the `s3` remote on moto (which needs some signature)."""
+    return {"AWS_ENDPOINT_URL_S3": url, **CREDENTIALS}
+
+
+def remote_md5s(url: str) -> set[str]:
+    """Every md5 the s3 DVC remote holds."""
+    listed = client(url).list_objects_v2(Bucket=BUCKET, Prefix=f"{PREFIX}/files/md5/")
+    return {"".join(obj["Key"].split("/")[-2:]) for obj in listed.get("Contents", [])}
+
+
+def train_outs(ws: Path, rev: str = "HEAD") -> dict[str, str]:
+    """path -> md5 of the train outputs dvc.lock pins at `rev`."""
+    lock = yaml.safe_load(run(["git", "show", f"{rev}:dvc.lock"], ws).stdout)
+    return {out["path"]: out["md5"] for out in lock["stages"]["train"]["outs"]}
 
 
 def git(ws: Path, *args: str) -> str:
@@ -43,7 +70,9 @@ def git(ws: Path, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(origin: Path, dvc_remote: Path, tmp_path_factory: pytest.TempPathFactory) -> World:
+def world(
+    origin: Path, dvc_remote: Path, s3: str, tmp_path_factory: pytest.TempPathFactory
+) -> World:
     """main with a dvc.lock written for its own code, pushed; then pr.yaml on that push."""
     base = tmp_path_factory.mktemp("act-pr")
     bare = base / "origin.git"
@@ -54,9 +83,12 @@ def world(origin: Path, dvc_remote: Path, tmp_path_factory: pytest.TempPathFacto
     run(["dvc", "repro", "--quiet"], ws, env=NO_TRACKING)
     git(ws, "commit", "-q", "--allow-empty", "-m", "main: dvc.lock for this code", "dvc.lock")
     git(ws, "push", "-q", "origin", "main")
+    for path, md5 in train_outs(ws).items():  # what main's release pushed
+        put_dvc_object(s3, md5, (ws / path).read_bytes())
     store = Store(base / "store")
-    push = run_workflow(ws, "pr.yaml", "push", push_event(ws), origin=bare, store=store)
-    return World(ws, bare, store, push)
+    push = run_workflow(ws, "pr.yaml", "push", push_event(ws), origin=bare, store=store,
+                        env=s3_env(s3))  # fmt: skip
+    return World(ws, bare, store, push, s3)
 
 
 def pull_request(world: World, tmp_path: Path, name: str,
@@ -71,7 +103,7 @@ def pull_request(world: World, tmp_path: Path, name: str,
         store = Store(world.store.root, artifacts_dir=tmp_path / "artifacts")
         event = pull_request_event(ws, number=len(name), head_ref=name)
         result = run_workflow(ws, "pr.yaml", "pull_request", event, origin=world.origin,
-                              store=store)  # fmt: skip
+                              store=store, env=s3_env(world.s3))  # fmt: skip
     finally:
         git(ws, "checkout", "-q", "-f", "main")
         run(["dvc", "checkout", "--quiet", "--force"], ws)
@@ -86,7 +118,7 @@ def test_push_to_main_runs_the_pipeline_and_fills_the_cache(world: World) -> Non
     res = world.push
     assert res.jobs == {JOB: "success"}, res.tail()
     assert res.step(JOB, "pipeline") == "success"
-    for step in ("lock", "report"):
+    for step in ("remote", "lock", "report"):
         assert res.step(JOB, step) == "skipped", f"{step} runs on pull requests only"
     assert not (world.store.artifacts / "model-report").exists(), "push uploads no report"
     saved = [p for p in world.store.cache.iterdir() if p.name.startswith("dvc-cache-")]
@@ -106,9 +138,17 @@ def fewer_trees(ws: Path) -> None:
 def test_a_worse_model_fails_its_gate_with_the_report_uploaded(
     world: World, tmp_path: Path
 ) -> None:
+    before = remote_md5s(world.s3)
     res, artifact = pull_request(world, tmp_path, "fewer-trees", fewer_trees)
     assert res.jobs == {JOB: "failure"}, res.tail()
     assert res.step(JOB, "pipeline") == "success"
+    # A new model: the release's remote lacks it, the job says so, and PR jobs never push.
+    assert res.step(JOB, "remote") == "success", res.step_log(JOB, "remote")
+    outs = train_outs(world.ws, "fewer-trees")
+    assert "model on the DVC remote: missing. DVC remote `s3` lacks 4 of 4" in res.step_log(
+        JOB, "remote"
+    ), res.step_log(JOB, "remote")
+    assert remote_md5s(world.s3) == before and not set(outs.values()) & before
     assert res.step(JOB, "lock") == "success", res.step_log(JOB, "lock")
     assert res.step(JOB, "report") == "failure"
     assert {p.name for p in artifact.iterdir()} >= REPORT_FILES
@@ -131,7 +171,10 @@ def readme_only(ws: Path) -> None:
 def test_a_neutral_pr_passes_with_reproducible_lock(world: World, tmp_path: Path) -> None:
     res, artifact = pull_request(world, tmp_path, "readme-only", readme_only)
     assert res.jobs == {JOB: "success"}, res.tail()
-    assert [res.step(JOB, s) for s in ("pipeline", "lock", "report")] == ["success"] * 3
+    assert [res.step(JOB, s) for s in ("pipeline", "remote", "lock", "report")] == ["success"] * 4
+    # Same model as main: main's release already pushed it.
+    held = "model on the DVC remote: held. DVC remote `s3` already holds all 4 `train` outputs"
+    assert held in res.step_log(JOB, "remote"), res.step_log(JOB, "remote")
     data = report_json(artifact)
     assert data["passed"] is True, data["verdict"]
     assert data["verdict"] == "✅ Gate passed: no significant change"
