@@ -7,7 +7,7 @@ IMAGE_SOURCE ?= $(shell git config --get remote.origin.url 2>/dev/null)
 GIT_SHA = $(shell git rev-parse HEAD 2>/dev/null)
 # The model digest (model.json + model.onnx) that the train stage writes; releases pin it.
 MODEL_SHA256 = $(shell cat models/model.sha256 2>/dev/null)
-DATA_MD5 = $(shell sed -n 's/^- md5: //p' data.dvc)
+DATA_MD5 = $(shell $(RUN) model data md5)
 MODEL_VERSION ?= $(shell cut -c1-12 models/model.sha256 2>/dev/null)
 # BuildKit builds only the stages the target needs (the trainer stage is large).
 IMAGE_BUILD = DOCKER_BUILDKIT=1 $(DOCKER) build --network host --build-arg BASE_IMAGE=$(IMAGE_BASE) \

@@ -171,3 +171,24 @@ def load_params(section: str, path: Path = PARAMS_FILE) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get(section), dict):
         raise ParamsError(f"{path} has no mapping section '{section}'")
     return data[section]
+
+
+def set_param(key: str, value: Any, path: Path = PARAMS_FILE) -> Any:
+    """Set dotted `key` (e.g. train.n_estimators) in a params file, keeping comments and order.
+
+    Returns the old value; ParamsError when the key is not already there (a typo stays loud).
+    """
+    from ruamel.yaml import YAML
+
+    yaml_rt = YAML()  # round-trip: comments, key order and quoting survive the edit
+    data = yaml_rt.load(path.read_text())
+    *parents, leaf = key.split(".")
+    node = data
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict) or leaf not in node:
+        raise ParamsError(f"{path} has no `{key}` to change")
+    old, node[leaf] = node[leaf], value
+    with path.open("w") as fh:
+        yaml_rt.dump(data, fh)
+    return old

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from model.config import CheckFailed
 from model.core.schema import CREDIT_CONTRACT, Column, Contract
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ class Problem:
         return f"column '{self.column}': expected {self.expected}; found {self.found}"
 
 
-class ContractError(ValueError):
+class ContractError(CheckFailed, ValueError):
     """Raw data broke the contract; `problems` lists every broken rule."""
 
     def __init__(self, problems: list[Problem]) -> None:

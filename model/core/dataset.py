@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import yaml
+
+from model.config import CheckFailed, UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -12,10 +17,44 @@ SOURCE_PACKAGE = "modeldata"
 SOURCE_ITEM = "credit_data"
 RAW_FILE = "credit_data.csv"
 _SNIFF_BYTES = 64 * 1024  # text files carry no NUL; the head is enough to tell
+DATA_DVC = "data.dvc"  # the DVC pin of data/ at the repository root
+# DVC's md5 of a directory; anything else in data.dvc is refused before it reaches a message.
+_PIN = re.compile(r"[0-9a-f]{32}(\.dir)?")
 
 
-class DataReadError(ValueError):
+class DataReadError(UsageError, ValueError):
     """A data file is not a readable CSV; the message is one line naming the file."""
+
+
+class DataPullError(CheckFailed):
+    """data/ could not be materialised to the pinned hash."""
+
+
+class DataPinError(DataPullError):
+    """data.dvc holds no well-formed pin, or data/ differs from the pin git holds."""
+
+
+def md5_of(text: str, where: str = DATA_DVC) -> str:
+    """The directory md5 in a data.dvc text; DataPinError when it holds no well-formed one."""
+    try:
+        found = yaml.safe_load(text)["outs"][0]["md5"]
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        found = None
+    if not isinstance(found, str) or not _PIN.fullmatch(found):
+        raise DataPinError(
+            f"{where}: expected `outs: [{{md5: <32 hex>.dir}}]` as `dvc add data` writes; "
+            f"found none. Restore it with `git checkout -- {DATA_DVC}`."
+        )
+    return found
+
+
+def pinned_md5(root: Path) -> str:
+    """The directory md5 that data.dvc in the work tree at `root` pins: the one reader."""
+    try:
+        text = (root / DATA_DVC).read_text()
+    except OSError as err:
+        raise DataPinError(f"{root / DATA_DVC}: cannot read it ({err.strerror})") from err
+    return md5_of(text, str(root / DATA_DVC))
 
 
 def load_packaged() -> pd.DataFrame:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
+
+from model.proc import run
 
 _FPR = re.compile(r"^fpr:(?:[^:]*:){8}([0-9A-F]{40}):", re.MULTILINE)
 
@@ -21,13 +22,7 @@ def gnupg_home() -> Path:
 
 
 def _gpg(home: Path, *args: str, stdin: str | None = None) -> str:
-    proc = subprocess.run(
-        ["gpg", "--homedir", str(home), "--batch", *args],
-        input=stdin, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        raise RuntimeError(f"gpg {' '.join(args)} failed: {proc.stderr.strip()}")
-    return proc.stdout
+    return run(["gpg", "--homedir", str(home), "--batch", *args], input=stdin).stdout
 
 
 def throwaway_key(home: Path, uid: str) -> str:
@@ -60,7 +55,5 @@ def revoked(home: Path, fingerprint: str) -> str:
 def discard(home: Path) -> None:
     """Stop the gpg-agent that signing started in `home`, then delete it."""
     if shutil.which("gpgconf"):
-        subprocess.run(
-            ["gpgconf", "--homedir", str(home), "--kill", "all"], capture_output=True, check=False
-        )
+        run(["gpgconf", "--homedir", str(home), "--kill", "all"], check=False)
     shutil.rmtree(home, ignore_errors=True)

@@ -10,24 +10,14 @@ from typing import Any
 
 from rich.console import Console
 
+from model.config import set_param
 from model.demo.pods import Preview
 from model.demo.runner import Runner, StepFailed
 from model.demo.story import PR1_BRANCH, PR2_BRANCH, Scratch, Story
 
 
-def set_param(path: Path, key: str, value: int) -> None:
-    """Change one `key: value` line in params.yaml's train section, keeping the comments."""
-    import re
-
-    text = path.read_text()
-    new, count = re.subn(rf"(?m)^(\s+{key}:\s*)\d+", rf"\g<1>{value}", text, count=1)
-    if count != 1:
-        raise ValueError(f"{path} has no numeric `{key}:` line")
-    path.write_text(new)
-
-
 def worse_model(ws: Path) -> None:
-    set_param(ws / "params.yaml", "n_estimators", 5)
+    set_param("train.n_estimators", 5, ws / "params.yaml")
 
 
 def docs_only(ws: Path) -> None:

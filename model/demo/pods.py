@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.demo.preview import PodSpec, docker_args, pod_spec, render, wait_ready
+from model.demo.preview import PodSpec, docker_args, pod_spec, render
+from model.proc import run, wait_http
 
 CONTAINER = "credit-scoring-preview"
 
@@ -35,9 +36,9 @@ class Preview:
         self.stop()
         spec = pod_spec(render(overlay))
         if self.docker:
-            run = [self.docker, "run", "-d", "--rm", "--name", CONTAINER]
-            run += docker_args(spec.pod, spec.container)
-            subprocess.run(run, check=True, capture_output=True)
+            cmd = [self.docker, "run", "-d", "--rm", "--name", CONTAINER]
+            cmd += docker_args(spec.pod, spec.container)
+            run(cmd)
             alive = self._container_alive
         else:
             env = {**os.environ, **spec.env, "MODEL_DIR": str(self.model_dir)}
@@ -48,22 +49,19 @@ class Preview:
             )
             alive = lambda: self.proc is not None and self.proc.poll() is None  # noqa: E731
         self.running = spec
-        waited = wait_ready(f"http://127.0.0.1:{spec.port}{spec.ready_path}", 60, alive)
+        waited = wait_http(f"http://127.0.0.1:{spec.port}{spec.ready_path}", 60, alive=alive)
         return spec, waited
 
     def _container_alive(self) -> bool:
         assert self.docker
-        out = subprocess.run([self.docker, "inspect", "-f", "{{.State.Running}}", CONTAINER],
-                             capture_output=True, text=True)  # fmt: skip
+        out = run([self.docker, "inspect", "-f", "{{.State.Running}}", CONTAINER], check=False)
         return out.stdout.strip() == "true"
 
     def running_image(self) -> str | None:
         """The image ID the preview container actually runs (None for a process)."""
         if not self.docker:
             return None
-        out = subprocess.run([self.docker, "inspect", "-f", "{{.Image}}", CONTAINER],
-                             capture_output=True, text=True, check=True)  # fmt: skip
-        return out.stdout.strip()
+        return run([self.docker, "inspect", "-f", "{{.Image}}", CONTAINER]).stdout.strip()
 
     def score(self, instances: list[dict[str, Any]]) -> list[float]:
         """POST rows to /v1/predict of the running pod; return the probabilities."""
@@ -79,7 +77,7 @@ class Preview:
     def stop(self) -> None:
         """Stop whatever preview runs; leave nothing behind."""
         if self.docker:
-            subprocess.run([self.docker, "rm", "-f", CONTAINER], capture_output=True)
+            run([self.docker, "rm", "-f", CONTAINER], check=False)
         if self.proc is not None:
             self.proc.terminate()
             self.proc.wait(timeout=10)

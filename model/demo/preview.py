@@ -7,18 +7,18 @@ port and probes mapped onto `docker run` flags; with no engine the same spec run
 
 from __future__ import annotations
 
-import subprocess
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from model.config import CheckFailed
+from model.proc import ProcError, run
 
-class PreviewError(RuntimeError):
-    """The manifests cannot be previewed, or the pod never became ready."""
+
+class PreviewError(CheckFailed):
+    """The manifests cannot be previewed (no single Deployment, no probe, no digest)."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,11 @@ class PodSpec:
 
 def render(overlay: Path) -> list[dict[str, Any]]:
     """`kubectl kustomize OVERLAY`, parsed."""
-    proc = subprocess.run(["kubectl", "kustomize", str(overlay)], capture_output=True, text=True)
-    if proc.returncode:
-        raise PreviewError(f"kubectl kustomize {overlay} failed: {proc.stderr.strip()}")
-    return [d for d in yaml.safe_load_all(proc.stdout) if d]
+    try:
+        out = run(["kubectl", "kustomize", str(overlay)]).stdout
+    except ProcError as exc:
+        raise PreviewError(str(exc)) from exc
+    return [d for d in yaml.safe_load_all(out) if d]
 
 
 def pod_spec(docs: list[dict[str, Any]]) -> PodSpec:
@@ -102,19 +103,3 @@ def docker_args(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
     if command:
         return [*args, "--entrypoint", command[0], image, *command[1:], *container.get("args", [])]
     return [*args, image, *container.get("args", [])]
-
-
-def wait_ready(url: str, timeout_s: float = 60.0, alive: Any = None) -> float:
-    """Poll `url` until it answers 200; return seconds waited. `alive()` False aborts early."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout_s:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            pass
-        if alive is not None and not alive():
-            raise PreviewError(f"the pod exited before {url} was ready")
-        time.sleep(0.1)
-    raise PreviewError(f"{url} not ready after {timeout_s:.0f}s")

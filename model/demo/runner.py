@@ -14,8 +14,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from model.config import CheckFailed
+from model.proc import run
 
-class StepFailed(RuntimeError):
+
+class StepFailed(CheckFailed):
     """A command of a step failed; carries the command line and its output."""
 
     def __init__(self, cmd: Sequence[str], cwd: Path, code: int, output: str) -> None:
@@ -45,10 +48,7 @@ class Runner:
         self, *cmd: str, cwd: Path, ok: tuple[int, ...] = (0,), timeout: float = 900
     ) -> subprocess.CompletedProcess[str]:
         """Run a command; raise StepFailed (with its output) on an unexpected exit code."""
-        proc = subprocess.run(
-            list(cmd), cwd=cwd, env={**os.environ, **self.env}, capture_output=True, text=True,
-            timeout=timeout,
-        )  # fmt: skip
+        proc = run(cmd, cwd, env={**os.environ, **self.env}, check=False, timeout=timeout)
         if proc.returncode not in ok:
             raise StepFailed(cmd, cwd, proc.returncode, proc.stdout + proc.stderr)
         return proc

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from rich.console import Console
-
 ENVIRONMENTS = ("staging", "prod")
 OVERLAY_ROOT = "k8s/overlays"
 KUSTOMIZATION = "kustomization.yaml"
@@ -14,13 +9,3 @@ RELEASE_FILE = "credit-scoring-release.yaml"  # the overlay patch `model promote
 ANNOTATION_PREFIX = "credit-scoring.io/"
 DEFAULT_REMOTE = "origin"
 DEFAULT_BRANCH = "main"
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    # Digests and image refs must stay on one line: people grep and copy them.
-    return Console(highlight=False, soft_wrap=True)
-
-
-out = _console()

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 from pathlib import Path
 
 import yaml
 
+from model.config import CheckFailed
 from model.core.artifact import bundle_sha256
+from model.core.dataset import DATA_DVC, DataPinError, md5_of
 from model.names import BUNDLE_FILES, MODEL_PATH
 from model.proc import show
 
 
-class FactsError(ValueError):
+class FactsError(CheckFailed, ValueError):
     """The commit does not pin a model we can find or trust."""
 
 
@@ -77,10 +78,11 @@ def model_sha256(root: Path, rev: str, path: str = MODEL_PATH) -> str:
 
 def data_md5(root: Path, rev: str) -> str:
     """The md5 data.dvc pins at `rev` ('unknown' without data.dvc)."""
-    text = show(root, rev, "data.dvc")
-    if text is None:
+    text = show(root, rev, DATA_DVC)
+    try:
+        return "unknown" if text is None else md5_of(text, f"{DATA_DVC} at {rev[:12]}")
+    except DataPinError:
         return "unknown"
-    return str((yaml.safe_load(text) or {}).get("outs", [{}])[0].get("md5", "unknown"))
 
 
 def metrics(root: Path, rev: str) -> dict[str, float]:
@@ -92,31 +94,18 @@ def metrics(root: Path, rev: str) -> dict[str, float]:
 
 
 def mlflow_run(root: Path, sha256: str) -> str:
-    """The MLflow run id from .state/last_run.json when it logged this model, else 'none'."""
-    path = root / ".state" / "last_run.json"
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return "none"
-    return str(info.get("run_id", "none")) if info.get("model_sha256") == sha256 else "none"
+    """The MLflow run id from last_run.json when it logged this model, else 'none'."""
+    from model.tracking.runs import last_run_id
+
+    return last_run_id(root, sha256) or "none"
 
 
-def main() -> int:
-    """`python -m model.gitops.facts`: KEY=VALUE facts of HEAD's model, for image build args."""
-    from model.proc import head
-
-    root = Path()
-    rev = head(root)
-    try:
-        sha = model_sha256(root, rev)
-    except FactsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    for key, value in (("model_sha256", sha), ("model_version", sha[:12]),
-                       ("data_md5", data_md5(root, rev)), ("revision", rev)):  # fmt: skip
-        print(f"{key}={value}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def release_facts(root: Path, rev: str) -> dict[str, str]:
+    """What a release build needs to know about the model `rev` pins, by name."""
+    sha = model_sha256(root, rev)
+    return {
+        "model_sha256": sha,
+        "model_version": sha[:12],
+        "data_md5": data_md5(root, rev),
+        "revision": rev,
+    }

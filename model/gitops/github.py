@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model import config
+from model.config import CheckFailed
 
 DEFAULT_API = "https://api.github.com"
 TIMEOUT_S = 30.0
@@ -28,7 +29,7 @@ FORBIDDEN_HINT = (
 )
 
 
-class GitHubError(RuntimeError):
+class GitHubError(CheckFailed):
     """GitHub refused, was unreachable, or the inputs were unsafe; the message is one line."""
 
 

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 
 from model.names import LOCAL_TAG
+from model.proc import ProcError, run
 
 _DOCKER_CANDIDATES = ("/usr/bin/docker", "docker")
+
+
+def _answers(cmd: list[str], timeout: float) -> str | None:
+    """stdout of `cmd` when it succeeds in time; None otherwise (no engine is an answer here)."""
+    try:
+        proc = run(cmd, check=False, timeout=timeout)
+    except ProcError:  # timed out: an engine that hangs is as good as none
+        return None
+    return proc.stdout if proc.returncode == 0 else None
 
 
 def docker() -> str | None:
     """Path of a docker client whose engine answers, else None."""
     for candidate in _DOCKER_CANDIDATES:
         path = shutil.which(candidate)
-        if (
-            path
-            and subprocess.run(
-                [path, "version"], capture_output=True, check=False, timeout=10
-            ).returncode
-            == 0
-        ):
+        if path and _answers([path, "version"], 10) is not None:
             return path
     return None
 
@@ -32,15 +35,9 @@ def inspect(refs: list[str], client: str | None = None) -> dict | None:
     if client is None:
         return None
     for ref in refs:
-        proc = subprocess.run(
-            [client, "image", "inspect", ref],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=30,
-        )
-        if proc.returncode == 0:
-            return json.loads(proc.stdout)[0]
+        out = _answers([client, "image", "inspect", ref], 30)
+        if out is not None:
+            return json.loads(out)[0]
     return None
 
 

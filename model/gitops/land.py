@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
+from model.config import CheckFailed, UsageError
 from model.gitops import signing
 from model.proc import GitError, attempt, current_branch, git, head, ok
 
@@ -25,11 +26,11 @@ _FINAL = ("declined", "denied", "fatal:", "authentication", "permission", "prote
 _REASON_LINES = 12
 
 
-class LandError(RuntimeError):
+class LandError(CheckFailed):
     """The commit could not be landed; nothing was overwritten."""
 
 
-class AttemptsError(ValueError):
+class AttemptsError(UsageError, ValueError):
     """MODEL_PUSH_ATTEMPTS is not a usable number; nothing was committed."""
 
 
@@ -40,6 +41,9 @@ class Landed:
     commit: str | None
     attempts: int
     pushed_to: str | None
+    # The branch pushed for review instead of the shared branch (prod's promote/…): the caller
+    # opens a PR for it, and the registry alias follows on merge rather than now.
+    review_branch: str | None = None
 
 
 def push_attempts() -> int:
@@ -177,13 +181,13 @@ def _push(
     for attempt_no in range(1, attempts + 1):
         pushed, stderr = attempt(root, "push", "-q", remote, f"HEAD:refs/heads/{ref}")
         if pushed:
-            return Landed(head(root), attempt_no, f"{remote}/{ref}")
+            return Landed(head(root), attempt_no, f"{remote}/{ref}", target_ref)
         why = reason(stderr)
         if target_ref is not None:
             # A rerun of the same promotion (tests/e2e/test_promote_open_pr.py): reuse, never force.
             theirs = _same_change_at(root, remote, ref)
             if theirs is not None:
-                return Landed(theirs, attempt_no, f"{remote}/{ref}")
+                return Landed(theirs, attempt_no, f"{remote}/{ref}", target_ref)
             raise LandError(f"{remote} refused {ref} (an open promotion already?): {why}")
         if not is_race(stderr):
             raise LandError(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.config import UsageError
 from model.gitops import ANNOTATION_PREFIX, ENVIRONMENTS, KUSTOMIZATION, OVERLAY_ROOT, RELEASE_FILE
 from model.gitops.trailers import Release
 from model.names import IMAGE_NAME
@@ -30,7 +31,7 @@ ANNOTATED = {
 SHA_ENV = "MODEL_SHA256"
 
 
-class OverlayError(ValueError):
+class OverlayError(UsageError, ValueError):
     """The overlay or an input to it is not what promotion expects."""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
+from model.config import UsageError
 from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, signing
 from model.gitops.audit import current, ledger
 from model.gitops.land import Landed, land
@@ -24,7 +25,7 @@ from model.proc import dirty_files, git, head, user
 from model.tracking import registry
 
 
-class PromoteError(ValueError):
+class PromoteError(UsageError, ValueError):
     """Bad input or a failed precondition: nothing was committed or pushed."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
+from model.config import UsageError
 from model.gitops.audit import ledger
 from model.proc import git
 
@@ -49,7 +50,7 @@ HOW_TO_SIGN = (
 )
 
 
-class SigningError(RuntimeError):
+class SigningError(UsageError):
     """A promotion's signature, a promoters key file or the signing setup is not acceptable."""
 
 

@@ -67,45 +67,19 @@ def write_argocd_keys(root: Path, out: Path, extra: tuple[Path, ...] = ()) -> li
     return written
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`python -m model.gitops.signing_setup`: sign with $PROMOTION_GPG_KEY (make
-    git-signing-key); `... argocd-keys DIR [KEYFILE...]`: argocd-gpg-keys-cm entries."""
-    import sys
+def setup(root: Path, secret: str | None) -> str:
+    """Sign commits in `root` with `secret` (the CI's $PROMOTION_GPG_KEY); say what was done.
 
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) >= 2 and args[0] == "argocd-keys":
-        try:
-            ids = write_argocd_keys(Path(), Path(args[1]), tuple(map(Path, args[2:])))
-        except SigningError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        print(f"{len(ids)} key(s) for Argo CD in {args[1]}: {' '.join(ids) or 'none'}")
-        return 0
-    if args:
-        print(
-            "usage: python -m model.gitops.signing_setup [argocd-keys DIR [KEYFILE...]]",
-            file=sys.stderr,
-        )
-        return 2
-    secret = config.get(config.PROMOTION_GPG_KEY)
-    required = sorted(p.as_posix() for p in Path().glob(f"{PROMOTERS_DIR}/*.asc"))
+    Without a secret that is fine only while no .gitops/promoters/*.asc exists (bootstrap).
+    """
+    required = sorted(p.relative_to(root).as_posix() for p in root.glob(f"{PROMOTERS_DIR}/*.asc"))
     if not secret and required:
-        need = f"set {config.PROMOTION_GPG_KEY} to the release secret key"
-        print(f"error: {', '.join(required)} require signed promotions; {need}", file=sys.stderr)
-        return 2
+        raise SigningError(
+            f"{', '.join(required)} require signed promotions; "
+            f"set {config.PROMOTION_GPG_KEY} to the release secret key"
+        )
     if not secret:  # bootstrap: the workflow step can exist before the first key is committed
-        print(
+        return (
             f"no {PROMOTERS_DIR}/*.asc and no {config.PROMOTION_GPG_KEY}: promotions stay unsigned"
         )
-        return 0
-    try:
-        fpr = configure(Path(), secret)
-    except SigningError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(f"commits here are now signed by {fpr}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return f"commits here are now signed by {configure(root, secret)}"

@@ -12,25 +12,23 @@ staged by `update`). Only `update` re-pins, and only after the data contract pas
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
-from model.core.dataset import RAW_FILE
+from model.core.dataset import (  # the pin reader and its errors live with the dataset
+    DATA_DVC,
+    RAW_FILE,
+    DataPinError,
+    DataPullError,
+    md5_of,
+    pinned_md5,
+)
 from model.proc import git, show
 
 if TYPE_CHECKING:
     from dvc.repo import Repo
-
-DATA_DVC = "data.dvc"
-
-
-class DataPullError(RuntimeError):
-    """data/ could not be materialised to the pinned hash."""
 
 
 @dataclass(frozen=True)
@@ -42,39 +40,12 @@ class PullResult:
     pushed: bool
 
 
-class DataPinError(DataPullError):
-    """data/ differs from the pin git holds for data.dvc; only `model data update` re-pins."""
-
-
 @dataclass(frozen=True)
 class UpdateResult:
     """What `model data update` did: the pin before and after (equal: nothing to do)."""
 
     old: str
     new: str
-
-
-# DVC's md5 of a directory; anything else in data.dvc is refused before it reaches a message.
-_PIN = re.compile(r"[0-9a-f]{32}(\.dir)?")
-
-
-def md5_of(text: str, where: str = DATA_DVC) -> str:
-    """The directory md5 in a data.dvc text; DataPinError when it holds no well-formed one."""
-    try:
-        found = yaml.safe_load(text)["outs"][0]["md5"]
-    except (yaml.YAMLError, KeyError, IndexError, TypeError):
-        found = None
-    if not isinstance(found, str) or not _PIN.fullmatch(found):
-        raise DataPinError(
-            f"{where}: expected `outs: [{{md5: <32 hex>.dir}}]` as `dvc add data` writes; "
-            f"found none. Restore it with `git checkout -- {DATA_DVC}`."
-        )
-    return found
-
-
-def pinned_md5(root: Path) -> str:
-    """The directory md5 that data.dvc in the work tree pins."""
-    return md5_of((root / DATA_DVC).read_text())
 
 
 def committed_pin(root: Path) -> tuple[str, str]:

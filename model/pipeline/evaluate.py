@@ -99,13 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_json(args.importance, importance(pipeline, x, y, cfg))
     print("metrics: " + ", ".join(f"{k}={v}" for k, v in quality.items()))
-    _track(pipeline, meta, quality, args)
+    print(_track(pipeline, meta, quality, args))
     return 0
 
 
 def _track(
     pipeline: Pipeline, meta: dict[str, Any], quality: dict[str, Any], args: argparse.Namespace
-) -> None:
+) -> str:
+    """Log the run to MLflow and record it in last_run.json; say what happened."""
+    from model.core.dataset import pinned_md5
     from model.tracking import runs as tracking
 
     all_params = {s: config.load_params(s) for s in ("prepare", "train", "evaluate")}
@@ -113,16 +115,17 @@ def _track(
 
     tags = {
         "git_commit": tracking.git_commit(),
-        "data_md5": tracking.data_md5(),
+        "data_md5": pinned_md5(Path()),
         # the digest releases pin (model.json + model.onnx), so registry lookups by tag match
         "model_sha256": bundle_sha256(read_bundle(args.model_dir)),
     }
-    run_id = tracking.log_run(
+    run_id, note = tracking.log_run(
         pipeline=pipeline, params=all_params, metrics=quality, tags=tags,
         artifacts=[args.metrics, args.importance, args.model_dir / "model.onnx"],
     )  # fmt: skip
     if run_id:
-        write_json(Path(".state/last_run.json"), {"run_id": run_id, **tags})
+        write_json(config.last_run_file(), {"run_id": run_id, **tags})
+    return note
 
 
 if __name__ == "__main__":

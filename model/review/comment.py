@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from model.config import UsageError
 from model.review import render
 
 MAX_JSON_BYTES = 1024 * 1024
@@ -32,7 +33,7 @@ _ENTITIES = str.maketrans(
 )  # fmt: skip
 
 
-class CommentError(ValueError):
+class CommentError(UsageError, ValueError):
     """The artifact or an input cannot be trusted; nothing is posted."""
 
 

@@ -6,26 +6,21 @@ A temporary clone gets a fresh DVC directory remote; main runs the committed pip
 
 from __future__ import annotations
 
-import argparse
-import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from model import config
+from model.config import ParamsError, set_param
+from model.proc import run, venv_env
+
 # A plausible but worse PR: 15 boosting rounds instead of 200. Some drops are significant
 # (F1, log loss) and some are not (PR AUC, accuracy): a mixed result worth showing.
-EXAMPLE_CHANGE = ("train.n_estimators", "n_estimators: 200", "n_estimators: 15")
+EXAMPLE_CHANGE = ("train.n_estimators", 200, 15)
 
 
 def _sh(cmd: list[str], cwd: Path) -> None:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "MODEL_TRACKING": "0"}  # fmt: skip
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"`{' '.join(cmd)}` failed in {cwd}:\n{proc.stdout}\n{proc.stderr}")
+    run(cmd, cwd, env=venv_env({config.MODEL_TRACKING: "0"}))
 
 
 def commit_run(ws: Path, message: str) -> None:
@@ -45,37 +40,24 @@ def build(repo: Path, workdir: Path) -> Path:
     _sh(["model", "data", "pull"], ws)
     commit_run(ws, "main: committed pipeline")
     _sh(["git", "checkout", "--quiet", "-b", "pr"], ws)
-    params = ws / "params.yaml"
-    _, old, new = EXAMPLE_CHANGE
-    text, n = re.subn(rf"^(\s+){re.escape(old)}", rf"\g<1>{new}", params.read_text(), flags=re.M)
-    if n != 1:
-        raise RuntimeError(f"params.yaml no longer contains {old!r}; update EXAMPLE_CHANGE")
-    params.write_text(text)
-    commit_run(ws, f"pr: {EXAMPLE_CHANGE[0]} {old.split(': ')[1]} -> {new.split(': ')[1]}")
+    key, expected, new = EXAMPLE_CHANGE
+    old = set_param(key, new, ws / "params.yaml")
+    if old != expected:
+        raise ParamsError(f"params.yaml has {key}: {old}, not {expected}; update EXAMPLE_CHANGE")
+    commit_run(ws, f"pr: {key} {old} -> {new}")
     return ws
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Build the two revisions and write the report into --out (replacing its contents)."""
-    from model.review.run import run
+def regenerate(root: Path, out: Path) -> dict:
+    """Build the two revisions of `root` and write their report into `out` (replaced)."""
+    from model.review.run import run as report
 
-    ap = argparse.ArgumentParser(prog="python -m model.review.example")
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
-    root = Path.cwd()
-    out = args.out.resolve()
     with tempfile.TemporaryDirectory(prefix="example-report-") as tmp:
         ws = build(root, Path(tmp))
         shutil.rmtree(out, ignore_errors=True)
-        label = f"pr ({EXAMPLE_CHANGE[2]})"
+        key, _, new = EXAMPLE_CHANGE
+        label = f"pr ({key.split('.')[-1]}: {new})"
         policy = root / ".github/promotion-gate.yaml"
-        report = run(
+        return report(
             ws, base="main", head="pr", out=out, policy_path=policy, labels=("main", label)
         )
-    print(report["verdict"])
-    print(f"wrote {out}/report.md")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,11 +8,13 @@ from typing import Any
 
 import yaml
 
+from model.config import UsageError
+
 DEFAULT_POLICY = Path(".github/promotion-gate.yaml")
 DIRECTIONS = ("higher", "lower")
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageError, ValueError):
     """The policy file is malformed (a usage error)."""
 
 

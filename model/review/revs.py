@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
+
+from model.config import UsageError
+from model.proc import run
 
 WORKSPACE = "workspace"
 DEFAULT_BASES = ("origin/main", "main")
 
 
-class RevError(ValueError):
+class RevError(UsageError, ValueError):
     """A revision could not be resolved (a usage error)."""
 
 
 def _git(root: Path, *args: str) -> str | None:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+    proc = run(["git", *args], root, check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 

@@ -7,11 +7,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from model.config import UsageError
 from model.review import compare, render, revs
 from model.review.policy import PolicyError, load
 
 
-class ReportError(RuntimeError):
+class ReportError(UsageError):
     """Bad input or missing data: the command exits 2."""
 
 

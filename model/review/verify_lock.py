@@ -6,8 +6,6 @@ check covers exactly what was committed and leaves the caller's work tree untouc
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -15,19 +13,22 @@ from typing import Any
 
 import yaml
 
+from model import config
+from model.config import UsageError
+from model.proc import git, run, venv_env
+
 # Timings differ run to run by design (see dvc.yaml); every other output is byte-deterministic
 # (skops is canonicalised in model/core/artifact.py), so any other md5 change is a real difference.
 NON_DETERMINISTIC = frozenset({"reports/latency.json"})
 
 
-class VerifyError(RuntimeError):
+class VerifyError(UsageError):
     """The check could not run (bad revision, pipeline failure): a usage or data error."""
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
-    # stdin from nowhere: dvc prompts ([y/n]) when it has a terminal, and CI steps may have one.
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, env=env,
-                          stdin=subprocess.DEVNULL)  # fmt: skip
+    # input="": stdin is never a terminal, so dvc cannot stop to prompt ([y/n]) in a CI step.
+    proc = run(cmd, cwd, env=env, check=False, input="")
     if proc.returncode != 0:
         raise VerifyError(
             f"`{' '.join(cmd)}` failed in {cwd}:\n{(proc.stdout + proc.stderr)[-3000:]}"
@@ -97,15 +98,12 @@ def reproduce(root: Path, sha: str, workdir: Path) -> dict[str, Any]:
         dvc = [sys.executable, "-m", "dvc"]
         cache = _cache_dir(root)
         _run([*dvc, "config", "--local", "cache.dir", cache], workdir)
-        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-               "MODEL_TRACKING": "0"}  # fmt: skip
+        env = venv_env({config.MODEL_TRACKING: "0"})
         _data_into(workdir, cache, dvc, env)  # the shared cache normally has it: no remote
         _run([*dvc, "repro", "--force"], workdir, env)
         return yaml.safe_load((workdir / "dvc.lock").read_text())
     finally:
-        remove = ["git", "worktree", "remove", "--force", str(workdir)]
-        subprocess.run(remove, cwd=root, check=False,
-                       capture_output=True)  # fmt: skip
+        git(root, "worktree", "remove", "--force", str(workdir), check=False)
 
 
 def verify(root: Path, rev: str = "HEAD") -> dict[str, Any]:

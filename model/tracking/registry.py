@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from model import config
+from model.config import CheckFailed
 from model.names import MODEL_PATH, REGISTERED_MODEL
 
 API = "/api/2.0/mlflow"
@@ -23,12 +24,14 @@ TIMEOUT_S = 5.0
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-class RegistryError(RuntimeError):
+class RegistryError(CheckFailed):
     """The tracking server answered with an error or could not be reached."""
 
 
 class RegistryConfigError(RegistryError):
     """A configured value (tracking URI, run id) is unusable: nothing was sent."""
+
+    exit_code = 2  # a usage error, though a RegistryError for callers that catch those
 
 
 def _redact(uri: str) -> str:
@@ -177,13 +180,11 @@ def sync_alias(alias: str, sha256: str, tags: dict[str, str]) -> str:
 
 
 def find_run(uri: str, sha256: str, root: Path) -> str | None:
-    """Run that logged this model: .state/last_run.json first, else a search by tag model_sha256."""
-    try:
-        info = json.loads((root / ".state" / "last_run.json").read_text())
-        if info.get("model_sha256") == sha256 and info.get("run_id"):
-            return str(info["run_id"])
-    except (OSError, ValueError):
-        pass
+    """Run that logged this model: last_run.json first, else a search by tag model_sha256."""
+    from model.tracking.runs import last_run_id
+
+    if run_id := last_run_id(root, sha256):
+        return run_id
     experiments = _call(uri, "POST", "experiments/search", {"max_results": 1000}).get(
         "experiments", []
     )

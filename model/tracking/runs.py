@@ -5,13 +5,12 @@ MLflow costs seconds to import, so it is imported only here and only once per ru
 
 from __future__ import annotations
 
-import subprocess
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from model import config
+from model.proc import dirty_files, head_or_none
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -28,22 +27,21 @@ def tracking_uri() -> str | None:
 
 def git_commit(cwd: Path = Path()) -> str:
     """HEAD's sha, suffixed with -dirty when the work tree has changes; 'unknown' outside git."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd, capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
+    sha = head_or_none(cwd)
+    if sha is None:
         return "unknown"
-    return f"{sha}-dirty" if dirty else sha
+    return f"{sha}-dirty" if dirty_files(cwd) else sha
 
 
-def data_md5(dvc_file: Path = Path("data.dvc")) -> str:
-    """The md5 that data.dvc pins for data/."""
-    return str(yaml.safe_load(dvc_file.read_text())["outs"][0]["md5"])
+def last_run_id(root: Path, sha256: str) -> str | None:
+    """The MLflow run evaluate recorded in last_run.json, when it logged model `sha256`."""
+    try:
+        info = json.loads(config.last_run_file(root).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict) or info.get("model_sha256") != sha256 or not info.get("run_id"):
+        return None
+    return str(info["run_id"])
 
 
 def flatten(prefix: str, value: Any) -> dict[str, Any]:
@@ -59,15 +57,13 @@ def flatten(prefix: str, value: Any) -> dict[str, Any]:
 def log_run(
     *, pipeline: Pipeline, params: dict[str, Any], metrics: dict[str, float],
     tags: dict[str, str], artifacts: list[Path],
-) -> str | None:  # fmt: skip
-    """Log everything in one run; return its id, or None when tracking is off or unset."""
+) -> tuple[str | None, str]:  # fmt: skip
+    """Log everything in one run; return (its id or None when tracking is off, what happened)."""
     if not config.flag(config.MODEL_TRACKING, default=True):
-        print("MLflow tracking off (MODEL_TRACKING=0)")
-        return None
+        return None, "MLflow tracking off (MODEL_TRACKING=0)"
     uri = tracking_uri()
     if uri is None:
-        print("MLflow tracking skipped: set MLFLOW_TRACKING_URI or run `model tracking up`")
-        return None
+        return None, "MLflow tracking skipped: set MLFLOW_TRACKING_URI or run `model tracking up`"
     import mlflow
     import mlflow.sklearn
 
@@ -84,5 +80,4 @@ def log_run(
         mlflow.sklearn.log_model(
             pipeline, name="model", serialization_format="skops", skops_trusted_types=TRUSTED_TYPES
         )
-    print(f"MLflow run {run.info.run_id} logged to {uri}")
-    return str(run.info.run_id)
+    return str(run.info.run_id), f"MLflow run {run.info.run_id} logged to {uri}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sys
 import time
 import urllib.request
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
+from model.proc import NotReady, free_port, wait_http
 
 READY_TIMEOUT_S = 180.0  # generous: a loaded 2-core CI machine starts it slowly
 
@@ -37,17 +37,7 @@ class ServerState:
 
 def state(root: Path | None = None) -> ServerState:
     """The embedded server's state folder (MODEL_STATE_DIR, default .state/mlflow)."""
-    base = Path(
-        config.get(config.MODEL_STATE_DIR, config.DEFAULT_STATE_DIR) or config.DEFAULT_STATE_DIR
-    )
-    return ServerState((root or base) / "mlflow")
-
-
-def free_port() -> int:
-    """An unused TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return ServerState((root or config.state_dir()) / "mlflow")
 
 
 def is_alive(uri: str) -> bool:
@@ -84,16 +74,13 @@ def start(st: ServerState | None = None, port: int | None = None) -> str:
     ]  # fmt: skip
     pid = _spawn_detached(cmd, st.log_file)
     st.pid_file.write_text(f"{pid}\n")
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if _reap(pid):
-            raise RuntimeError(f"MLflow server exited early; see {st.log_file}")
-        if is_alive(uri):
-            st.uri_file.write_text(uri + "\n")
-            return uri
-        time.sleep(0.3)
-    stop(st)
-    raise TimeoutError(f"MLflow server not ready after {READY_TIMEOUT_S:.0f}s; see {st.log_file}")
+    try:
+        wait_http(f"{uri}/health", READY_TIMEOUT_S, alive=lambda: not _reap(pid))
+    except NotReady as exc:
+        stop(st)
+        raise NotReady(f"MLflow server: {exc}; see {st.log_file}") from exc
+    st.uri_file.write_text(uri + "\n")
+    return uri
 
 
 def _spawn_detached(cmd: list[str], log: Path) -> int:

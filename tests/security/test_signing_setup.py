@@ -55,7 +55,7 @@ def test_make_target_imports_the_ci_secret_and_the_promotion_is_signed(
     home, fpr = release
     root = with_promoters(make_repo(tmp_path / "repo"), public_key(home, fpr))
     proc = subprocess.run(
-        [sys.executable, "-m", "model.gitops.signing_setup"], cwd=root,
+        [sys.executable, "-m", "model.cli", "signing", "setup"], cwd=root,
         capture_output=True, text=True,
         env={**os.environ, "PROMOTION_GPG_KEY": secret_key(home, fpr), "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -143,7 +143,7 @@ def test_argocd_gets_one_keyring_entry_per_committed_key(tmp_path: Path) -> None
     root = with_promoters(make_repo(tmp_path / "repo"), armored)
     out = tmp_path / "argocd-gpg"
     proc = subprocess.run(
-        [sys.executable, "-m", "model.gitops.signing_setup", "argocd-keys", str(out),
+        [sys.executable, "-m", "model.cli", "signing", "argocd-keys", str(out),
          str(tmp_path / "forge.gpg")],
         cwd=root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -173,7 +173,7 @@ def test_a_gnupghome_that_does_not_exist_yet_is_created_private(
 def _signing_key_step(root: Path, secret: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PROMOTION_GPG_KEY": secret}
     return subprocess.run(
-        [sys.executable, "-m", "model.gitops.signing_setup"], cwd=root,
+        [sys.executable, "-m", "model.cli", "signing", "setup"], cwd=root,
         capture_output=True, text=True, env=env,
     )  # fmt: skip
 

@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from model.cli.console import EXIT_FAILED, EXIT_USAGE, err_console, fail
-from model.gitops import out
+from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, err_console, fail
 
 HERE = Path()  # default work tree: the current directory
 
@@ -31,23 +30,19 @@ def audit(
     if ctx.invoked_subcommand:
         return
     from model.gitops.audit import current, read, render
-    from model.gitops.overlay import OverlayError, check_env
-    from model.proc import GitError
+    from model.gitops.overlay import check_env
 
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}", EXIT_USAGE)
-    try:
-        if env:
-            check_env(env)
-        book = read(repo, env or None, at or None)
-    except (GitError, OverlayError) as exc:
-        fail(str(exc), EXIT_USAGE)
+    if env:
+        check_env(env)
+    book = read(repo, env or None, at or None)
     entries = book.entries
     print(render(entries, fmt))  # plain print: fast, and pipes cleanly into jq/markdown
     if fmt == "table":
         for name, entry in current(entries).items():
             r = entry.release
-            out.print(
+            console.print(
                 f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
                 f"(commit {entry.commit[:12]})"
             )
@@ -75,26 +70,23 @@ def verify(
 ) -> None:
     """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, labels = trailers."""
     from model.gitops import ENVIRONMENTS
-    from model.gitops.overlay import OverlayError, check_env
+    from model.gitops.overlay import check_env
     from model.gitops.verify import BROKEN, OK
     from model.gitops.verify import verify as run
     from model.proc import toplevel
 
-    try:
-        envs = (check_env(env),) if env else ENVIRONMENTS
-    except OverlayError as exc:
-        fail(str(exc), EXIT_USAGE)
+    envs = (check_env(env),) if env else ENVIRONMENTS
     links = run(toplevel(repo), envs, use_docker=docker)
     colour = {OK: "green", BROKEN: "bold red"}
     for link in links:
-        out.print(
+        console.print(
             f"[{colour.get(link.status, 'yellow')}]{link.status:>7}[/] {link.env:<8} "
             f"{link.name}: {escape(link.detail)}"
         )
     broken = [link for link in links if link.status == BROKEN]
     if broken:
         fail(f"{len(broken)} broken link(s); see above", EXIT_FAILED)
-    out.print("all checked links hold")
+    console.print("all checked links hold")
 
 
 def register(app: typer.Typer) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_USAGE, console, fail
+from model.cli.console import console
 
 
 def comment(
@@ -17,12 +17,9 @@ def comment(
     head_sha: Annotated[str, typer.Option(help="The PR head commit (40 hex) to comment on.")],
 ) -> None:
     """Rebuild report.md from report.json and checked PNG names; exit 2 if the artifact is bad."""
-    from model.review.comment import CommentError, build
+    from model.review.comment import build
 
-    try:
-        console.print(str(build(artifact, out, run_url, head_sha)), soft_wrap=True)
-    except CommentError as exc:
-        fail(str(exc), EXIT_USAGE)
+    console.print(str(build(artifact, out, run_url, head_sha)))
 
 
 def register(app: typer.Typer) -> None:

@@ -19,20 +19,14 @@ def demo(
     ] = Path(),
 ) -> None:
     """PR review, release, promotion, preview, rollback and audit on real git/DVC/MLflow/Docker."""
-    import os
-    import sys
-
     from model import config
     from model.demo.play import play
+    from model.proc import venv_env
 
     root = workdir.resolve()
-    state = root / "state"
-    child_env = {
-        # Run the make targets inside this environment rather than a second venv per clone.
-        "MODEL_ENV_READY": "1",
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        config.MODEL_STATE_DIR: str(state),
-    }
+    # MODEL_ENV_READY: run the make targets inside this environment, not a second venv per clone.
+    extra = {"MODEL_ENV_READY": "1", config.MODEL_STATE_DIR: str(root / "state")}
+    child_env = {k: v for k, v in venv_env(extra).items() if k in {"PATH", *extra}}
     code = play(source.resolve(), root, console, child_env)
     raise typer.Exit(code)
 

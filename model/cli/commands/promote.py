@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, EXIT_USAGE, fail
-from model.gitops import out
-
-if TYPE_CHECKING:
-    from model.gitops.trailers import Release
+from model.cli.console import console
 
 HERE = Path()  # default work tree: the current directory
 
@@ -38,14 +34,10 @@ def promote(
     repo: Annotated[Path, typer.Option(help="Work tree to promote in.")] = HERE,
 ) -> None:
     """Pin an image and its model in k8s/overlays/ENV and commit it with structured trailers."""
-    from rich.markup import escape
-
-    from model.gitops.land import AttemptsError, LandError
-    from model.gitops.overlay import OverlayError
-    from model.gitops.promote import PromoteError, Request
+    from model.gitops.follow import after_promotion
+    from model.gitops.promote import Request
     from model.gitops.promote import promote as run
-    from model.proc import GitError, toplevel
-    from model.tracking import registry
+    from model.proc import toplevel
 
     req = Request(
         env=env,
@@ -56,54 +48,21 @@ def promote(
         model_version=model_version or None,
         direct=direct,
     )
-    try:
-        release, landed = run(toplevel(repo), req)
-    except (PromoteError, OverlayError, AttemptsError) as exc:
-        fail(escape(str(exc)), EXIT_USAGE)  # values in the message may hold [markup]
-    except (LandError, GitError) as exc:
-        fail(escape(str(exc)), EXIT_FAILED)
-    if landed.commit is None:
-        out.print(f"no-op: {env} already pins {image}")
+    release, landed = run(toplevel(repo), req)
+    if landed.commit is None or release is None:
+        console.print(f"no-op: {env} already pins {image}")
         return
     where = (
         f"pushed to {landed.pushed_to} (attempt {landed.attempts})"
         if landed.pushed_to
         else "committed locally"
     )
-    out.print(
+    console.print(
         f"promoted {env}: {release.image_ref} model {release.model_version} "
         f"commit {landed.commit[:12]}, {where}"
     )
-    if landed.pushed_to and landed.pushed_to.split("/", 1)[1].startswith("promote/"):
-        out.print(
-            "prod goes through review: merge the promotion branch; the alias follows on merge"
-        )
-        if open_pr:
-            _open_pr(landed.pushed_to.split("/", 1)[1], req.branch, release)
-        return
-    tags = {f"{env}_commit": landed.commit, f"{env}_digest": release.image_digest}
-    try:
-        out.print(registry.sync_alias(env, release.model_sha256, tags))
-    except registry.RegistryError as exc:
-        fail(f"promoted, but the MLflow {env} alias was not updated: {exc}", EXIT_FAILED)
-
-
-def _open_pr(branch: str, base: str, release: Release | None) -> None:
-    """Open the promotion PR, or update the one a previous run opened; fail in one line."""
-    from model.gitops.github import GitHubError, open_pull_request
-
-    version = release.model_version if release else branch.removeprefix("promote/prod-")
-    image = release.image_ref if release else branch
-    try:
-        pr = open_pull_request(
-            branch,
-            base,
-            f"Promote {version} to prod",
-            f"Promotes `{image}` (from staging) to prod.",
-        )
-    except GitHubError as exc:
-        fail(f"{branch} is pushed but its pull request is not open: {exc}", EXIT_FAILED)
-    out.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url} ({branch} -> {base})")
+    for line in after_promotion(env, release, landed, req.branch, open_pr):
+        console.print(line)
 
 
 def register(app: typer.Typer) -> None:

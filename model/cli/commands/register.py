@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, fail
+from model.cli.console import console
 
 HERE = Path()  # default work tree: the current directory
 NOT_CONFIGURED = (
@@ -36,32 +36,27 @@ def register_model(
     """Register models/model.onnx as a version of credit-scoring (idempotent)."""
     from model.gitops import facts
     from model.gitops.audit import current, ledger
-    from model.gitops.overlay import OverlayError, parse_image_ref
+    from model.gitops.overlay import parse_image_ref
     from model.proc import head, toplevel
     from model.tracking import registry
 
     root = toplevel(repo)
-    try:
-        if image:
-            parse_image_ref(image)
-        uri = registry.configured_uri()
-        if uri is None:
-            _say_skipped()
-            return
-        if sync_aliases:
-            for env, entry in current(ledger(root)).items():
-                tags = {f"{env}_commit": entry.commit}
-                console.print(registry.sync_alias(env, entry.release.model_sha256, tags))
-            return
-        commit = head(root)
-        sha = facts.model_sha256(root, commit)
-        tags = {"git_commit": commit, "data_md5": facts.data_md5(root, commit)}
-        tags |= {"model_version": sha[:12], **({"image": image} if image else {})}
-        console.print(registry.register(uri, sha, tags, root, run_id or None), soft_wrap=True)
-    except (OverlayError, registry.RegistryConfigError) as exc:
-        fail(str(exc), EXIT_USAGE)
-    except (facts.FactsError, registry.RegistryError) as exc:
-        fail(str(exc), EXIT_FAILED)
+    if image:
+        parse_image_ref(image)
+    uri = registry.configured_uri()
+    if uri is None:
+        _say_skipped()
+        return
+    if sync_aliases:
+        for env, entry in current(ledger(root)).items():
+            tags = {f"{env}_commit": entry.commit}
+            console.print(registry.sync_alias(env, entry.release.model_sha256, tags))
+        return
+    commit = head(root)
+    sha = facts.model_sha256(root, commit)
+    tags = {"git_commit": commit, "data_md5": facts.data_md5(root, commit)}
+    tags |= {"model_version": sha[:12], **({"image": image} if image else {})}
+    console.print(registry.register(uri, sha, tags, root, run_id or None))
 
 
 def register(app: typer.Typer) -> None:

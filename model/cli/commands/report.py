@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, EXIT_OK, console, fail
+from model.cli.console import EXIT_FAILED, EXIT_OK, console
 
 
 def report(
@@ -35,19 +35,11 @@ def report(
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
 ) -> None:
     """Compare head with its base; exit 0 gate passed, 1 gate failed, 2 bad input."""
-    from model.review.run import ReportError, run
+    from model.review.run import run
 
-    try:
-        result = run(
-            repo.resolve(),
-            base=base,
-            head=head,
-            out=out,
-            policy_path=policy,
-            lock_status=lock_status,
-        )
-    except ReportError as err:
-        fail(str(err))
+    result = run(
+        repo.resolve(), base=base, head=head, out=out, policy_path=policy, lock_status=lock_status
+    )
     console.print(result["verdict"])
     console.print(f"report: {out / 'report.md'}")
     raise typer.Exit(EXIT_OK if result["passed"] else EXIT_FAILED)

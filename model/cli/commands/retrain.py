@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, fail
+from model.cli.console import EXIT_FAILED, console, fail
 
 SNAPSHOT_HELP = "New raw data: a CSV path or a URL `dvc get-url` reads (s3://, https://)."
 TRIGGER_HELP = "Why it runs (drift, new-data, schedule…); names the branch."
@@ -25,7 +25,8 @@ def retrain(
     summary: Annotated[Path | None, typer.Option(help="Write the outcome as JSON here.")] = None,
 ) -> None:
     """Pull data, re-pin a snapshot, dvc repro, report, commit on retrain/…, push, open the PR."""
-    from model.pipeline.datapull import DataPullError
+    from rich.markup import escape
+
     from model.training.retrain import RetrainError
     from model.training.retrain import retrain as run
 
@@ -33,8 +34,8 @@ def retrain(
         fail(f"{repo.resolve()} has no dvc.yaml; run from the repository root or pass --repo")
     try:
         out = run(repo, snapshot=snapshot, trigger=trigger, base=base, push=push, say=console.print)
-    except (RetrainError, DataPullError) as err:
-        fail(str(err), EXIT_USAGE)
+    except RetrainError as err:  # a step failed (dvc, git push, report): a failed run, not input
+        fail(escape(str(err)), EXIT_FAILED)
     if summary is not None:
         summary.parent.mkdir(parents=True, exist_ok=True)
         summary.write_text(out.to_json())

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from model import config
 from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, fail
 from model.names import IMAGE_MODEL_DIR
 
@@ -26,28 +25,22 @@ def selfcheck(
     ),
 ) -> None:
     """Exit non-zero when the model's sha256 or a smoke prediction is wrong."""
+    from model.serving.integrity import pinned_digest
     from model.serving.selfcheck import SelfCheckError, check_model, check_url
 
     try:
         if url:
             lines = check_url(url)
         else:
-            expected = sha256 or config.get(config.MODEL_SHA256) or _from_file()
-            if not expected:
-                fail(
-                    "no expected sha256: pass --sha256 or set MODEL_SHA256 / MODEL_SHA256_FILE",
-                    EXIT_USAGE,
-                )
-            lines = check_model(model_dir, expected.strip())
+            # the server's own lookup: MODEL_SHA256, else MODEL_SHA256_FILE (required here)
+            pin = pinned_digest(model_dir, require=True) if not sha256 else None
+            if pin is not None and pin.problem:
+                fail(f"no usable expected sha256 (or pass --sha256): {pin.problem}", EXIT_USAGE)
+            lines = check_model(model_dir, (sha256 or pin.digest).strip())
     except (SelfCheckError, OSError, KeyError, ValueError) as exc:
         fail(f"selfcheck failed: {exc}", EXIT_FAILED)
     for line in lines:
         console.print(f"[green]ok[/] {line}")
-
-
-def _from_file() -> str:
-    path = config.get(config.MODEL_SHA256_FILE)
-    return Path(path).read_text().strip() if path else ""
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, fail
-from model.gitops import out
+from model.cli.console import EXIT_FAILED, console, fail
 
 HERE = Path()  # default work tree: the current directory
 
@@ -37,13 +36,13 @@ def status(
             break
         time.sleep(5)
     if live is not None:
-        out.print(
+        console.print(
             f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
             f"running {live.running_digests}"
         )
     if problems:
         fail("; ".join(problems), EXIT_FAILED)
-    out.print(f"{env} runs exactly what Git pins")
+    console.print(f"{env} runs exactly what Git pins")
 
 
 def register(app: typer.Typer) -> None:

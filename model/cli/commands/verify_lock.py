@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import EXIT_FAILED, console, fail
+from model.cli.console import EXIT_FAILED, console
 
 
 def verify_lock(
@@ -20,12 +20,9 @@ def verify_lock(
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
 ) -> None:
     """Re-run the pipeline from REV's committed inputs; exit 1 naming differing stages."""
-    from model.review.verify_lock import VerifyError, verify
+    from model.review.verify_lock import verify
 
-    try:
-        result = verify(repo.resolve(), rev)
-    except VerifyError as err:
-        fail(str(err))
+    result = verify(repo.resolve(), rev)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from model.cli.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE, console, fail
 
@@ -78,14 +79,13 @@ def checkout(
     rev: Annotated[str, typer.Option(help="Branch to check out.")] = "main",
 ) -> None:
     """Step 1 in the cluster: clone, pull data/ and the served model from the DVC remote."""
-    from model.pipeline.datapull import DataPullError
     from model.training.retrain import RetrainError
     from model.training.steps import checkout as do_checkout
 
     try:
         console.print(do_checkout(repo_url, rev, dest))
-    except (RetrainError, DataPullError) as err:
-        fail(str(err))
+    except RetrainError as err:  # clone or pull failed: a failed step, not bad input
+        fail(escape(str(err)), EXIT_FAILED)
 
 
 @workflows_app.command("push")
@@ -101,8 +101,8 @@ def push(
 
     try:
         console.print(do_push(work, repo))
-    except RetrainError as err:
-        fail(str(err))
+    except RetrainError as err:  # a refused push is a failed step, not bad input
+        fail(escape(str(err)), EXIT_FAILED)
 
 
 @workflows_app.command("report")
@@ -189,7 +189,7 @@ def open_pr(
 ) -> None:
     """CI hand-off for a branch the cluster pushed: open (or update) its PR in GitHub Actions."""
     from model import config
-    from model.gitops.github import GitHubError, open_pull_request
+    from model.gitops.github import open_pull_request
 
     if not branch.startswith("retrain/"):
         fail(f"expected a retrain/… branch pushed by `model retrain`; got {branch!r}")
@@ -198,11 +198,8 @@ def open_pr(
     if config.get(config.GITHUB_ACTIONS) != "true":
         console.print(f"outside GitHub Actions; would open a pull request {branch} -> {base}")
         return
-    try:
-        pr = open_pull_request(branch, base, title, body)
-    except GitHubError as err:
-        fail(str(err), EXIT_FAILED)
-    console.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url}", soft_wrap=True)
+    pr = open_pull_request(branch, base, title, body)
+    console.print(f"{'opened' if pr.created else 'updated'} pull request {pr.url}")
 
 
 def register(app: typer.Typer) -> None:
