@@ -183,9 +183,10 @@ def serve_unbounded(model_dir: Path, port: int, http: str) -> None:
     import uvicorn
 
     from model.serving import app as app_module
+    from model.serving import asgi
     from model.serving.request import Budget
 
-    app_module.check_media = lambda head: None  # type: ignore[assignment]
+    asgi.check_media = lambda head, binary_ok=False: None  # type: ignore[assignment]
     app = app_module.create_app(model_dir)
     app.budget = Budget(1 << 62)
     # h11 bounds headers itself; measured as the alternative to the httptools guard
@@ -510,6 +511,7 @@ def main() -> int:
     parser.add_argument("--base-image", default="local/python:3.11-bookworm")
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")
+    parser.add_argument("--only-oip", action="store_true", help="only issue 14's figures")
     parser.add_argument("--rounds", type=int, default=3, help="limits on/off rounds")
     parser.add_argument("--with-h11", action="store_true", help="also time stock h11")
     parser.add_argument("--serve-unbounded", type=Path, help=argparse.SUPPRESS)
@@ -525,14 +527,27 @@ def main() -> int:
         report_limits(limits)
         write_out({"limits": limits}, "serving-limits.json")
         return 0
+    if args.only_oip:
+        import serving_oip
+
+        onnx = in_process(args.model_dir, rows)["onnx_rows_per_s"]
+        oip = serving_oip.run(args.model_dir, rows, args.duration, args.rounds, onnx)
+        serving_oip.report(oip)
+        write_out({"oip": oip}, "serving-oip.json")
+        return 0
     res: dict[str, Any] = {"ours": bench_ours(args.model_dir, rows, args.duration)}
     res["limits"] = bench_limits(args.model_dir, rows, args.duration, args.rounds, args.with_h11)
     res["in_process"] = in_process(args.model_dir, rows)
     res["sampling"] = bench_sampling(args.model_dir, rows, args.duration)
     res["container"] = container(args.image, args.base_image)
     res["mlflow"] = {} if args.skip_mlflow else bench_mlflow(args.model_dir, rows[0], args.duration)
+    import serving_oip
+
+    onnx = res["in_process"]["onnx_rows_per_s"]
+    res["oip"] = serving_oip.run(args.model_dir, rows, args.duration, args.rounds, onnx)
     report(res)
     report_limits(res["limits"])
+    serving_oip.report(res["oip"])
     write_out(res, "serving.json")
     return 0
 
