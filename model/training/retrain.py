@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -26,6 +24,7 @@ from pathlib import Path
 from model import config
 from model.core.dataset import RAW_FILE
 from model.pipeline.datapull import DATA_DVC
+from model.proc import ProcError, run, venv_env
 
 PINS = ["dvc.lock", DATA_DVC]
 REPORTS = "reports"  # only files git already tracks there: metrics, plots, validation
@@ -65,24 +64,16 @@ def branch_name(trigger: str, now: datetime | None = None) -> str:
     return f"retrain/{slug}-{stamp}"
 
 
-def _env() -> dict[str, str]:
-    # Children (dvc stages call `python -m model.…`) must find this interpreter's venv.
-    venv_bin = str(Path(sys.executable).parent)
-    return {**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
-
-
 def sh(
     args: list[str], root: Path, step: str, check: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    """Run one step's command in `root`, streaming nothing; raise RetrainError on failure."""
-    try:
-        proc = subprocess.run(args, cwd=root, env=_env(), capture_output=True, text=True)
+    """Run one step's command in `root` (venv first on PATH); raise RetrainError on failure."""
+    try:  # children (dvc stages call `python -m model.…`) must find this interpreter's venv
+        return run(args, root, env=venv_env(), check=check)
     except FileNotFoundError as err:
         raise RetrainError(f"{step}: `{args[0]}` is not installed ({err.strerror})") from err
-    if check and proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip()[-2000:]
-        raise RetrainError(f"{step}: `{shlex.join(args)}` exited {proc.returncode}\n{tail}")
-    return proc
+    except ProcError as err:
+        raise RetrainError(f"{step}: {err}") from err
 
 
 def dvc(*args: str) -> list[str]:
