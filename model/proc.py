@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, Literal, overload
 
 from model.config import ModelError
 
@@ -40,6 +41,7 @@ class NotReady(ModelError):
     exit_code = 1
 
 
+@overload
 def run(
     cmd: Sequence[str],
     cwd: Path | str | None = None,
@@ -48,18 +50,48 @@ def run(
     check: bool = True,
     input: str | None = None,
     timeout: float | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """Run `cmd` capturing text output; raise ProcError when it fails and `check` is set."""
+    text: Literal[True] = True,
+) -> subprocess.CompletedProcess[str]: ...
+
+
+@overload
+def run(
+    cmd: Sequence[str],
+    cwd: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input: bytes | None = None,
+    timeout: float | None = None,
+    text: Literal[False],
+) -> subprocess.CompletedProcess[bytes]: ...
+
+
+def run(
+    cmd: Sequence[str],
+    cwd: Path | str | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input: str | bytes | None = None,
+    timeout: float | None = None,
+    text: bool = True,
+) -> subprocess.CompletedProcess[Any]:
+    """Run `cmd` capturing its output; raise ProcError when it fails and `check` is set.
+
+    `text=False` keeps stdin/stdout as bytes: for data that is hostile until parsed (keys).
+    """
     try:
         proc = subprocess.run(
             list(cmd), cwd=cwd, env=None if env is None else dict(env), input=input,
-            capture_output=True, text=True, check=False, timeout=timeout,
+            capture_output=True, text=text, check=False, timeout=timeout,
         )  # fmt: skip
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
         raise ProcError(cmd, None, f"after {timeout}s. {stderr}") from exc
     if check and proc.returncode != 0:
-        raise ProcError(cmd, proc.returncode, proc.stderr)
+        err = proc.stderr if text else proc.stderr.decode(errors="replace")
+        raise ProcError(cmd, proc.returncode, err)
     return proc
 
 

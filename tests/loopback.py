@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
+from model.proc import NotReady, wait_http
 
 
 @contextmanager
@@ -30,14 +29,10 @@ def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
 
 def wait_ready(url: str, path: str = "/v2/health/ready", timeout: float = 30) -> None:
     """Poll `url + path` until it answers 200; fail the test if `timeout` passes first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}{path}", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise AssertionError(f"expected 200 from {url}{path} within {timeout} s; it never answered")
+    try:
+        wait_http(f"{url}{path}", timeout)
+    except NotReady as exc:
+        raise AssertionError(f"expected 200 from {url}{path}: {exc}") from exc
 
 
 def mlflow_api(uri: str, method: str, path: str, body: dict[str, object]) -> dict[str, object]:

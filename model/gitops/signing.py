@@ -23,6 +23,7 @@ from model import config
 from model.config import UsageError
 from model.gitops.audit import ledger
 from model.proc import git
+from model.proc import run as run_process
 
 PROMOTERS_DIR = ".gitops/promoters"
 MAX_KEYFILE_BYTES = 1 << 20  # a few public keys are a few KiB; anything bigger is a mistake
@@ -87,10 +88,8 @@ def run(
 ) -> subprocess.CompletedProcess[bytes]:
     """Bytes in, bytes out: key files and signatures are hostile until parsed."""
     extra = {config.GNUPGHOME: str(home)} if home else {}
-    return subprocess.run(
-        args, cwd=root, input=stdin, capture_output=True, check=False,
-        env={**os.environ, **extra},
-    )  # fmt: skip
+    env = {**os.environ, **extra}
+    return run_process(args, root, input=stdin, env=env, check=False, text=False)
 
 
 def allowed_keys(root: Path, env: str, rev: str = "HEAD") -> bytes | None:

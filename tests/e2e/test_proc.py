@@ -31,6 +31,15 @@ def test_run_unchecked_returns_the_result(tmp_path: Path) -> None:
     assert out.stdout == "hi\n" and bad.returncode == 4
 
 
+def test_run_keeps_bytes_when_asked(tmp_path: Path) -> None:
+    echo = "import sys; sys.stdout.buffer.write(sys.stdin.buffer.read()[::-1])"
+    out = proc.run([sys.executable, "-c", echo], tmp_path, input=b"\xff\x00ab", text=False)
+    assert out.stdout == b"ba\x00\xff"
+    script = "import sys; sys.stderr.buffer.write(b'bad \\xff key'); sys.exit(2)"
+    with pytest.raises(proc.ProcError, match="bad"):
+        proc.run([sys.executable, "-c", script], tmp_path, text=False)
+
+
 def test_run_timeout_is_a_proc_error(tmp_path: Path) -> None:
     with pytest.raises(proc.ProcError, match="timed out"):
         proc.run([sys.executable, "-c", "import time; time.sleep(5)"], tmp_path, timeout=0.2)
