@@ -12,6 +12,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from model.names import MODEL_PATH, REGISTERED_MODEL
 
 API = "/api/2.0/mlflow"
 TIMEOUT_S = 5.0
+PAGE_SIZE = 1000  # the most MLflow returns per search page for registered models/experiments
 _RUN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
@@ -118,17 +120,31 @@ def _tags(version: dict[str, Any]) -> dict[str, str]:
     return {t["key"]: t.get("value", "") for t in version.get("tags", [])}
 
 
+def _all_pages(
+    uri: str, method: str, path: str, body: dict[str, Any], key: str
+) -> Iterator[dict[str, Any]]:
+    """Every item under `key` of a search, following next_page_token to the last page."""
+    # MLflow caps a page (1,000 here); stopping at the first one hides older entries.
+    token = None
+    while True:
+        page = _call(uri, method, path, {**body, **({"page_token": token} if token else {})})
+        yield from page.get(key, [])
+        token = page.get("next_page_token")
+        if not token:
+            return
+
+
 def find_version(uri: str, sha256: str, name: str = REGISTERED_MODEL) -> dict[str, Any] | None:
     """The newest registered version tagged with this model sha256, or None."""
+    body = {"filter": f"name='{name}'", "max_results": PAGE_SIZE}
     try:
-        found = _call(
-            uri, "GET", "model-versions/search", {"filter": f"name='{name}'", "max_results": 1000}
-        )
+        versions = [
+            v
+            for v in _all_pages(uri, "GET", "model-versions/search", body, "model_versions")
+            if _tags(v).get("model_sha256") == sha256
+        ]
     except RegistryError:
         return None
-    versions = [
-        v for v in found.get("model_versions", []) if _tags(v).get("model_sha256") == sha256
-    ]
     return max(versions, key=lambda v: int(v["version"]), default=None)
 
 
@@ -185,9 +201,8 @@ def find_run(uri: str, sha256: str, root: Path) -> str | None:
 
     if run_id := last_run_id(root, sha256):
         return run_id
-    experiments = _call(uri, "POST", "experiments/search", {"max_results": 1000}).get(
-        "experiments", []
-    )
+    search = {"max_results": PAGE_SIZE}
+    experiments = list(_all_pages(uri, "POST", "experiments/search", search, "experiments"))
     if not experiments:
         return None
     body = {
