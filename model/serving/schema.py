@@ -25,6 +25,8 @@ MISSING_CATEGORY = (
 FLOAT32_MAX = 3.4028234663852886e38
 NAN = float("nan")
 NONE = type(None)
+INF = float("inf")
+BIG = 2**128  # an int beyond float32's range: refused without float()'s OverflowError
 FAST_MIN_ROWS = 8  # below this, numpy's per-call overhead costs more than it saves
 
 Columns = dict[str, list[Any]]
@@ -169,6 +171,12 @@ class RequestSchema:
         self.by_name = {f.name: f for f in self.fields}
         self._known = frozenset(self.names)
         self._getter = operator.itemgetter(*self.names)
+        # (name, allowed categories or None, nullable, integral) for the one-row fast path
+        self.plan = tuple(
+            (c.name, frozenset(c.categories) if c.kind == "category" else None, c.nullable,
+             c.kind == "int")
+            for c in contract.features
+        )  # fmt: skip
 
     @classmethod
     def from_model_meta(cls, meta: dict[str, Any], max_rows: int) -> RequestSchema:
@@ -202,6 +210,10 @@ class RequestSchema:
                 422, f"instances: expected an array of objects, got {_type_name(rows)}"
             )
         self.check_rows(len(rows), "instances")
+        if len(rows) == 1 and type(rows[0]) is dict:
+            one = self._one(rows[0])
+            if one is not None:
+                return one, 1
         if len(rows) >= FAST_MIN_ROWS and all(
             type(r) is dict and r.keys() == self._known for r in rows
         ):
@@ -210,6 +222,34 @@ class RequestSchema:
         for i, row in enumerate(rows):
             self._row(row, i, columns)
         return columns, len(rows)
+
+    def _one(self, row: dict[str, Any]) -> Columns | None:
+        """A complete, valid single row as columns; None sends it down the precise path."""
+        if len(row) != len(self.plan):
+            return None
+        columns: Columns = {}
+        for name, allowed, nullable, integral in self.plan:
+            value = row.get(name, row)  # `row` itself marks a missing key
+            kind = type(value)
+            if allowed is not None:
+                if kind is str and value in allowed:
+                    columns[name] = [value]
+                elif value is None and nullable:
+                    columns[name] = [MISSING_CATEGORY]
+                else:
+                    return None
+            elif kind is float or kind is int:
+                number = float(value) if kind is float or -BIG < value < BIG else INF
+                if not -FLOAT32_MAX <= number <= FLOAT32_MAX:
+                    return None  # inf, NaN (comparisons fail) or out of float32's range
+                if integral and kind is float and not number.is_integer():
+                    return None
+                columns[name] = [number]
+            elif value is None and nullable:
+                columns[name] = [NAN]
+            else:
+                return None
+        return columns
 
     def _columns(self, rows: list[dict[str, Any]]) -> Columns:
         """Column-wise validation of complete rows (the fast path for batches)."""

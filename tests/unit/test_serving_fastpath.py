@@ -1,0 +1,83 @@
+"""The single-row fast paths give exactly what the general paths give, and refuse the same."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from model.names import META_FILE, ONNX_FILE
+from model.serving.inference import OnnxModel
+from model.serving.schema import RequestError, RequestSchema
+from tests.unit.serving_helpers import contract_of, read_rows
+from tests.unit.tiny_model import TinyModel
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def schema(tiny_model: TinyModel) -> RequestSchema:
+    meta = json.loads((tiny_model.models / META_FILE).read_text())
+    return RequestSchema.from_model_meta(meta, 100)
+
+
+@pytest.fixture(scope="module")
+def rows(tiny_model: TinyModel) -> list[dict[str, Any]]:
+    return read_rows(tiny_model.test_csv, contract_of(tiny_model.models))
+
+
+def _general(schema: RequestSchema, row: dict[str, Any]) -> dict[str, list[Any]]:
+    columns: dict[str, list[Any]] = {name: [] for name in schema.names}
+    schema._row(row, 0, columns)
+    return columns
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b))
+
+
+def test_one_row_matches_the_general_path(
+    schema: RequestSchema, rows: list[dict[str, Any]]
+) -> None:
+    fast = [r for r in rows if schema._one(r) is not None]
+    assert len(fast) > len(rows) // 2  # most test rows take the fast path, nulls included
+    assert any(None in r.values() for r in fast)
+    for row in rows:
+        got, want = schema.instances({"instances": [row]})[0], _general(schema, row)
+        assert all(_same(got[n][0], want[n][0]) for n in schema.names), row
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("Age", True, "expected a number, got boolean"),
+        ("Age", 30.5, "expected an integer"),
+        ("Age", 2**200, "out of range"),
+        ("Income", 1e39, "out of range for float32"),
+        ("Income", float("nan"), "expected a finite number"),
+        ("Home", "castle", "unknown category 'castle'"),
+        ("Home", 3, "expected a string"),
+        ("Records", None, "may not be null"),
+    ],
+)
+def test_one_bad_value_is_named_as_before(
+    schema: RequestSchema, rows: list[dict[str, Any]], field: str, value: Any, needle: str
+) -> None:
+    row = {**rows[0], field: value}
+    with pytest.raises(RequestError) as info:
+        schema.instances({"instances": [row]})
+    assert needle in info.value.message and f"instances[0].{field}" in info.value.message
+
+
+def test_one_row_scores_as_a_batch_row(
+    tiny_model: TinyModel, schema: RequestSchema, rows: list[dict[str, Any]]
+) -> None:
+    model = OnnxModel((tiny_model.models / ONNX_FILE).read_bytes(), schema)
+    batch, n = schema.instances({"instances": rows[:9]})
+    together = model.predict(batch, n)
+    for i, row in enumerate(rows[:9]):
+        alone = model.predict(*schema.instances({"instances": [row]}))
+        assert np.array_equal(alone, together[i : i + 1])  # buffers reused, never stale
