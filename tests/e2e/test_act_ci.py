@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.act]
 
 # Runner-sensitive tests: they read the GITHUB_* environment or the workflow pins.
 RUNNER_SENSITIVE = (
-    "tests/unit/test_gitops_promote_inputs.py",
+    "tests/integration/test_gitops_promote_inputs.py",
     "tests/unit/test_workflows_uv_pin.py",
 )
 
