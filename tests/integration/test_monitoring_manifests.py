@@ -1,7 +1,7 @@
 """The PodMonitor finds the server pods, and the dashboard ships for Grafana's sidecar.
 
 That the platform AppProject allows every kind k8s/monitoring renders is
-tests/unit/test_platform_apps.py's check.
+tests/integration/test_platform_apps_render.py's check.
 """
 
 from __future__ import annotations
