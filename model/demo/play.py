@@ -1,4 +1,4 @@
-"""Play the eight steps in order; stop at the first failure with its command and output."""
+"""Play the nine steps in order; stop at the first failure with its command and output."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.console import Console
 
 from model.config import set_param
 from model.demo.pods import Preview
+from model.demo.retrain_loop import hold_back, retrain_loop
 from model.demo.runner import Runner, StepFailed
 from model.demo.story import PR1_BRANCH, PR2_BRANCH, Scratch, Story
 
@@ -76,7 +77,7 @@ def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
         story.run.say("audit printed for staging and prod; `model audit verify`: all links green")
 
     return [
-        ("set up origin, DVC remote, MLflow; pull data", lambda: story.setup(source)),
+        ("set up origin, DVC remote, MLflow; pull data", lambda: setup(story, source)),
         ("main: pipeline, release, promote", story.main_release),
         (
             "local preview of the staging Deployment (no cluster)",
@@ -87,7 +88,17 @@ def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
         ("promote to prod via a promotion branch", prod),
         ("roll prod back", rollback),
         ("audit both environments and verify", audit),
+        (
+            "retrain loop: new labels in the bucket → PR; drift without labels → attention",
+            lambda: retrain_loop(story, story.preview.docker),
+        ),
     ]
+
+
+def setup(story: Story, source: Path) -> None:
+    """Step 1, then hold back next month's outcomes on main (step 9 releases them)."""
+    story.setup(source)
+    hold_back(story)
 
 
 def play(source: Path, root: Path, console: Console, env: dict[str, str]) -> int:
