@@ -30,11 +30,13 @@ def _null_bound(rate: float) -> float:
 
 def _numeric(name: str, series: pd.Series, integral: bool) -> Column:
     low, high = float(series.min()), float(series.max())
+    rate = _null_bound(float(series.isna().mean()))
+    if integral and set(series.dropna().unique()) <= {0, 1}:
+        return Column(name, "int", rate, (), 0, 1)  # a 0/1 flag: a 2 is an error, not variation
     margin = (high - low) * RANGE_MARGIN or max(abs(high) * RANGE_MARGIN, 1.0)
     lo, hi = low - margin, high + margin
     if low >= 0:
         lo = max(lo, 0.0)  # a quantity never negative in the data stays non-negative
-    rate = _null_bound(float(series.isna().mean()))
     if integral:
         return Column(name, "int", rate, (), math.floor(lo), math.ceil(hi))
     return Column(name, "float", rate, (), round(lo, 6), round(hi, 6))

@@ -125,6 +125,7 @@ def write_files(
         _yaml(
             infer.params(default_params),
             "# One section per stage, as in the top-level params.yaml.\n",
+            flow=False,
         )
     )
     (stage / lay.GATE).write_text(

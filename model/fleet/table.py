@@ -31,9 +31,10 @@ def _default_version(root: Path, env: str) -> str:
     from model.gitops.overlay import read
 
     try:
-        return read(root, env).annotations.get("model-version", NONE) or NONE
+        found = read(root, env).annotations.get("model-version", "")
     except Exception:  # no overlay, or one promotion has not written yet: nothing deployed
         return NONE
+    return found if found not in ("", "none") else NONE  # overlays say "none" before a release
 
 
 def _release_version(root: Path, name: str, env: str) -> str:

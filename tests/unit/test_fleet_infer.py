@@ -24,6 +24,7 @@ def frame(n: int = 40) -> pd.DataFrame:
             "income": income,
             "plan": rng.choice(["basic", "gold"], n),
             "visits": [0, 4] * (n // 2),
+            "flag": [0, 1] * (n // 2),
             "y": ["yes"] * 10 + ["no"] * (n - 10),
         }
     )
@@ -43,7 +44,8 @@ def test_kinds_ranges_nulls_and_classes() -> None:
     assert income.max_null_rate == 0.2 and age.max_null_rate == 0  # 2 x 10% observed
     assert plan.categories == ("basic", "gold")
     assert got.target_classes == ("no", "yes")  # the rarer class is the positive, last
-    assert got.feature_names == ["age", "income", "plan", "visits"]
+    assert got.feature_names == ["age", "income", "plan", "visits", "flag"]
+    assert (got.column("flag").minimum, got.column("flag").maximum) == (0, 1)  # a flag stays 0/1
     assert check(df, got) == []
 
 
