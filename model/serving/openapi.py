@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from model.core.schema import Column, Contract
-from model.serving.openapi_schemas import ref, schemas
+from model.serving.openapi_schemas import generic_schemas, ref, schemas
 
 JSON = "application/json"
 ERRORS = {
@@ -175,4 +175,53 @@ def document(
         },
         "paths": paths(examples(contract, labels), extra),
         "components": {"schemas": schemas(contract, max_rows, labels)},
+    }
+
+
+def _repository_paths() -> dict[str, Any]:
+    """The model repository extension's routes."""
+    index = {"type": "array", "items": ref("ModelState")}
+    filters = {"type": "object", "properties": {"ready": {"type": "boolean"}}}
+    listing = _operation("Every registered model and its state.", _content(index), ("422",))
+    listing["requestBody"] = {"required": False, "content": _content(filters)}
+    paths = {"/v2/repository/index": {"post": listing}}
+    for action, summary, errors in (
+        ("load", "Verify and load the model now (retries a failed one).", ("404", "422", "503")),
+        ("unload", "Drop the model from memory.", ("404",)),
+    ):
+        op = _operation(summary, _content(ref("Object")), errors)
+        op["requestBody"] = {"required": False, "content": _content(ref("Object"))}
+        paths[f"/v2/repository/models/{{model_name}}/{action}"] = {"post": op, "parameters": [NAME]}
+    return paths
+
+
+def repository_document(max_rows: int) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of repository mode: models differ, so tensors are generic."""
+    no_examples = {"infer": None}
+    models = {
+        **_model_paths("/v2/models/{model_name}", no_examples),
+        **_model_paths("/v2/models/{model_name}/versions/{model_version}", no_examples),
+    }
+    for path, item in models.items():
+        item["parameters"] = [NAME, VERSION] if "{model_version}" in path else [NAME]
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "model repository server",
+            "version": "1",
+            "description": "The Open Inference Protocol v2 over many models, with the model "
+            "repository and binary tensor data extensions. GET /v2/models/{name} gives a "
+            "model's own inputs.",
+        },
+        "paths": {
+            "/v2": _get("Server metadata and extensions.", errors=()),
+            "/v2/health/live": _get("Liveness.", errors=()),
+            "/v2/health/ready": _ready(),
+            **models,
+            **_repository_paths(),
+            "/metrics": {"get": _operation("Prometheus metrics.", text, ())},
+            "/openapi.json": _get("This document.", errors=()),
+        },
+        "components": {"schemas": generic_schemas(max_rows)},
     }

@@ -168,3 +168,44 @@ def schemas(contract: Contract, max_rows: int, labels: tuple[str, str]) -> dict[
         },
         "Object": {"type": "object"},
     }
+
+
+def generic_schemas(max_rows: int) -> dict[str, Any]:
+    """Schemas for repository mode, where each model has its own inputs."""
+    tensor = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "datatype": {"enum": ["BYTES", *NUMBERS]},
+            "shape": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": max_rows},
+                "minItems": 1,
+                "maxItems": 2,
+            },
+            "data": {"type": "array", "maxItems": max_rows},
+            "parameters": {
+                "type": "object",
+                "properties": {"binary_data_size": {"type": "integer", "minimum": 0}},
+            },
+        },
+        "required": ["name", "datatype", "shape"],
+    }
+    single = schemas(_NO_FEATURES, max_rows, ("good", "bad"))
+    request = single["InferenceRequest"]
+    request["properties"]["inputs"] = {"type": "array", "items": tensor, "minItems": 1}
+    state = {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "version": {"type": "string"},
+            "state": {"enum": ["READY", "UNAVAILABLE"]},
+            "reason": {"type": "string"},
+        },
+        "required": ["name", "state"],
+    }
+    keep = ("InferenceRequest", "InferenceResponse", "Error", "Object")
+    return {**{k: single[k] for k in keep}, "ModelState": state}
+
+
+_NO_FEATURES = Contract(features=())

@@ -11,9 +11,12 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import orjson
+
 from model import config
-from model.serving import oip
+from model.serving import oip, openapi
 from model.serving.asgi import (
+    JSON_HEADERS,
     METRICS_HEADERS,
     BaseServer,
     Handler,
@@ -62,7 +65,9 @@ class RepositoryServer(BaseServer):
             "/v2/health/ready": ("GET", self.ready),
             "/metrics": ("GET", self.prometheus),
             "/v2/repository/index": ("POST", self.index),
+            "/openapi.json": ("GET", self.openapi_json),
         }
+        self.openapi = orjson.dumps(openapi.repository_document(self.limits.max_rows))
         self.model_routes = {
             "": ("GET", self.metadata),
             "/ready": ("GET", self.model_ready),
@@ -174,6 +179,10 @@ class RepositoryServer(BaseServer):
         """GET /v2."""
         return json_reply(200, {"name": "credit-scoring-server", "version": "1",
                                 "extensions": EXTENSIONS})  # fmt: skip
+
+    def openapi_json(self, body: bytes, _: str) -> Reply:
+        """GET /openapi.json: the repository mode's OpenAPI 3.1 document (built at start-up)."""
+        return 200, self.openapi, JSON_HEADERS
 
     def prometheus(self, body: bytes, _: str) -> Reply:
         """GET /metrics."""

@@ -6,13 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import schemathesis
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from model.serving.app import ModelServer
+from tests.unit.openapi_fuzz import fuzz_no_5xx, served_routes
 from tests.unit.serving_helpers import SERVING_ENV, Client, client_for, contract_of
 from tests.unit.tiny_model import TinyModel
 
@@ -35,14 +31,6 @@ def doc(server: Client) -> dict[str, Any]:
     reply = server.get("/openapi.json")
     assert reply.status_code == 200 and reply.headers["content-type"] == "application/json"
     return reply.json()
-
-
-def served_routes(app: ModelServer) -> set[tuple[str, str]]:
-    """(method, OpenAPI path) of every route the app dispatches."""
-    routes = {(method.lower(), path) for path, (method, _) in app.routes.items()}
-    for prefix in ("/v2/models/{model_name}", "/v2/models/{model_name}/versions/{model_version}"):
-        routes |= {(m.lower(), prefix + rest) for rest, (m, _) in app.model_routes.items()}
-    return routes
 
 
 def test_document_is_valid_openapi_3_1(doc: dict[str, Any]) -> None:
@@ -103,25 +91,4 @@ def test_examples_are_accepted_by_the_server(server: Client, doc: dict[str, Any]
 
 
 def test_fuzzing_the_document_finds_no_5xx(server: Client) -> None:
-    """Schema-driven requests for every operation (bounded): no 5xx, 2xx bodies conform."""
-    api = schemathesis.openapi.from_asgi("/openapi.json", server.app)
-    operations = [result.ok() for result in api.get_all_operations()]
-    expected = {f"{m.upper()} {p}" for m, p in served_routes(server.app)}
-    # schemathesis leaves out the document it was loaded from
-    assert {op.label for op in operations} == expected - {"GET /openapi.json"}
-    calls: list[int] = []
-
-    @given(data=st.data())
-    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck),
-              database=None, derandomize=True)  # fmt: skip
-    def check(data: st.DataObject) -> None:
-        operation = data.draw(st.sampled_from(operations))
-        case = data.draw(operation.as_strategy())
-        response = case.call()
-        calls.append(response.status_code)
-        assert response.status_code < 500, f"{case.method} {case.path}: {response.text[:300]}"
-        if response.status_code < 300 and "json" in response.headers.get("content-type", [""])[0]:
-            case.validate_response(response, checks=[response_schema_conformance])
-
-    check()
-    assert len(calls) >= 60 and any(code < 300 for code in calls)
+    fuzz_no_5xx(server, served_routes(server.app))

@@ -247,3 +247,19 @@ def test_bytes_changed_after_start_fail_only_that_model(
         assert infer(client, "a", rows, tiny_model).status_code == 200
     finally:
         client.close()
+
+
+def test_repository_openapi_covers_every_route_and_fuzzing_finds_no_5xx(client: Client) -> None:
+    from openapi_spec_validator import validate
+
+    from tests.unit.openapi_fuzz import fuzz_no_5xx, served_routes
+
+    doc = client.get("/openapi.json").json()
+    validate(doc)
+    app = client.app
+    served = served_routes(app) | {
+        ("post", f"/v2/repository/models/{{model_name}}/{action}") for action in app.repo_routes
+    }
+    documented = {(m, p) for p, item in doc["paths"].items() for m in item if m != "parameters"}
+    assert served == documented
+    fuzz_no_5xx(client, served)
