@@ -66,7 +66,7 @@ GITHUB_WEB_FLOW_KEY_URL := https://github.com/web-flow.gpg
 kind-argocd-gpg-keys: ## Argo CD's GnuPG keyring: GitHub's merge key + .gitops/promoters/*.asc
 	@rm -rf .state/argocd-gpg && mkdir -p .state/argocd-gpg
 	curl -fsSL $(GITHUB_WEB_FLOW_KEY_URL) -o .state/web-flow.gpg
-	$(RUN) python -m model.gitops.signing_setup argocd-keys .state/argocd-gpg .state/web-flow.gpg
+	$(RUN) model signing argocd-keys .state/argocd-gpg .state/web-flow.gpg
 	kubectl -n argocd create configmap argocd-gpg-keys-cm --from-file=.state/argocd-gpg \
 		--dry-run=client -o yaml | kubectl apply --server-side --force-conflicts -f -
 
@@ -90,8 +90,9 @@ release-model: env ## The train outputs dvc.lock pins: dvc pull, else `dvc repro
 model-remote-status: env ## Say whether DVC_REMOTE already holds the train outputs dvc.lock pins (also to $GITHUB_STEP_SUMMARY)
 	$(RUN) model remote-status --remote $(DVC_REMOTE) $(if $(GITHUB_STEP_SUMMARY),--summary "$(GITHUB_STEP_SUMMARY)")
 
+# pipefail: a failing `model facts` fails the step instead of tee's 0 with no outputs.
 release-facts: env ## Model facts of HEAD (sha256, version, data md5) as KEY=VALUE, also to $GITHUB_OUTPUT
-	@$(RUN) python -m model.gitops.facts | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
+	@set -o pipefail; $(RUN) model facts | tee -a "$${GITHUB_OUTPUT:-/dev/null}"
 
 release-image-ref: ## IMAGE_NAME (ref[:tag]) + DIGEST -> image=REF@DIGEST, also to $GITHUB_OUTPUT
 	@test -n "$$IMAGE_NAME" && test -n "$$DIGEST" || { echo "set IMAGE_NAME and DIGEST" >&2; exit 2; }
@@ -115,4 +116,4 @@ git-bot-identity: ## Commit as github-actions[bot] (CI promotion commits)
 # a CI secret (an ASCII-armored secret key without passphrase). Its public half is committed in
 # .gitops/promoters/<env>.asc; see .gitops/promoters/README.md for rotation.
 git-signing-key: env ## Import $PROMOTION_GPG_KEY into GNUPGHOME and sign commits here with it
-	@$(RUN) python -m model.gitops.signing_setup
+	@$(RUN) model signing setup

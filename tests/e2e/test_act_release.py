@@ -3,9 +3,11 @@ real MLflow server, all on 127.0.0.1.
 
 build (push to main): runs to the registry login, the first step that needs a registry (its
 stand-in stops the job there); everything before it is asserted: the model pulled from S3,
-the release facts, the image tags and labels. promote (workflow_dispatch with an image an
-earlier run built): pulls the model, registers it from the release facts (linking the MLflow
-run that logged it), and pushes a staging promotion whose trailers record that run.
+the release facts, the image tags and labels. When S3 lacks the model dvc.lock pins (nobody
+pushed the PR's outputs), build rebuilds it, checks it against dvc.lock and pushes it.
+promote (workflow_dispatch with an image an earlier run built): pulls the model, registers it
+from the release facts (linking the MLflow run that logged it), and pushes a staging
+promotion whose trailers record that run.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from model.gitops import facts as release_facts
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin, place_outputs
-from tests.conftest import run
+from tests.conftest import clone, run
+from tests.e2e.test_act_pr import remote_md5s, train_outs
 from tests.loopback import mlflow_api
 from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
 
@@ -26,6 +30,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.act]
 IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "f" * 64
 TAG = "release.yaml"
 SECRETS = {"DVC_AWS_ACCESS_KEY_ID": "testing", "DVC_AWS_SECRET_ACCESS_KEY": "testing"}
+NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,44 @@ def test_build_runs_to_the_registry_login_with_everything_before_it_done(
     assert f"tags: ghcr.io/{REPO_SLUG}:sha-{sha}" in meta
     assert f"io.credit-scoring.model.sha256={model_sha}" in meta
     assert "docker/login-action stand-in" in res.log
+
+
+def _unpushed_origin(origin: Path, base: Path) -> tuple[Path, Path]:
+    """(bare, seed): main pins the model its own code trains, which no DVC remote holds."""
+    bare = base / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
+    seed = clone(bare, base / "seed", base / "seed-remote")
+    # The origin snapshot is a shared work tree; its lock may trail a code edit in progress.
+    run(["model", "data", "pull"], seed, env=NO_TRACKING)
+    run(["dvc", "repro", "--quiet", "train"], seed, env=NO_TRACKING)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "merge: nobody pushed this model",
+         "dvc.lock"], seed)  # fmt: skip
+    run(["git", "push", "-q", "origin", "main"], seed)
+    return bare, seed
+
+
+def test_build_rebuilds_a_model_the_remote_lacks_and_pushes_it(
+    origin: Path, s3: str, tmp_path: Path
+) -> None:
+    bare, seed = _unpushed_origin(origin, tmp_path)
+    pinned = set(train_outs(seed).values())
+    assert not pinned & remote_md5s(s3), "expected the s3 remote to lack the model"
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
+    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    res = run_workflow(
+        repo, "release.yaml", "push", push_event(repo), origin=bare,
+        store=Store(tmp_path / "world"), env=_env(s3), secrets=SECRETS, job="build",
+    )  # fmt: skip
+    log = res.step_log("build", "model")
+    assert res.step("build", "model") == "success", f"{log}\n{res.tail()}"
+    assert "rebuilt with `dvc repro --force train`; every md5 matches dvc.lock; pushed to " \
+        "remote `s3`" in log, log  # fmt: skip
+    assert pinned <= remote_md5s(s3), "the rebuilt model was not pushed to the s3 remote"
+    assert res.step("build", "facts") == "success", res.tail()
+    model_sha = release_facts.model_sha256(seed, sha)
+    assert f"model_sha256={model_sha}" in res.step_log("build", "facts")
+    assert res.step("build", "login") == "failure", "runs on to the registry, as before"
 
 
 def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
