@@ -6,14 +6,17 @@ SNAPSHOT ?=
 TRIGGER ?= manual
 WORKFLOWS_DIR ?= k8s/workflows
 
-.PHONY: drift-check drift-bench retrain workflows workflows-check workflows-validate workflows-submit \
+.PHONY: drift-check drift-bench samples-bench retrain workflows workflows-check workflows-validate workflows-submit \
 	release-trainer-pin training-test
 
 drift-check: env ## Drift of sampled traffic (DRIFT_CURRENT) vs the training data; exit 1 on drift
 	$(RUN) model drift --reference $(DRIFT_REFERENCE) --current $(DRIFT_CURRENT) --out $(DRIFT_OUT)
 
-drift-bench: env ## Time a drift check on 100k sampled rows (target <= 5 s)
+drift-bench: env ## Time a drift check on 100k sampled rows, from a directory and from a bucket (target <= 5 s)
 	$(RUN) python benchmarks/drift.py
+
+samples-bench: env ## Single-row req/s with samples shipped to S3 (moto) at 10% and 100% vs off (target <= 5% cost)
+	$(RUN) python benchmarks/samples_s3.py
 
 retrain: env ## Retrain on SNAPSHOT=<csv|url>; push branch retrain/TRIGGER-<stamp> (PR opened in CI)
 	$(RUN) model retrain $(if $(SNAPSHOT),--snapshot $(SNAPSHOT)) --trigger $(TRIGGER)
@@ -44,4 +47,6 @@ workflows-submit: env ## Submit credit-scoring-retrain to ARGO_SERVER_URL (token
 training-test: env ## Drift, workflows, monitoring and retrain tests (+ trainer image when Docker runs)
 	$(RUN) pytest tests/unit/test_drift.py tests/unit/test_workflows_render.py \
 		tests/unit/test_workflows_steps.py tests/unit/test_workflows_hardening.py tests/unit/test_monitoring_rules.py \
-		tests/e2e/test_retrain.py tests/e2e/test_trainer_image.py
+		tests/unit/test_workflows_loop.py tests/e2e/test_retrain.py tests/e2e/test_trainer_image.py \
+		tests/e2e/test_samples_s3.py tests/e2e/test_drift_s3.py tests/e2e/test_retrain_s3.py \
+		tests/e2e/test_attention.py tests/e2e/test_new_data_scan.py tests/e2e/test_demo_retrain_loop.py
