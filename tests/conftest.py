@@ -6,6 +6,7 @@ not ignored files) as one commit on main, so tests exercise the code under test,
 
 from __future__ import annotations
 
+import _posixsubprocess  # type: ignore[import-not-found]
 import os
 import shutil
 import subprocess
@@ -274,9 +275,11 @@ PIPELINE_FIXTURES = frozenset(
     {"origin", "dvc_remote", "workspace", "mlflow_server", "trained_workspace"}
 )
 # Every way Python starts another program: subprocess.* and asyncio go through
-# Popen._execute_child; os.system, os.spawn* and pty go through these os functions.
+# Popen._execute_child; multiprocessing's spawn calls _posixsubprocess.fork_exec itself;
+# os.system, os.spawn*, pty and a forking multiprocessing go through these os functions.
 _SPAWNERS: tuple[tuple[object, str], ...] = (
     (subprocess.Popen, "_execute_child"),
+    (_posixsubprocess, "fork_exec"),
     *((os, name) for name in ("system", "fork", "forkpty", "posix_spawn", "posix_spawnp")
       if hasattr(os, name)),
 )  # fmt: skip

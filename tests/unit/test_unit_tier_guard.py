@@ -7,6 +7,7 @@ runs pytest on throwaway tests to show that a violating unit test fails the run.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import subprocess
 from collections.abc import Callable
@@ -23,6 +24,12 @@ async def _asyncio_exec() -> None:
     await proc.wait()
 
 
+def _spawned_process() -> None:
+    proc = multiprocessing.get_context("spawn").Process(target=print)
+    proc.start()
+    proc.join()
+
+
 SPAWNS: dict[str, Callable[[], object]] = {
     "subprocess.run": lambda: subprocess.run(["true"], check=False),
     "subprocess.check_output": lambda: subprocess.check_output(["true"]),
@@ -32,6 +39,7 @@ SPAWNS: dict[str, Callable[[], object]] = {
     "os.posix_spawn": lambda: os.posix_spawn("/bin/true", ["true"], os.environ),
     "os.spawnv": lambda: os.spawnv(os.P_WAIT, "/bin/true", ["true"]),
     "asyncio": lambda: asyncio.run(_asyncio_exec()),
+    "multiprocessing spawn": lambda: _spawned_process(),
 }
 
 
