@@ -140,6 +140,13 @@ def loads(text: str, where: str = "contract") -> Contract:
     return Contract.from_dict({**rest, "features": [c.__dict__ for c in cols]})
 
 
+def load_or_default(path: Path | None) -> Contract:
+    """The contract a stage's `--contract` names; the credit contract in code when none."""
+    from model.core.schema import CREDIT_CONTRACT
+
+    return CREDIT_CONTRACT if path is None else load(path)
+
+
 def load(path: Path) -> Contract:
     """Read a contract file (see loads)."""
     try:

@@ -54,23 +54,26 @@ def onnx_feed(frame: pd.DataFrame, contract: Contract = CREDIT_CONTRACT) -> dict
     }
 
 
-def onnx_proba(model_bytes: bytes, frame: pd.DataFrame) -> np.ndarray:
+def onnx_proba(
+    model_bytes: bytes, frame: pd.DataFrame, contract: Contract = CREDIT_CONTRACT
+) -> np.ndarray:
     """P(positive) for each row, computed by ONNX Runtime."""
     import onnxruntime as ort
 
     ort.disable_telemetry_events()  # never phone home from a pipeline stage
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    return session.run(["probabilities"], onnx_feed(frame))[0][:, 1]
+    return session.run(["probabilities"], onnx_feed(frame, contract))[0][:, 1]
 
 
 def check_parity(
-    pipeline: Pipeline, model_bytes: bytes, frame: pd.DataFrame, threshold: float
-) -> float:
+    pipeline: Pipeline, model_bytes: bytes, frame: pd.DataFrame, threshold: float,
+    contract: Contract = CREDIT_CONTRACT,
+) -> float:  # fmt: skip
     """Max |ONNX - sklearn| on `frame`; raise if above tolerance or any label flips."""
     import numpy as np
 
     ref = pipeline.predict_proba(frame)[:, 1]
-    got = onnx_proba(model_bytes, frame)
+    got = onnx_proba(model_bytes, frame, contract)
     gap = float(np.abs(ref - got).max())
     flips = int(((ref >= threshold) != (got >= threshold)).sum())
     if gap > ONNX_TOLERANCE or flips:

@@ -30,9 +30,11 @@ def feature_frame(df: pd.DataFrame, contract: Contract = CREDIT_CONTRACT) -> pd.
     return out
 
 
-def target(df: pd.DataFrame) -> np.ndarray:
-    """1 for the positive (default-risk) class, else 0."""
-    return (df[TARGET] == POSITIVE_CLASS).to_numpy(dtype="int64")
+def target(df: pd.DataFrame, contract: Contract | None = None) -> np.ndarray:
+    """1 for the positive class (credit: default risk; a contract's last class), else 0."""
+    if contract is None:
+        return (df[TARGET] == POSITIVE_CLASS).to_numpy(dtype="int64")
+    return (df[contract.target] == contract.target_classes[-1]).to_numpy(dtype="int64")
 
 
 def build_pipeline(cfg: dict[str, Any], contract: Contract = CREDIT_CONTRACT) -> Pipeline:

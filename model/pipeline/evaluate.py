@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model import config
-from model.core.schema import CREDIT_CONTRACT, ID_COLUMN, TARGET_CLASSES
+from model.core.schema import CREDIT_CONTRACT, Contract
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,10 +22,11 @@ if TYPE_CHECKING:
 
 
 def predictions_frame(
-    test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float
-) -> pd.DataFrame:
+    test: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float,
+    contract: Contract = CREDIT_CONTRACT,
+) -> pd.DataFrame:  # fmt: skip
     """Per-row predictions keyed by row id, with the features reports segment on."""
-    out = test[[ID_COLUMN, *CREDIT_CONTRACT.feature_names]].copy()
+    out = test[[contract.id_column, *contract.feature_names]].copy()
     out.insert(1, "y_true", y)
     out.insert(2, "proba", p.round(8))
     out.insert(3, "y_pred", (p >= threshold).astype(int))
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     """Evaluate `--model-dir` on `--test` and write every report file."""
     from model.core import metrics as m
     from model.core.artifact import load_skops
+    from model.core.contract_file import load_or_default
     from model.core.dataset import read_raw
     from model.core.features import feature_frame, target
     from model.names import META_FILE, SKOPS_FILE
@@ -74,13 +76,20 @@ def main(argv: list[str] | None = None) -> int:
         "importance",
     ):
         ap.add_argument(f"--{name}", type=Path, required=True)
+    ap.add_argument(
+        "--contract", type=Path, help="a contract.yaml (default: the credit contract in code)"
+    )
+    ap.add_argument(
+        "--params", type=Path, default=config.PARAMS_FILE, help="the params file to read"
+    )
     args = ap.parse_args(argv)
-    cfg = config.load_params("evaluate")
+    cfg = config.load_params("evaluate", args.params)
+    contract = load_or_default(args.contract)
     meta = json.loads((args.model_dir / META_FILE).read_text())
     threshold = float(meta["threshold"])
     pipeline = load_skops(args.model_dir / SKOPS_FILE)
     test = read_raw(args.test)
-    x, y = feature_frame(test), target(test)
+    x, y = feature_frame(test, contract), target(test, contract)
     p = pipeline.predict_proba(x)[:, 1]
 
     quality = {**m.quality(y, p, threshold), "n_test": len(y)}
@@ -89,12 +98,12 @@ def main(argv: list[str] | None = None) -> int:
         "roc.json": m.roc_points(y, p),
         "pr.json": m.pr_points(y, p),
         "calibration.json": m.calibration_points(y, p, int(cfg["calibration_bins"])),
-        "confusion.json": m.confusion_rows(y, p, threshold, TARGET_CLASSES),
+        "confusion.json": m.confusion_rows(y, p, threshold, contract.target_classes),
     }
     for name, rows in plots.items():
         write_json(args.plots_dir / name, rows)
     args.predictions.parent.mkdir(parents=True, exist_ok=True)
-    predictions_frame(test, y, p, threshold).to_csv(
+    predictions_frame(test, y, p, threshold, contract).to_csv(
         args.predictions, index=False, lineterminator="\n"
     )
     write_json(args.importance, importance(pipeline, x, y, cfg))
@@ -110,7 +119,7 @@ def _track(
     from model.core.dataset import pinned_md5
     from model.tracking import runs as tracking
 
-    all_params = {s: config.load_params(s) for s in ("prepare", "train", "evaluate")}
+    all_params = {s: config.load_params(s, args.params) for s in ("prepare", "train", "evaluate")}
     from model.core.artifact import bundle_sha256, read_bundle
 
     tags = {

@@ -23,6 +23,7 @@ def summarise(df: Any, contract: Contract = CREDIT_CONTRACT) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Validate `--raw`; write a summary to `--out`, or exit 1 naming each problem."""
     from model.core.contract import ContractError, validate
+    from model.core.contract_file import load_or_default
     from model.core.dataset import DataReadError, read_raw
     from model.pipeline.datapull import DATA_DVC, DataPullError, check_pin
 
@@ -31,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--pinned", type=Path, help=f"the repository's {DATA_DVC}: data/ must match git's pin"
+    )
+    parser.add_argument(
+        "--contract", type=Path, help="a contract.yaml (default: the credit contract in code)"
     )
     args = parser.parse_args(argv)
     if args.pinned is not None and args.pinned.name != DATA_DVC:
@@ -43,16 +47,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     try:
         df = read_raw(args.raw)
+        contract = load_or_default(args.contract)
     except DataReadError as err:
         print(err, file=sys.stderr)
         return 1
     try:
-        validate(df)
+        validate(df, contract)
     except ContractError as err:
         print(f"{args.raw}: {err}", file=sys.stderr)
         return 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summarise(df), indent=2, sort_keys=True) + "\n")
+    args.out.write_text(json.dumps(summarise(df, contract), indent=2, sort_keys=True) + "\n")
     print(f"{args.raw}: {len(df)} rows satisfy the data contract")
     return 0
 
