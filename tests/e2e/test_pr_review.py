@@ -55,7 +55,7 @@ def branch(pr_repo: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
     run(["dvc", "checkout", "--quiet", "--force"], pr_repo)
 
 
-def test_rows(ws: Path) -> int:
+def split_rows(ws: Path) -> int:
     """Rows in ws's test split, derived from its params.yaml and data."""
     return expected_test_rows(ws / "data" / "credit_data.csv", ws / "params.yaml")
 
@@ -90,7 +90,7 @@ def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     assert auc["significant"] and auc["ci_high"] < 0 and not auc["passed"]
     assert md.startswith("**❌ Gate failed")
     assert f"| params.yaml | train.n_estimators | {trees} | 5 |" in md
-    rows = test_rows(branch)
+    rows = split_rows(branch)
     assert any(
         r["path"] == "reports/predictions.csv" and r["rows_head"] == rows for r in data["data"]
     )
@@ -128,7 +128,7 @@ def test_first_pr_without_base_metrics_reports_no_baseline(branch: Path, tmp_pat
     assert code == 0
     assert not data["baseline"] and "No baseline" in data["verdict"]
     assert "No baseline to compare with" in md
-    assert data["head_metrics"]["n_test"] == test_rows(branch)
+    assert data["head_metrics"]["n_test"] == split_rows(branch)
     single = next(r for r in data["footprint"] if r["item"] == "predict_single_row_ms")
     assert single["base"] is None and single["head"] > 0  # no base model: head timed alone
 
