@@ -144,7 +144,11 @@ class BaseServer:
 
     @staticmethod
     def _not_allowed(allowed: str) -> Handler:
-        return lambda body, param: error(405, f"method not allowed; use {allowed}")
+        """A 405 naming the route's methods in Allow (RFC 9110 §15.5.6; GET implies HEAD)."""
+        methods = "GET, HEAD" if allowed == "GET" else allowed
+        status, payload, headers = error(405, f"method not allowed; use {methods}")
+        reply = status, payload, [*headers, (b"allow", methods.encode())]
+        return lambda body, param: reply
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         start = time.perf_counter()
