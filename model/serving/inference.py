@@ -42,6 +42,9 @@ class OnnxModel:
                 f"{sorted(expected)}; the model directory mixes files from different trainings"
             )
 
+        # InferenceSession.run re-checks the input names and OrtValue ownership on every call
+        # (~5 us a request, a quarter of a one-row run); the names were checked above, once.
+        self._run = getattr(self.session, "_sess", self.session).run
         # One row is the common request: fill preallocated [1, 1] inputs instead of building
         # 13 arrays (20 us -> 2 us). Safe because a worker scores one request at a time.
         self.one = {
@@ -60,4 +63,4 @@ class OnnxModel:
                 name: np.array(columns[name], dtype=object if is_cat else np.float32).reshape(n, 1)
                 for name, is_cat in self.kinds
             }
-        return self.session.run([OUTPUT], feed)[0][:, 1].astype(np.float64)
+        return self._run([OUTPUT], feed, None)[0][:, 1].astype(np.float64)
