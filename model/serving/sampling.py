@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import random
 import tempfile
@@ -71,6 +70,8 @@ class Sampler:
         self._pending_bytes = 0
         self._flushed = 0.0  # the first sample is written at once: a bad directory shows early
         self._warned = False
+        self._names: tuple[str, ...] = ()
+        self._text: list[str] = []
 
     @classmethod
     def from_env(cls, on_error: Callable[[], None] | None = None) -> Sampler | None:
@@ -145,11 +146,22 @@ class Sampler:
         picked = [i for i in range(len(scores)) if rate >= 1.0 or random.random() < rate]
         if not picked:
             return
-        plain = {n: (c.tolist() if hasattr(c, "tolist") else c) for n, c in columns.items()}
+        # orjson writes numpy scalars itself and NaN as null: only the categories' "missing"
+        # placeholder needs turning back into null (cheaper than converting every column).
+        # The schema fixes each column's kind, so the text columns are found once per schema.
+        if names is not self._names:
+            self._names, self._text = names, [
+                n for n in names
+                if getattr(columns[n], "dtype", None) is None or columns[n].dtype.kind in "OUS"
+            ]  # fmt: skip
+        text = self._text
         for i in picked:
-            score = scores[i]
-            features = {n: _plain(plain[n][i]) for n in names}
-            lines.append(orjson.dumps({"ts": now, "features": features, "score": score}))
+            features = {n: columns[n][i] for n in names}
+            for n in text:
+                if features[n] == MISSING_CATEGORY:
+                    features[n] = None
+            line = {"ts": now, "features": features, "score": scores[i]}
+            lines.append(orjson.dumps(line, option=orjson.OPT_SERIALIZE_NUMPY))
         self._pending.extend(lines)
         self._pending_bytes += sum(map(len, lines)) + len(lines)
         if self._pending_bytes >= FLUSH_BYTES or now - self._flushed >= FLUSH_SECONDS:
@@ -220,10 +232,3 @@ class Sampler:
             else:
                 path.unlink(missing_ok=True)
         self._size = 0
-
-
-def _plain(value: Any) -> Any:
-    """Nulls were turned into NaN / "missing" for the model; write them back as null."""
-    if (type(value) is float and math.isnan(value)) or value == MISSING_CATEGORY:
-        return None
-    return value
