@@ -147,3 +147,20 @@ def test_a_rebuild_that_differs_from_the_lock_fails_closed(unpushed: tuple[Path,
     assert f"models/model.onnx: dvc.lock pins {'deadbeef' * 4}, rebuilt {onnx}" in res.stderr
     assert lock.read_text() == tampered, "dvc.lock is left as found, never re-pinned"
     assert not _in_remote(remote, onnx), "a release that failed closed pushed nothing"
+
+
+def test_remote_status_tells_held_from_could_not_ask(s3_endpoint: str, tmp_path: Path) -> None:
+    """Without credentials the answer is "unknown", never "missing" (fsspec's isfile says False
+    on any error; before `_holds` asked `info`, a locked remote read as lacking the model)."""
+    src = _project(tmp_path / "src")
+    run(["dvc", "remote", "modify", "--local", "s3", "endpointurl", s3_endpoint], src)
+    run(["dvc", "push", "-q", "--remote", "s3", "train"], src, env=AWS)
+    held = run(["model", "remote-status", "--remote", "s3"], src, env=AWS).stdout
+    assert "model on the DVC remote: held. DVC remote `s3` already holds all 2" in held, held
+    no_credentials = {
+        "AWS_EC2_METADATA_DISABLED": "true",  # never probe an instance metadata service
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+    }
+    locked = run(["model", "remote-status", "--remote", "s3"], src, env=no_credentials).stdout
+    assert "model on the DVC remote: unknown." in locked and "NoCredentialsError" in locked, locked
