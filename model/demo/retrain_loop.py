@@ -93,10 +93,13 @@ class Steps:
         self.docker = docker
 
     def _current(self, docker: str) -> bool:
-        """The image exists and knows this checkout's trigger commands (`workflows scan`)."""
-        probe = [docker, "run", "--rm", "--network", "host", TRAINER_IMAGE,
+        """The image exists locally (never pulled) and knows `model workflows scan`."""
+        run, root = self.story.run, self.root
+        if run.sh(docker, "image", "inspect", TRAINER_IMAGE, cwd=root, ok=(0, 1)).returncode:
+            return False
+        probe = [docker, "run", "--rm", "--pull=never", "--network", "host", TRAINER_IMAGE,
                  "model", "workflows", "scan", "--help"]  # fmt: skip
-        return self.story.run.sh(*probe, cwd=self.root, ok=(0, 1, 2, 125, 126, 127)).returncode == 0
+        return run.sh(*probe, cwd=root, ok=(0, 1, 2, 125, 126, 127)).returncode == 0
 
     @property
     def where(self) -> str:
@@ -115,7 +118,7 @@ class Steps:
         env = [f"--env={k}" for k in (*KEYS, "AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION",
                                       "MLFLOW_TRACKING_URI", "GIT_AUTHOR_NAME")]  # fmt: skip
         mount = f"--volume={self.root}:{self.root}"
-        cmd = [self.docker or "docker", "run", "--rm", "--network", "host",
+        cmd = [self.docker or "docker", "run", "--rm", "--pull=never", "--network", "host",
                f"--user={os.getuid()}:{os.getgid()}", "--env=HOME=/tmp", *env, mount,
                f"--workdir={cwd}", self.image, "model", *args]  # fmt: skip
         return self.story.run.sh(*cmd, cwd=cwd, ok=ok).stdout
