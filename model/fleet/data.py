@@ -72,7 +72,7 @@ def pull(root: Path, name: str) -> Pulled:
     rel = folder(name)
     expected, target = pinned(root / rel), f"{root}/{rel}/{DATA_DVC}"  # DVC resolves from the cwd
     data = f"{root}/{rel}/{DATA_DIR}"
-    with Repo(str(root)) as repo:
+    with Repo(str(root / rel)) as repo:  # the model's own DVC project (model/fleet/pipeline.py)
         if _workspace_md5(repo, data) == expected:
             return Pulled(name, "workspace", expected)
         try:

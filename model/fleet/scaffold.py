@@ -139,13 +139,13 @@ def write_files(
 
 
 def _pin(root: Path, rel: str) -> str:
-    """`dvc add` the folder's data/ (writes data.dvc and its .gitignore); return its md5."""
+    """`dvc add` data/ in the folder's own DVC project (writes data.dvc); return its md5."""
     from dvc.repo import Repo
 
     from model.fleet.data import pinned
 
     # autostage: DVC stages data.dvc and .gitignore itself instead of printing advice to stdout
-    with Repo(str(root), config={"core": {"autostage": True}}) as repo:
+    with Repo(str(root / rel), config={"core": {"autostage": True}}) as repo:
         repo.add(str(root / rel / lay.DATA_DIR))  # absolute: DVC resolves paths from the cwd
     return pinned(root / rel)
 
@@ -153,6 +153,7 @@ def _pin(root: Path, rel: str) -> str:
 def new_model(root: Path, name: str, dataset: str, target: str, *,
               positive: str | None = None, owners: list[str]) -> NewModel:  # fmt: skip
     """Scaffold fleet/<name>/ from `dataset`, pin its data with DVC, stage it in git."""
+    from model.fleet.pipeline import sync
     from model.fleet.validate import problems as folder_problems
     from model.proc import git
 
@@ -180,6 +181,7 @@ def new_model(root: Path, name: str, dataset: str, target: str, *,
         shutil.rmtree(stage, ignore_errors=True)
         raise
     try:
+        sync(root, name)  # the folder's own DVC project and its dvc.yaml
         md5 = _pin(root, rel)
         found = folder_problems(root, name)
         if found:

@@ -64,6 +64,12 @@ def problems(root: Path, name: str, *, check_data: bool = True) -> list[str]:
             run()
         except (FleetError, ContractFileError, PolicyError, yaml.YAMLError, KeyError) as err:
             found.append(str(err))
+    if not found:
+        from model.fleet.pipeline import sync
+
+        stale = sync(root, name, write=False)
+        if stale:
+            found.append(f"generated files differ; run `model fleet sync`: {', '.join(stale)}")
     if check_data and not found:
         found.extend(_data(where, where / lay.CONTRACT))
     return found

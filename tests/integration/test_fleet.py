@@ -29,7 +29,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git + DVC repository with the default model's files and a local DVC remote."""
     root = tmp_path_factory.mktemp("fleet") / "repo"
     (root / ".github").mkdir(parents=True)
-    for rel in ("params.yaml", "data.dvc", ".github/promotion-gate.yaml"):
+    for rel in ("params.yaml", "data.dvc", "dvc.yaml", ".dvcignore", ".github/promotion-gate.yaml"):
         shutil.copy(ROOT / rel, root / rel)
     run(["git", "init", "-q", "-b", "main"], root)
     run(["dvc", "init", "-q"], root)
@@ -48,16 +48,25 @@ def test_new_writes_a_staged_folder_that_passes_validation(repo: Path) -> None:
     assert sorted(committed) == sorted(
         f"fleet/churn/{f}"
         for f in (".gitignore", "OWNERS", "contract.yaml", "data.dvc", "gate.yaml",
-                  "model.yaml", "params.yaml")
+                  "model.yaml", "params.yaml", "dvc.yaml", ".dvcignore", ".dvc/config",
+                  ".dvc/.gitignore")
     )  # fmt: skip
     assert model(repo, "fleet", "check", "churn")[0] == 0
     contract = load(folder / "contract.yaml")
     assert contract.target == "churn" and contract.target_classes == ("no", "yes")
     assert check(read_raw(folder / "data" / "mlc_churn.csv"), contract) == []
-    assert (
-        "Data and pipelines are up to date"
-        in run(["dvc", "status", "fleet/churn/data.dvc"], repo).stdout
-    )
+    assert "up to date" in run(["dvc", "status", "data.dvc"], folder).stdout
+
+
+def test_the_root_dvc_project_never_sees_a_fleet_model(repo: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, symlinks=True)
+    shutil.rmtree(copy / "fleet" / "churn" / "data")  # a clone that has not pulled churn's data
+    shutil.rmtree(copy / ".dvc" / "cache")
+    assert "fleet/churn" not in run(["dvc", "status"], copy).stdout
+    # the control: the same folder inside the root project is reported by a bare `dvc status`
+    shutil.rmtree(copy / "fleet" / "churn" / ".dvc")
+    assert "fleet/churn/data.dvc" in run(["dvc", "status"], copy, check=False).stdout
 
 
 def test_check_names_what_is_broken(repo: Path) -> None:

@@ -63,6 +63,29 @@ def check(
     console.print(f"fleet/{name} passes validation")
 
 
+@fleet_app.command("sync")
+def sync(
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Exit 1 naming stale files; write nothing.")
+    ] = False,
+    repo: Repo = Path(),
+) -> None:
+    """Re-render every fleet model's dvc.yaml and DVC project files from the root dvc.yaml."""
+    from model.fleet.layout import DEFAULT_MODEL, names
+    from model.fleet.pipeline import sync as do_sync
+
+    root = repo.resolve()
+    stale = [
+        p for n in names(root) if n != DEFAULT_MODEL for p in do_sync(root, n, write=not check_only)
+    ]
+    for path in stale:
+        console.print(f"{'stale' if check_only else 'wrote'} {path}")
+    if check_only and stale:
+        raise typer.Exit(EXIT_FAILED)
+    if not stale:
+        console.print("every fleet model's generated files are current")
+
+
 @fleet_app.command("pull")
 def pull(
     name: Annotated[str, typer.Argument(help="A fleet model's name.")],
