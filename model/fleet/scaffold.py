@@ -158,6 +158,8 @@ def new_model(root: Path, name: str, dataset: str, target: str, *,
     from model.proc import git
 
     rel = folder(check_name(name))
+    if name == lay.DEFAULT_MODEL:
+        raise FleetError(f"{name} is the default model at the repository root; pick another name")
     package, item = parse_dataset(dataset)
     owners = _owners(owners)
     if (root / rel).exists():
