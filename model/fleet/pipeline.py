@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import configparser
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,6 @@ SUBREPO_NOTE = (
 def _stage(body: dict[str, Any], raw: str) -> dict[str, Any]:
     """One root stage, rewritten for a model folder."""
     cmd = " ".join(str(body["cmd"]).split()).replace(DEFAULT_RAW, raw)
-    cmd = re.sub(r" --pinned \S+", "", cmd)  # the pin check reads the root data.dvc only
     cmd += f" --contract {CONTRACT}"
     if body.get("params") and "model.pipeline.validate" not in cmd:
         cmd += " --params params.yaml"

@@ -50,7 +50,8 @@ class UpdateResult:
 
 def committed_pin(root: Path) -> tuple[str, str]:
     """(text, md5) of data.dvc as git holds it: the index, i.e. committed or staged by update."""
-    text = show(root, "", DATA_DVC)
+    # "./": the data.dvc beside `root` (a fleet model's folder too), not the repository root's
+    text = show(root, "", f"./{DATA_DVC}")
     if text is None:
         raise DataPinError(
             f"{DATA_DVC} is not tracked by git in {root}; expected the committed pin. "

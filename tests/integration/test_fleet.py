@@ -69,6 +69,14 @@ def test_the_root_dvc_project_never_sees_a_fleet_model(repo: Path, tmp_path: Pat
     assert "fleet/churn/data.dvc" in run(["dvc", "status"], copy, check=False).stdout
 
 
+def test_the_pin_check_reads_the_models_own_data_dvc(repo: Path) -> None:
+    from model.pipeline.datapull import check_pin
+
+    folder = repo / "fleet" / "churn"
+    pinned = yaml.safe_load((folder / "data.dvc").read_text())["outs"][0]["md5"]
+    assert check_pin(folder) == pinned  # not the root data.dvc's credit_data pin
+
+
 def test_check_names_what_is_broken(repo: Path) -> None:
     gate = repo / "fleet" / "churn" / "gate.yaml"
     text = gate.read_text()

@@ -31,6 +31,7 @@ def test_rendered_stages_mirror_the_root_pipeline() -> None:
         assert local == [d for d in expected if not d.startswith("model/")] + ["contract.yaml"]
         assert (got.get("outs"), got.get("params")) == (body.get("outs"), body.get("params"))
         assert "--contract contract.yaml" in got["cmd"] and "credit_data" not in got["cmd"]
+        assert ("--pinned data.dvc" in got["cmd"]) == ("--pinned data.dvc" in body["cmd"])
         assert ("--params params.yaml" in got["cmd"]) == (name != "validate" and "params" in body)
 
 
