@@ -26,6 +26,7 @@ DVC_YAML = "dvc.yaml"
 DVC_DIR = ".dvc"
 DVC_CONFIG = f"{DVC_DIR}/config"
 UP = "../../"  # from fleet/<name>/ to the repository root
+TRACKING_OFF = "MODEL_TRACKING=0"
 DEFAULT_RAW = "data/credit_data.csv"
 SUBREPO_NOTE = (
     "# This folder is its own DVC project (see model/fleet/pipeline.py): the root project\n"
@@ -39,6 +40,10 @@ def _stage(body: dict[str, Any], raw: str) -> dict[str, Any]:
     cmd += f" --contract {CONTRACT}"
     if body.get("params") and "model.pipeline.validate" not in cmd:
         cmd += " --params params.yaml"
+    if "model.pipeline.evaluate" in cmd:
+        # Not tracked yet: MLflow runs would land in credit-scoring's experiment and overwrite
+        # its last_run.json (what `model register` registers). Per-model tracking is to come.
+        cmd = f"{TRACKING_OFF} {cmd}"
     deps = [raw if d == DEFAULT_RAW else (UP + d if d.startswith("model/") else d)
             for d in body.get("deps", [])]  # fmt: skip
     out: dict[str, Any] = {"cmd": cmd, "deps": [*deps, CONTRACT]}

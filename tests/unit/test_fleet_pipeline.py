@@ -32,6 +32,8 @@ def test_rendered_stages_mirror_the_root_pipeline() -> None:
         assert (got.get("outs"), got.get("params")) == (body.get("outs"), body.get("params"))
         assert "--contract contract.yaml" in got["cmd"] and "credit_data" not in got["cmd"]
         assert ("--pinned data.dvc" in got["cmd"]) == ("--pinned data.dvc" in body["cmd"])
+        # a fleet model's run must not land in credit-scoring's MLflow experiment
+        assert got["cmd"].startswith("MODEL_TRACKING=0 ") == (name == "evaluate")
         assert ("--params params.yaml" in got["cmd"]) == (name != "validate" and "params" in body)
 
 
