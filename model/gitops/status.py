@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,3 +101,24 @@ def status(
     desired = overlay.read(root, env)
     live = read_live(*(apis or clients()), env)
     return live, compare(desired, live)
+
+
+def wait_for(
+    root: Path,
+    env: str,
+    apis: tuple[Any, Any, Any],
+    wait: float,
+    poll: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Live | None, list[str]]:
+    """`status` until it finds no problem or `wait` seconds pass; API errors are retried."""
+    deadline = clock() + wait
+    while True:
+        try:
+            live, problems = status(root, env, apis)
+        except Exception as exc:  # API errors (404 before Argo CD creates the app) are retried
+            live, problems = None, [f"cannot read live state: {exc}"]
+        if not problems or clock() >= deadline:
+            return live, problems
+        sleep(poll)

@@ -171,3 +171,65 @@ def test_status_reads_the_namespace_the_overlay_deploys_to(env: str) -> None:
         status.namespace(env)
         == yaml.safe_load((overlay / "kustomization.yaml").read_text())["namespace"]
     )
+
+
+class FlakyCustom(FakeCustom):
+    """Argo CD's Application: missing at first (404), then OutOfSync, then Synced."""
+
+    def __init__(self, states: list[tuple[str, str] | None]) -> None:
+        super().__init__("Synced", "Healthy")
+        self.states = states
+
+    def get_namespaced_custom_object(self, *args: Any) -> dict[str, Any]:
+        state = self.states.pop(0) if len(self.states) > 1 else self.states[0]
+        if state is None:
+            raise RuntimeError("404: applications.argoproj.io not found")
+        sync, health = state
+        self.app["status"] = {"sync": {"status": sync, "revision": "abc123"},
+                              "health": {"status": health}}  # fmt: skip
+        return super().get_namespaced_custom_object(*args)
+
+
+def _overlay_repo(tmp_path: Path) -> Path:
+    import shutil
+
+    from model.gitops import overlay
+    from model.gitops.trailers import Release
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "k8s", tmp_path / "k8s")
+    release = Release(
+        environment="staging", model_version="v", model_sha256=SHA, data_md5="d",
+        image="ghcr.io/org/credit-scoring", image_digest=GOOD, source_commit="c",
+    )  # fmt: skip
+    overlay.write(tmp_path, "staging", release)
+    return tmp_path
+
+
+def test_wait_polls_through_a_missing_app_until_it_matches(tmp_path: Path) -> None:
+    root = _overlay_repo(tmp_path)
+    custom = FlakyCustom([None, ("OutOfSync", "Progressing"), ("Synced", "Healthy")])
+    apis = (FakeApps(_deployment(GOOD, SHA)), FakeCore([_pod(GOOD)]), custom)
+    now, slept = [0.0], []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    live, problems = status.wait_for(root, "staging", apis, 60, 5, lambda: now[0], sleep)
+    assert problems == [] and live is not None and live.sync == "Synced"
+    assert slept == [5, 5]
+
+
+def test_wait_gives_up_at_the_deadline_with_the_last_problems(tmp_path: Path) -> None:
+    root = _overlay_repo(tmp_path)
+    apis = (FakeApps(_deployment(GOOD, SHA)), FakeCore([_pod(GOOD)]), FlakyCustom([None]))
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    live, problems = status.wait_for(root, "staging", apis, 12, 5, lambda: now[0], sleep)
+    assert live is None and problems == [
+        "cannot read live state: 404: applications.argoproj.io not found"
+    ]
+    assert now[0] == 15  # polled at 0, 5, 10 and 15 s, then stopped

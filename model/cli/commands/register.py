@@ -34,29 +34,22 @@ def register_model(
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Register models/model.onnx as a version of credit-scoring (idempotent)."""
-    from model.gitops import facts
-    from model.gitops.audit import current, ledger
     from model.gitops.overlay import parse_image_ref
-    from model.proc import head, toplevel
+    from model.gitops.registration import register_release
+    from model.gitops.registration import sync_aliases as sync
+    from model.proc import toplevel
     from model.tracking import registry
 
     root = toplevel(repo)
     if image:
-        parse_image_ref(image)
+        parse_image_ref(image)  # bad input is refused even when nothing would be registered
     uri = registry.configured_uri()
     if uri is None:
         _say_skipped()
         return
-    if sync_aliases:
-        for env, entry in current(ledger(root)).items():
-            tags = {f"{env}_commit": entry.commit}
-            console.print(registry.sync_alias(env, entry.release.model_sha256, tags))
-        return
-    commit = head(root)
-    sha = facts.model_sha256(root, commit)
-    tags = {"git_commit": commit, "data_md5": facts.data_md5(root, commit)}
-    tags |= {"model_version": sha[:12], **({"image": image} if image else {})}
-    console.print(registry.register(uri, sha, tags, root, run_id or None))
+    lines = sync(root) if sync_aliases else [register_release(root, uri, image, run_id)]
+    for line in lines:
+        console.print(line)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -21,20 +20,10 @@ def status(
     repo: Annotated[Path, typer.Option(help="Work tree holding the desired state.")] = HERE,
 ) -> None:
     """Exit 0 only when the Application is Synced+Healthy and pods run Git's digest and model."""
-    from model.gitops.status import clients
-    from model.gitops.status import status as read
+    from model.gitops.status import clients, wait_for
     from model.proc import toplevel
 
-    root, apis = toplevel(repo), clients()
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            live, problems = read(root, env, apis)
-        except Exception as exc:  # API errors (404 before Argo CD creates it) are retried
-            live, problems = None, [f"cannot read live state: {exc}"]
-        if not problems or time.monotonic() >= deadline:
-            break
-        time.sleep(5)
+    live, problems = wait_for(toplevel(repo), env, clients(), wait)
     if live is not None:
         console.print(
             f"{env}: Argo CD {live.sync}/{live.health} at {live.revision[:12]}, "
