@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from model.fleet.layout import FleetError, check_name
+from model.fleet.layout import FleetError, check_name, folder
 
 DEPLOY_ROOT = "deploy"
 ENVIRONMENTS = ("staging", "prod")
@@ -105,3 +105,16 @@ def releases(root: Path) -> list[FleetRelease]:
     for env in ENVIRONMENTS:
         found.extend(read(p) for p in sorted((root / DEPLOY_ROOT / env).glob("*.yaml")))
     return found
+
+
+def from_folder(root: Path, name: str, env: str, image_ref: str, version: str) -> Path:
+    """Release the model trained in fleet/<name>/ (its models/model.sha256) as `image_ref`."""
+    from model.names import PIN_FILE
+
+    image, _, digest = image_ref.partition("@")
+    pin = root / folder(name) / "models" / PIN_FILE
+    try:
+        model_sha256 = pin.read_text().strip()
+    except OSError as err:
+        raise FleetError(f"{pin}: no trained model; run `dvc repro` in {folder(name)}") from err
+    return write(root, FleetRelease(name, env, image, digest, model_sha256, version))

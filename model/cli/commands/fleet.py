@@ -86,6 +86,21 @@ def sync(
         console.print("every fleet model's generated files are current")
 
 
+@fleet_app.command("release")
+def release(
+    name: Annotated[str, typer.Argument(help="A fleet model's name.")],
+    env: Annotated[str, typer.Option(help="staging or prod.")],
+    image: Annotated[str, typer.Option(help="The model's image as REPOSITORY@sha256:DIGEST.")],
+    version: Annotated[str, typer.Option(help="The model version being released.")],
+    repo: Repo = Path(),
+) -> None:
+    """Write deploy/ENV/NAME.yaml for the model trained in fleet/NAME (commit it to deploy)."""
+    from model.fleet.release import from_folder
+
+    written = from_folder(repo.resolve(), name, env, image, version)
+    console.print(f"wrote {written.relative_to(repo.resolve())}")
+
+
 @fleet_app.command("pull")
 def pull(
     name: Annotated[str, typer.Argument(help="A fleet model's name.")],
