@@ -189,7 +189,7 @@ class BaseServer:
                 )
             body, framing = b"", None
             if head is not None:
-                check_media(head, getattr(handler, "binary", False))
+                check_media(head, head.framing is not None and getattr(handler, "binary", False))
                 body = await read_body(head, receive, self.limits.max_body, self.budget)
                 framing, head = head.framing, None  # read to the end: the connection may be kept
             if framing is None:
