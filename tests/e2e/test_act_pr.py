@@ -106,7 +106,8 @@ def pull_request(world: World, tmp_path: Path, name: str,
                               store=store, env=s3_env(world.s3))  # fmt: skip
     finally:
         git(ws, "checkout", "-q", "-f", "main")
-        run(["dvc", "checkout", "--quiet", "--force"], ws)
+        # The root pipeline only: fleet/<model>/ data is not in this scratch cache.
+        run(["dvc", "checkout", "--quiet", "--force", "dvc.yaml", "data.dvc"], ws)
     return result, store.artifacts / "model-report"
 
 
