@@ -19,7 +19,7 @@ report: env ## Compare the workspace with the merge-base into $(REPORT_DIR)/; ex
 		$(if $(wildcard $(LOCK_STATUS)),--lock-status $(LOCK_STATUS))
 
 example-report: env ## Regenerate docs/example-report/ from two real revisions (current params vs a worse one)
-	$(RUN) python -m model.review.example --out docs/example-report
+	$(RUN) model example-report --out docs/example-report
 
 report-bench: env ## Time `model report` against plain `dvc metrics diff --md` + `dvc plots diff`
 	$(RUN) python benchmarks/report.py
