@@ -10,6 +10,7 @@ Three ways to declare one pipeline for N models, each with its own folder:
             fleet-wide status/repro is one Python process opening each project in turn
 
 For each layout and N it times, on a repository whose lock is current:
+  check    (folders, subrepos) `model fleet status`'s lock check: one process, no DVC project
   status   no-op `dvc status` over the whole fleet               target <= 10 s at 1,000
   repro    no-op `dvc repro` over the whole fleet                target <= 10 s at 1,000
   one      `dvc repro` of one changed model (its stages only)    should not grow with N
@@ -113,6 +114,15 @@ def write_subrepos(root: Path, members: list[str]) -> None:
 WRITERS = {"foreach": write_foreach, "folders": write_folders, "subrepos": write_subrepos}
 
 
+# model fleet status's check (model/fleet/status.py): one process hashing each folder's deps
+# against its dvc.lock, shared code hashed once; no DVC project is opened.
+CHECK = [
+    "python", "-c",
+    "from pathlib import Path; from model.fleet.status import fleet_stale; "
+    "stale = fleet_stale(sorted(Path('fleet').iterdir())); assert not any(stale.values()), stale",
+]  # fmt: skip
+
+
 def fleet_cmd(layout: str, what: str) -> list[str]:
     """The fleet-wide no-op `status` or `repro` for a layout."""
     if layout == "subrepos":
@@ -160,6 +170,8 @@ def measure(layout: str, n: int, rounds: int) -> dict[str, float]:
             data.write_text(data.read_text() + f"{1000 + r},{r}\n")
             one.append(sh(*one_model(layout, root, name)))
         timed = {"status": status, "repro": noop, "one": one}
+        if layout != "foreach":  # every folder has its own dvc.lock: the fleet lock check applies
+            timed["check"] = [sh(CHECK, root) for _ in range(rounds)]
         return {k: statistics.median(v) for k, v in timed.items()}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -182,18 +194,21 @@ def main() -> int:
         for n in args.sizes:
             results[layout][n] = measure(layout, n, args.rounds)
             row = results[layout][n]
+            check = f"  lock check {row['check']:6.2f} s" if "check" in row else ""
             print(
                 f"{layout:8} N={n:5}  status {row['status']:6.2f} s  "
-                f"no-op repro {row['repro']:6.2f} s  one model {row['one']:6.2f} s",
+                f"no-op repro {row['repro']:6.2f} s  one model {row['one']:6.2f} s{check}",
                 flush=True,
             )
     lo, hi = min(args.sizes), max(args.sizes)
     if lo == hi:
         return 0
     print(f"\ngrowth exponent k (t ~ N^k) from N={lo} to N={hi}; seconds at N={hi}")
-    for what in ("status", "repro", "one"):
+    for what in ("status", "repro", "one", "check"):
         cells = []
         for layout, by_n in results.items():
+            if what not in by_n[lo]:
+                continue
             k = exponent((lo, by_n[lo][what]), (hi, by_n[hi][what]))
             cells.append(f"{layout} k={k:.2f} ({by_n[hi][what]:.2f} s)")
         print(f"  {what:7} " + "  ".join(cells))

@@ -33,6 +33,24 @@ def list_models(
     print(render(found))  # plain text: names may hold no markup, and widths are not cropped
 
 
+@fleet_app.command("status")
+def status(repo: Repo = Path()) -> None:
+    """Each fleet model: would `dvc repro` run anything (stale stages), and its versions."""
+    from model.fleet.layout import DEFAULT_MODEL, folder, names
+    from model.fleet.status import fleet_stale
+    from model.fleet.table import version
+
+    root = repo.resolve()
+    models = [n for n in names(root) if n != DEFAULT_MODEL]
+    stale = fleet_stale([root / folder(n) for n in models])
+    width = max([len("model"), *map(len, models)])
+    print(f"{'model':{width}}  pipeline  staging  prod")
+    for name in models:
+        state = "stale: " + ",".join(stale[name]) if stale[name] else "current"
+        staging, prod = version(root, name, "staging"), version(root, name, "prod")
+        print(f"{name:{width}}  {state:8}  {staging:7}  {prod}")
+
+
 @fleet_app.command("changed")
 def changed(
     base: Annotated[str, typer.Option(help="The revision the change is compared with.")],
