@@ -221,3 +221,18 @@ def test_unknown_output_is_422(client: Client, rows: list[dict[str, Any]], model
     body = {"inputs": to_tensors(rows[:1], contract_of(model_dir)), "outputs": [{"name": "x"}]}
     reply = client.post(INFER, json=body)
     assert reply.status_code == 422 and "unknown output 'x'" in reply.json()["error"]
+
+
+def test_many_categories_fall_back_to_the_element_walk() -> None:
+    categories = tuple(chr(i) for i in range(1, 600))  # more tokens than free marker bytes
+    decoder = binary.Categories(categories)
+    assert not decoder.complete
+    values = ["a", "\u0101", "\x7f", "\u0257"]
+    assert decoder.decode(_bytes_tensor([v.encode() for v in values]), 4, "w") == values
+
+
+def test_a_value_hiding_a_known_element_is_not_accepted() -> None:
+    decoder = binary.Categories(("own", "rent"))
+    hostile = b"x" + struct.pack("<I", 4) + b"rent"  # "x\x04\x00\x00\x00rent": 9 bytes
+    status, message = _status(decoder.decode, _bytes_tensor([hostile, b"own"]), 2, "w")
+    assert status == 422 and "data[0]: unknown category" in message
