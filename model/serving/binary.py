@@ -109,7 +109,7 @@ def numbers(chunk: memoryview, datatype: str, n: int, kind: str, nullable: bool,
 
 
 class Categories:
-    """Decodes BYTES tensors of one categorical feature; known values in one regex pass."""
+    """Decodes BYTES tensors of one categorical feature: known values in a few C-speed passes."""
 
     def __init__(self, categories: tuple[str, ...]) -> None:
         tokens = {len(c.encode()).to_bytes(LENGTH, "little") + c.encode(): c for c in categories}
