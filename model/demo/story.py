@@ -130,7 +130,7 @@ class Story:
 
     def release(self, source_pr: str = "none") -> str:
         """What release.yaml does on a merge: build, register, promote staging (pushed)."""
-        self.make("release-model")  # the model dvc.lock pins, pulled, never retrained
+        self.make("release-model")  # the model dvc.lock pins: pulled, else rebuilt and md5-checked
         self.make("release-facts")
         digest = self.build_image()  # stands in for docker/build-push-action
         out = self.run.sh(
