@@ -48,7 +48,7 @@ monitoring-validate: scripts/node_modules/.package-lock.json manifests-render ##
 	node scripts/validate-crds.mjs $(RENDER_DIR)/monitoring.yaml
 
 gitops-test: env ## GitOps unit + e2e tests (real git, bare origin, kustomize, checkov)
-	$(RUN) pytest tests/unit/test_gitops_*.py tests/e2e/test_gitops.py tests/e2e/test_manifests_docker.py -q
+	$(RUN) pytest tests/unit/test_gitops_*.py tests/integration/test_gitops_*.py tests/e2e/test_gitops.py tests/e2e/test_manifests_docker.py -q
 
 gitops-bench: env ## Promotion and audit benchmarks against local bare repos
 	$(RUN) python benchmarks/gitops.py
