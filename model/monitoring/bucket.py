@@ -1,19 +1,17 @@
 """Read objects under an `s3://bucket/prefix` URI (S3, MinIO, GCS interop; moto in tests).
 
-boto3 finds the endpoint and keys itself (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …). Objects are
-fetched by a small thread pool: a drift check reads many small files, and each GET is mostly
-waiting on the network.
+Through s3fs, which the trainer image has (the `s3` extra, for dvc-s3); it finds the endpoint
+and keys itself (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, …) and fetches many objects
+concurrently: a drift check reads many small files, each GET mostly waiting on the network.
 """
 
 from __future__ import annotations
 
 import fnmatch
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 SCHEME = "s3://"
-READERS = 8  # concurrent GETs; the serving pods' files are 4 MiB at most
 
 
 class BucketError(ValueError):
@@ -42,43 +40,41 @@ def split_uri(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def _client() -> Any:
-    import boto3
+def _fs() -> Any:
+    import s3fs
 
-    return boto3.client("s3")
+    return s3fs.S3FileSystem(skip_instance_cache=True)  # no listing cached across calls
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (OSError, ValueError, BotoCoreError, ClientError)
 
 
 def list_objects(uri: str, pattern: str = "*") -> list[Listed]:
     """Objects under the URI's prefix (recursively) whose file name matches `pattern`, by key."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     bucket, prefix = split_uri(uri)
-    found: list[Listed] = []
     try:
-        pages = _client().get_paginator("list_objects_v2")
-        for page in pages.paginate(Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""):
-            for obj in page.get("Contents", []):
-                if fnmatch.fnmatch(obj["Key"].rsplit("/", 1)[-1], pattern):
-                    found.append(
-                        Listed(obj["Key"], int(obj["Size"]), obj["LastModified"].timestamp())
-                    )
-    except (BotoCoreError, ClientError) as err:
+        found = _fs().find(f"{bucket}/{prefix}".rstrip("/"), detail=True)
+    except _errors() as err:
         raise BucketError(f"cannot list {uri}: {err}; check AWS_ENDPOINT_URL and keys") from err
-    return sorted(found, key=lambda o: o.key)
+    return sorted(
+        (
+            Listed(path.split("/", 1)[1], int(info["size"]), info["LastModified"].timestamp())
+            for path, info in found.items()
+            if fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
+        ),
+        key=lambda o: o.key,
+    )
 
 
 def read_objects(uri: str, keys: list[str]) -> list[bytes]:
     """The bodies of `keys` in the URI's bucket, in order, fetched concurrently."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
     bucket, _ = split_uri(uri)
-    s3 = _client()  # boto3 clients are thread-safe; sessions are not
-
-    def get(key: str) -> bytes:
-        return bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-
+    paths = [f"{bucket}/{k}" for k in keys]
     try:
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
-            return list(pool.map(get, keys))
-    except (BotoCoreError, ClientError) as err:
+        bodies = _fs().cat(paths)
+    except _errors() as err:
         raise BucketError(f"cannot read from {uri}: {err}") from err
+    return [bytes(bodies[p]) for p in paths]

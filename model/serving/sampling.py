@@ -108,7 +108,7 @@ class Sampler:
             log.error("sampling disabled: MODEL_SAMPLE_DIR: %s", err)
             return None
         if not have_boto3():
-            log.error("sampling disabled: %s needs boto3 (the `s3` extra) in this image", uri)
+            log.error("sampling disabled: shipping to %s needs boto3, not in this image", uri)
             return None
         staging = Path(tempfile.mkdtemp(prefix="credit-scoring-samples-"))
         log.info("sampling %.3g of scored rows to %s (staged in %s)", rate, uri, staging)
