@@ -9,35 +9,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from model import config
 
 FILE = "build-info.json"
-_MD5 = re.compile(r"^\s*-?\s*md5:\s*([0-9a-f]{32}(?:\.dir)?)\s*$", re.MULTILINE)
 
 
-def data_md5(dvc_file: Path) -> str | None:
-    """The md5 recorded in a .dvc file (the first out), or None."""
+def data_md5(root: Path) -> str | None:
+    """The md5 data.dvc pins in the work tree at `root`, or None when it has no usable pin."""
+    from model.core.dataset import DataPinError, pinned_md5
+
     try:
-        match = _MD5.search(dvc_file.read_text())
-    except OSError:
+        return pinned_md5(root)
+    except DataPinError:
         return None
-    return match.group(1) if match else None
 
 
 def git_commit(root: Path) -> str | None:
-    """HEAD of the repository at `root`, or None outside git."""
+    """HEAD of the repository at `root`, or None outside git (or without git)."""
+    from model.proc import head_or_none
+
     try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
+        return head_or_none(root)
+    except OSError:
         return None
-    return proc.stdout.strip() or None if proc.returncode == 0 else None
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -56,7 +53,7 @@ def collect(
     return {
         "version": version,
         "git_commit": commit or git_commit(root),
-        "data_md5": data_md5(root / "data.dvc"),
+        "data_md5": data_md5(root),
         "metrics": read_json(metrics),
     }
 

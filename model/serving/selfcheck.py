@@ -132,10 +132,25 @@ def check_url(base_url: str, timeout: float = 10.0) -> list[str]:
     return [ready, check_probabilities(_proba(predictions[0]), _proba(predictions[1]))]
 
 
+class NoExpectedDigest(ValueError):
+    """Neither --sha256 nor the deploy-time pin gives a usable digest (a usage error)."""
+
+
+def expected_digest(model_dir: Path, override: str = "") -> str:
+    """`override`, else the server's own lookup (MODEL_SHA256, else MODEL_SHA256_FILE)."""
+    from model.serving.integrity import pinned_digest
+
+    if override:
+        return override.strip()
+    pin = pinned_digest(model_dir, require=True)
+    if pin.problem:
+        raise NoExpectedDigest(f"no usable expected sha256 (or pass --sha256): {pin.problem}")
+    return pin.digest
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m model.serving.selfcheck`: what the hooks run (needs only onnxruntime, numpy)."""
     import argparse
-    import os
     import sys
 
     ap = argparse.ArgumentParser(prog="python -m model.serving.selfcheck", description=__doc__)
@@ -147,19 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.url:
             lines = check_url(args.url)
         else:
-            sha_file = os.environ.get("MODEL_SHA256_FILE", "")
-            expected = args.sha256 or os.environ.get("MODEL_SHA256", "")
-            # bytes, parsed by parse_pin: a non-UTF-8 pin file is a failed check, not a crash
-            expected = expected or (
-                Path(sha_file).read_bytes()[:4096].decode("ascii", "replace") if sha_file else ""
-            )
-            if not expected:
-                print(
-                    "selfcheck: no expected sha256 (--sha256, MODEL_SHA256 or MODEL_SHA256_FILE)",
-                    file=sys.stderr,
-                )
-                return 2
-            lines = check_model(args.model_dir, expected.strip())
+            lines = check_model(args.model_dir, expected_digest(args.model_dir, args.sha256))
+    except NoExpectedDigest as exc:
+        print(f"selfcheck: {exc}", file=sys.stderr)
+        return 2
     except (SelfCheckError, OSError, KeyError, ValueError) as exc:
         print(f"selfcheck FAILED: {exc}", file=sys.stderr)
         return 1

@@ -25,18 +25,21 @@ def selfcheck(
     ),
 ) -> None:
     """Exit non-zero when the model's sha256 or a smoke prediction is wrong."""
-    from model.serving.integrity import pinned_digest
-    from model.serving.selfcheck import SelfCheckError, check_model, check_url
+    from model.serving.selfcheck import (
+        NoExpectedDigest,
+        SelfCheckError,
+        check_model,
+        check_url,
+        expected_digest,
+    )
 
     try:
         if url:
             lines = check_url(url)
         else:
-            # the server's own lookup: MODEL_SHA256, else MODEL_SHA256_FILE (required here)
-            pin = pinned_digest(model_dir, require=True) if not sha256 else None
-            if pin is not None and pin.problem:
-                fail(f"no usable expected sha256 (or pass --sha256): {pin.problem}", EXIT_USAGE)
-            lines = check_model(model_dir, (sha256 or pin.digest).strip())
+            lines = check_model(model_dir, expected_digest(model_dir, sha256))
+    except NoExpectedDigest as exc:
+        fail(str(exc), EXIT_USAGE)
     except (SelfCheckError, OSError, KeyError, ValueError) as exc:
         fail(f"selfcheck failed: {exc}", EXIT_FAILED)
     for line in lines:
