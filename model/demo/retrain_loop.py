@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,6 +71,10 @@ def local_bucket(story: Story) -> Iterator[Any]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_DEFAULT_REGION": "us-east-1"}
+    # moto keeps its buckets per process, not per server: start from empty ones (a second
+    # loop in one process would otherwise find the first one's markers).
+    reset = urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST")
+    urllib.request.urlopen(reset, timeout=30).close()
     story.run.env.update(env | KEYS)
     s3 = boto3.client("s3", endpoint_url=env["AWS_ENDPOINT_URL"], region_name="us-east-1",
                       aws_access_key_id="demo", aws_secret_access_key="demo")  # fmt: skip
@@ -86,19 +91,20 @@ def local_bucket(story: Story) -> Iterator[Any]:
 class Steps:
     """Runs `model …` as a WorkflowTemplate step would: in the trainer image, or locally."""
 
-    def __init__(self, story: Story, docker: str | None) -> None:
+    def __init__(self, story: Story, docker: str | None, image: str = TRAINER_IMAGE) -> None:
         self.story = story
         self.root = story.scratch.root.resolve()
-        self.image = TRAINER_IMAGE if docker and self._current(docker) else None
+        self.wanted = image
+        self.image = image if docker and self._current(docker, image) else None
         self.docker = docker
 
-    def _current(self, docker: str) -> bool:
+    def _current(self, docker: str, image: str) -> bool:
         """The image exists locally (never pulled) and knows `model workflows scan`."""
         run, root = self.story.run, self.root
-        if run.sh(docker, "image", "inspect", TRAINER_IMAGE, cwd=root, ok=(0, 1)).returncode:
+        if run.sh(docker, "image", "inspect", image, cwd=root, ok=(0, 1)).returncode:
             return False
-        probe = [docker, "run", "--rm", "--pull=never", "--network", "host", TRAINER_IMAGE,
-                 "model", "workflows", "scan", "--help"]  # fmt: skip
+        probe = [docker, "run", "--rm", "--pull=never", "--network", "host",
+                 "--entrypoint=model", image, "workflows", "scan", "--help"]  # fmt: skip
         return run.sh(*probe, cwd=root, ok=(0, 1, 2, 125, 126, 127)).returncode == 0
 
     @property
@@ -106,7 +112,7 @@ class Steps:
         """How the steps run, for the step's outcome line."""
         if self.image:
             return f"in the trainer image {self.image} (Docker)"
-        why = "no Docker engine" if not self.docker else f"no current {TRAINER_IMAGE}"
+        why = "no Docker engine" if not self.docker else f"no current {self.wanted}"
         return f"as local processes ({why}; `make image-trainer` builds it)"
 
     def model(self, cwd: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
@@ -120,7 +126,7 @@ class Steps:
         mount = f"--volume={self.root}:{self.root}"
         cmd = [self.docker or "docker", "run", "--rm", "--pull=never", "--network", "host",
                f"--user={os.getuid()}:{os.getgid()}", "--env=HOME=/tmp", *env, mount,
-               f"--workdir={cwd}", self.image, "model", *args]  # fmt: skip
+               f"--workdir={cwd}", "--entrypoint=model", self.image, *args]  # fmt: skip
         return self.story.run.sh(*cmd, cwd=cwd, ok=ok).stdout
 
 
@@ -193,12 +199,12 @@ def drift_run(steps: Steps, s3: Any, traffic: pd.DataFrame) -> dict[str, Any]:
             "run_report": report}  # fmt: skip
 
 
-def retrain_loop(story: Story, docker: str | None) -> None:
+def retrain_loop(story: Story, docker: str | None, image: str = TRAINER_IMAGE) -> None:
     """Step 9: next month's outcomes -> PR branch; drift without labels -> attention."""
     from model.core.dataset import read_raw
 
     export = story.scratch.root / "next-month.csv"
-    steps = Steps(story, docker)
+    steps = Steps(story, docker, image)
     with local_bucket(story) as s3:
         new = new_data_run(steps, s3, export.read_bytes())
         _, later = split_next_month(read_raw(export))
