@@ -45,7 +45,7 @@ workflows-submit: env ## Submit credit-scoring-retrain to ARGO_SERVER_URL (token
 	$(RUN) model workflows submit
 
 training-test: env ## Drift, workflows, monitoring and retrain tests (+ trainer image when Docker runs)
-	$(RUN) pytest tests/unit/test_drift.py tests/unit/test_workflows_render.py \
+	$(RUN) pytest tests/unit/test_drift.py tests/unit/test_workflows_render.py tests/integration/test_workflows_kustomize.py tests/integration/test_monitoring_kustomize.py \
 		tests/unit/test_workflows_steps.py tests/unit/test_workflows_hardening.py tests/unit/test_monitoring_rules.py \
 		tests/unit/test_workflows_loop.py tests/e2e/test_retrain.py tests/e2e/test_trainer_image.py \
 		tests/e2e/test_samples_s3.py tests/e2e/test_drift_s3.py tests/e2e/test_retrain_s3.py \

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from model.config import UsageError
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -27,7 +29,7 @@ SCORE = "score"
 MIN_ROWS = 50  # fewer current rows than this cannot support a distribution test
 
 
-class DriftInputError(ValueError):
+class DriftInputError(UsageError, ValueError):
     """The reference or current data cannot be compared (missing columns, too few rows)."""
 
 

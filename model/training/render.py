@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from model.config import UsageError
 from model.training import platform, spec, trigger
 
 OUT_DIR = Path("k8s/workflows")
@@ -38,7 +39,7 @@ REQUIRES = (
 )
 
 
-class PinError(ValueError):
+class PinError(UsageError, ValueError):
     """The image reference is not the trainer repository at a sha256 digest."""
 
 

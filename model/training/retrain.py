@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from model import config
+from model.config import CheckFailed, UsageError
 from model.core.dataset import RAW_FILE
 from model.pipeline.datapull import DATA_DVC
 from model.proc import ProcError, run, venv_env
@@ -33,8 +34,12 @@ BOT_NAME = "credit-scoring retrain"
 BOT_EMAIL = "retrain@credit-scoring.invalid"
 
 
-class RetrainError(RuntimeError):
+class RetrainError(CheckFailed):
     """A step failed; the message names the step and what to do. Nothing was pushed."""
+
+
+class SnapshotError(UsageError):
+    """The snapshot given is not usable data (no such file, breaks the contract): exit 2."""
 
 
 @dataclass
@@ -123,7 +128,7 @@ def fetch_snapshot(snapshot: str, dest: Path, root: Path) -> Path:
         return dest
     src = Path(snapshot)
     if not src.is_file():
-        raise RetrainError(f"snapshot: {src} is not a file; pass a CSV with the raw columns")
+        raise SnapshotError(f"snapshot: {src} is not a file; pass a CSV with the raw columns")
     shutil.copyfile(src, dest)
     return dest
 
@@ -138,7 +143,7 @@ def install_snapshot(root: Path, snapshot: str) -> None:
         problems = check(read_raw(local))
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
-            raise RetrainError(
+            raise SnapshotError(
                 f"snapshot: {snapshot} breaks the data contract; nothing was changed:\n{listed}"
             )
         shutil.copyfile(local, root / "data" / RAW_FILE)

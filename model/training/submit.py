@@ -6,10 +6,11 @@ import warnings
 from dataclasses import dataclass
 
 from model import config
+from model.config import CheckFailed
 from model.training import spec
 
 
-class SubmitError(RuntimeError):
+class SubmitError(CheckFailed):
     """The run could not be submitted; the message says what to set or check."""
 
 
