@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
-from typing import Any
 
 import yaml
-from hera.workflows import models as m
 
 from model.training import render, spec
-from tests.conftest import ROOT
 from tests.tools import require
-
-OUT = ROOT / "k8s" / "workflows"
-ARGO_MODELS = {"WorkflowTemplate": m.WorkflowTemplate, "CronWorkflow": m.CronWorkflow}
-SECRET_NAMES = {spec.GIT_SECRET, spec.DVC_SECRET, spec.MLFLOW_SECRET}
-SENSITIVE = re.compile(r"TOKEN|PASSWORD|SECRET|ACCESS_KEY|CREDENTIAL", re.I)
-RESTRICTED_VOLUMES = {
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-}
-
-
-def committed() -> dict[str, dict[str, Any]]:
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted(OUT.glob("*.yaml"))}
-
-
-def argo_docs() -> list[dict[str, Any]]:
-    return [d for d in committed().values() if d.get("kind") in ARGO_MODELS]
-
-
-def pod_templates(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in doc["spec"].get("templates", []) if "container" in t]
+from tests.workflow_manifests import (
+    OUT,
+    pod_templates,
+)
 
 
 def test_kustomize_builds_and_pins_the_trainer_image() -> None:

@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any
 
 import kubernetes_validate
 import pytest
-import yaml
-from hera.workflows import models as m
 
 from model.training import render, spec
-from tests.conftest import ROOT
+from tests.workflow_manifests import (
+    ARGO_MODELS,
+    OUT,
+    RESTRICTED_VOLUMES,
+    SECRET_NAMES,
+    SENSITIVE,
+    argo_docs,
+    committed,
+    pod_templates,
+)
 
 pytestmark = pytest.mark.unit
-
-OUT = ROOT / "k8s" / "workflows"
-ARGO_MODELS = {"WorkflowTemplate": m.WorkflowTemplate, "CronWorkflow": m.CronWorkflow}
-SECRET_NAMES = {spec.GIT_SECRET, spec.DVC_SECRET, spec.MLFLOW_SECRET}
-SENSITIVE = re.compile(r"TOKEN|PASSWORD|SECRET|ACCESS_KEY|CREDENTIAL", re.I)
-RESTRICTED_VOLUMES = {
-    "configMap",
-    "csi",
-    "downwardAPI",
-    "emptyDir",
-    "ephemeral",
-    "persistentVolumeClaim",
-    "projected",
-    "secret",
-}
-
-
-def committed() -> dict[str, dict[str, Any]]:
-    return {p.name: yaml.safe_load(p.read_text()) for p in sorted(OUT.glob("*.yaml"))}
-
-
-def argo_docs() -> list[dict[str, Any]]:
-    return [d for d in committed().values() if d.get("kind") in ARGO_MODELS]
-
-
-def pod_templates(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    return [t for t in doc["spec"].get("templates", []) if "container" in t]
 
 
 def test_committed_yaml_matches_generator_byte_for_byte() -> None:
