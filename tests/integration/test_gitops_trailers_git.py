@@ -11,19 +11,7 @@ from model.gitops.trailers import (
     Release,
     message,
 )
-
-RELEASE = Release(
-    environment="staging",
-    model_version="3415f47b43c8",
-    model_sha256="a" * 64,
-    data_md5="d" * 32,
-    image="ghcr.io/org/credit-scoring",
-    image_digest="sha256:" + "b" * 64,
-    source_commit="c" * 40,
-    source_pr="42",
-    metrics="f1=0.58,roc_auc=0.83",
-    promoted_by="Ada <ada@example.test>",
-)
+from tests.sample_release import RELEASE
 
 
 def test_git_parses_our_trailers_back(tmp_path: Path) -> None:

@@ -5,28 +5,15 @@ from __future__ import annotations
 import pytest
 
 from model.gitops.trailers import (
-    Release,
     format_metrics,
     from_pairs,
     message,
     parse_metrics,
     parse_pairs,
 )
+from tests.sample_release import RELEASE
 
 pytestmark = pytest.mark.unit
-
-RELEASE = Release(
-    environment="staging",
-    model_version="3415f47b43c8",
-    model_sha256="a" * 64,
-    data_md5="d" * 32,
-    image="ghcr.io/org/credit-scoring",
-    image_digest="sha256:" + "b" * 64,
-    source_commit="c" * 40,
-    source_pr="42",
-    metrics="f1=0.58,roc_auc=0.83",
-    promoted_by="Ada <ada@example.test>",
-)
 
 
 def test_metrics_round_trip_and_malformed_pairs_ignored() -> None:
