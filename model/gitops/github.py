@@ -43,13 +43,15 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
-class _Target:
+class Repo:
+    """A GitHub repository's REST API, with the token to call it."""
+
     api: str
     repo: str
     token: str
 
 
-def _target() -> _Target:
+def repo_from_env() -> Repo:
     """API URL, owner/repo and token from the environment, each checked before any request."""
     token, repo = config.get(config.GITHUB_TOKEN), config.get(config.GITHUB_REPOSITORY, "")
     api = (config.get(config.GITHUB_API_URL, DEFAULT_API) or DEFAULT_API).rstrip("/")
@@ -63,7 +65,7 @@ def _target() -> _Target:
         raise GitHubError(
             f"GITHUB_API_URL must be an https:// URL (http:// only on loopback); found {api!r}"
         )
-    return _Target(api, str(repo), token)
+    return Repo(api, str(repo), token)
 
 
 def _branch(name: str, what: str) -> str:
@@ -72,7 +74,8 @@ def _branch(name: str, what: str) -> str:
     return name
 
 
-def _call(t: _Target, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+def call(t: Repo, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """One REST call under /repos/OWNER/REPO/; GitHubError names what failed."""
     request = urllib.request.Request(
         f"{t.api}/repos/{t.repo}/{path}",
         method=method,
@@ -106,10 +109,10 @@ def _refusal(method: str, path: str, exc: urllib.error.HTTPError) -> str:
     return f"GitHub refused {method} {path}: {exc.code} {message!r}; {hint}"
 
 
-def _find_open(t: _Target, head: str, base: str) -> dict[str, Any] | None:
+def _find_open(t: Repo, head: str, base: str) -> dict[str, Any] | None:
     owner = t.repo.split("/", 1)[0]
     query = urllib.parse.urlencode({"head": f"{owner}:{head}", "base": base, "state": "open"})
-    found = _call(t, "GET", f"pulls?{query}")
+    found = call(t, "GET", f"pulls?{query}")
     return found[0] if isinstance(found, list) and found else None
 
 
@@ -117,11 +120,11 @@ def open_pull_request(head: str, base: str, title: str, body: str) -> PullReques
     """Open head -> base, or update the PR already open for head; raise GitHubError otherwise."""
     _branch(head, "head")
     _branch(base, "base")
-    t = _target()
+    t = repo_from_env()
     existing = _find_open(t, head, base)
     if existing is not None:
         number = int(existing["number"])
-        _call(t, "PATCH", f"pulls/{number}", {"title": title, "body": body})
+        call(t, "PATCH", f"pulls/{number}", {"title": title, "body": body})
         return PullRequest(str(existing["html_url"]), number, created=False)
-    made = _call(t, "POST", "pulls", {"head": head, "base": base, "title": title, "body": body})
+    made = call(t, "POST", "pulls", {"head": head, "base": base, "title": title, "body": body})
     return PullRequest(str(made["html_url"]), int(made["number"]), created=True)

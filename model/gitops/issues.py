@@ -11,7 +11,7 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
-from model.gitops.github import _call, _target
+from model.gitops.github import call, repo_from_env
 
 LABEL = "retrain-attention"
 TITLE = "Drift without new labels: the retraining loop needs a person"
@@ -28,14 +28,14 @@ class Notice:
 
 def notify_attention(markdown: str, run: str = "") -> Notice:
     """Open the attention issue, or comment on the one already open; GitHubError on failure."""
-    t = _target()
+    t = repo_from_env()
     body = (f"Workflow run `{run}`\n\n" if run else "") + markdown[:BODY_LIMIT]
     query = urllib.parse.urlencode({"labels": LABEL, "state": "open"})
-    found = _call(t, "GET", f"issues?{query}")
+    found = call(t, "GET", f"issues?{query}")
     issues = [i for i in found or [] if "pull_request" not in i]  # the API lists PRs too
     if issues:
         number = int(issues[0]["number"])
-        _call(t, "POST", f"issues/{number}/comments", {"body": body})
+        call(t, "POST", f"issues/{number}/comments", {"body": body})
         return Notice(str(issues[0]["html_url"]), created=False)
-    made = _call(t, "POST", "issues", {"title": TITLE, "body": body, "labels": [LABEL]})
+    made = call(t, "POST", "issues", {"title": TITLE, "body": body, "labels": [LABEL]})
     return Notice(str(made["html_url"]), created=True)
