@@ -3,8 +3,9 @@
 Exactly: (1) `model data pull`, then, given a snapshot, validate it against the contract,
 put it in data/ and `model data update` (a deliberate re-pin); (2) `dvc repro`; (3) `model report`
 against the base branch; (4) commit dvc.lock, data.dvc and the committed reports on
-`retrain/<trigger>-<utc stamp>`; (5) `dvc push` and `git push`; (6) in GitHub Actions, open
-the PR with `cml pr create` (elsewhere print the command). Identical data md5: do nothing.
+`retrain/<trigger>-<utc stamp>`; (5) `dvc push` and `git push`; (6) open the PR through the
+`open_pr` the caller passes (the CLI passes the GitHub REST client when a token is set;
+otherwise retrain-pr.yaml opens it for the pushed branch). Identical data md5: do nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class RetrainError(CheckFailed):
     """A step failed; the message names the step and what to do. Nothing was pushed."""
 
 
+# Opens (or updates) the PR: (head branch, base branch, title, body) -> anything.
+OpenPR = Callable[[str, str, str, str], object]
+
+
 class SnapshotError(UsageError):
     """The snapshot given is not usable data (no such file, breaks the contract): exit 2."""
 
@@ -52,13 +57,14 @@ class Outcome:
     branch: str = ""
     gate_passed: bool = True
     pushed: bool = False
-    pr_command: list[str] = field(default_factory=list)
+    pr_title: str = ""
+    pr_body: str = field(default="", repr=False)
     pr_opened: bool = False
 
     def to_json(self) -> str:
         """For `model workflows report`; the PR body is left out (it is the report)."""
         data = asdict(self)
-        data["pr_command"] = data["pr_command"][:-1]
+        del data["pr_body"]
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
@@ -184,13 +190,10 @@ def commit(root: Path, branch: str, trigger: str, old: str, new: str, passed: bo
     sh(["git", *who, "commit", "-q", "-m", message], root, "commit")
 
 
-def pr_command(out: Outcome, base: str, trigger: str, body: str) -> list[str]:
-    """The `cml pr create` call that opens the PR for the already pushed branch."""
+def pr_title(out: Outcome, trigger: str) -> str:
+    """The retrain PR's title: the trigger, both data md5s, and a failed gate if it failed."""
     title = f"Retrain ({trigger}): data {out.old_md5[:8]} -> {out.new_md5[:8]}"
-    if not out.gate_passed:
-        title += " [gate failed]"
-    return ["cml", "pr", "create", "--branch", out.branch, "--target-branch", base,
-            "--title", title, "--body", body]  # fmt: skip
+    return title if out.gate_passed else title + " [gate failed]"
 
 
 def report_body(root: Path, outcome: Outcome) -> str:
@@ -211,10 +214,16 @@ def retrain(
     base: str = "main",
     push: bool = True,
     say: Callable[[str], None] = print,
+    open_pr: OpenPR | None = None,
 ) -> Outcome:
     """Run the steps in the module docstring; see Outcome for what happened."""
     with contextlib.chdir(root):  # DVC resolves targets against the working directory
-        return _retrain(Path.cwd(), snapshot, trigger, base, push, say)
+        out = _retrain(Path.cwd(), snapshot, trigger, base, push, say)
+    if out.pushed and open_pr is not None:
+        say("6/6 open the pull request")
+        open_pr(out.branch, base, out.pr_title, out.pr_body)
+        out.pr_opened = True
+    return out
 
 
 def _retrain(
@@ -244,14 +253,10 @@ def _retrain(
     out = Outcome("proposed", old, new, branch=branch_name(trigger), gate_passed=passed)
     say(f"4/6 commit on {out.branch}")
     commit(root, out.branch, trigger, old, new, passed)
-    out.pr_command = pr_command(out, base, trigger, report_body(root, out))
+    out.pr_title, out.pr_body = pr_title(out, trigger), report_body(root, out)
     if push:
         say("5/6 dvc push; git push")
         sh(dvc("push"), root, "dvc push")
         sh(["git", "push", "-q", "-u", "origin", out.branch], root, "git push")
         out.pushed = True
-        if config.get(config.GITHUB_ACTIONS) == "true":
-            say("6/6 cml pr create")
-            sh(out.pr_command, root, "cml pr create")
-            out.pr_opened = True
     return out

@@ -12,6 +12,7 @@ import yaml
 
 from model.core.dataset import packaged_bytes, to_csv_bytes
 from tests.conftest import clone, run
+from tests.github_api import serve
 
 pytestmark = pytest.mark.e2e
 
@@ -73,13 +74,20 @@ def test_new_data_pushes_a_branch_with_updated_lock(
     snapshot = tmp_path / "snapshot.csv"
     snapshot.write_bytes(to_csv_bytes(raw.iloc[:-300]))  # a new export: 300 fewer rows
     old_lock = (ws / "dvc.lock").read_text()
-    env = {"MLFLOW_TRACKING_URI": mlflow_server, "GITHUB_ACTIONS": "false"}
     cmd = ["model", "retrain", "--snapshot", str(snapshot), "--trigger", "drift"]
-    proc = run(cmd, ws, env=env, check=False)
+    with serve() as api:  # GitHub's REST API, recorded: the PR is opened through it
+        env = {
+            "MLFLOW_TRACKING_URI": mlflow_server, "GITHUB_API_URL": api.url,
+            "GITHUB_REPOSITORY": "org/credit-scoring", "GITHUB_TOKEN": "t0ken",
+        }  # fmt: skip
+        proc = run(cmd, ws, env=env, check=False)
     assert proc.returncode in (0, 1), proc.stderr  # 1: pushed, but the report's gate said no
     said = " ".join(proc.stdout.split())
-    assert "cml pr create --branch retrain/drift-" in said
     (branch,) = retrain_branches(own_origin, ws)
+    (opened,) = api.writes()
+    assert (opened.method, opened.body["head"], opened.body["base"]) == ("POST", branch, "main")
+    assert opened.body["title"].startswith("Retrain (drift): data ")
+    assert "roc_auc" in opened.body["body"]  # the PR body is the model report
 
     # A fresh clone of the pushed branch: new pins in git, every output in the DVC remote.
     check = clone(own_origin, tmp_path / "check", dvc_remote)

@@ -39,7 +39,8 @@ def proposed(passed: bool) -> Outcome:
         branch="retrain/drift-x",
         gate_passed=passed,
         pushed=True,
-        pr_command=["cml", "pr", "create", "BODY"],
+        pr_title="Retrain (drift): data aaaaaaaa -> bbbbbbbb",
+        pr_body="BODY",
     )
 
 
@@ -72,7 +73,8 @@ def test_attention_carries_the_drift_report(tmp_path: Path) -> None:
 
 def test_outcome_json_leaves_out_the_pr_body() -> None:
     data = json.loads(proposed(True).to_json())
-    assert data["pr_command"] == ["cml", "pr", "create"] and data["gate_passed"] is True
+    assert "pr_body" not in data and "BODY" not in proposed(True).to_json()
+    assert data["pr_title"].startswith("Retrain (drift)") and data["gate_passed"] is True
 
 
 def test_branch_name_is_slugged_and_stamped() -> None:

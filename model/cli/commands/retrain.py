@@ -32,8 +32,14 @@ def retrain(
 
     if not (repo / "dvc.yaml").is_file():
         fail(f"{repo.resolve()} has no dvc.yaml; run from the repository root or pass --repo")
+    from model import config
+
+    open_pr = None
+    if config.get(config.GITHUB_TOKEN):  # else retrain-pr.yaml opens it for the pushed branch
+        from model.gitops.github import open_pull_request as open_pr
     try:
-        out = run(repo, snapshot=snapshot, trigger=trigger, base=base, push=push, say=console.print)
+        out = run(repo, snapshot=snapshot, trigger=trigger, base=base, push=push,
+                  say=console.print, open_pr=open_pr)  # fmt: skip
     except RetrainError as err:  # a step failed (dvc, git push, report): a failed run, not input
         fail(escape(str(err)), EXIT_FAILED)
     if summary is not None:
@@ -45,9 +51,9 @@ def retrain(
     where = "pushed to origin" if out.pushed else "committed locally (--no-push)"
     console.print(f"branch [bold]{out.branch}[/] {where}")
     if not out.pr_opened:
-        shown = [*out.pr_command[:-1], "<report markdown>"]
         console.print(
-            f"outside GitHub Actions; the PR would be opened with:\n  {shlex.join(shown)}"
+            "no GITHUB_TOKEN: retrain-pr.yaml opens the PR for the pushed branch, or run\n  "
+            + shlex.join(["model", "workflows", "open-pr", "--branch", out.branch, "--base", base])
         )
     if not out.gate_passed:
         console.print("[bold red]the model report's gate failed[/]; the PR shows why")
