@@ -33,6 +33,21 @@ TRAINER_IMAGE = "credit-scoring-trainer:local"  # mk/image.mk TRAINER_TAG
 KEYS = {"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"}
 REMOTE_LINK = "credit-scoring-dvc-remote"  # .dvc/config's relative default remote, beside a clone
 EXIT_ATTENTION = 3  # `model workflows report`: drift without new labels
+# Run inside the image: a stale image lacks this function or hashes to another value.
+FINGERPRINT = "from model.demo.retrain_loop import package_fingerprint as f; print(f())"
+
+
+def package_fingerprint() -> str:
+    """sha256 over the installed `model` package's .py files (relative path + bytes, sorted)."""
+    import hashlib
+
+    import model
+
+    root = Path(model.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def split_next_month(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -99,13 +114,18 @@ class Steps:
         self.docker = docker
 
     def _current(self, docker: str, image: str) -> bool:
-        """The image exists locally (never pulled) and knows `model workflows scan`."""
+        """The image exists locally (never pulled) and holds this very `model` package.
+
+        A tag alone says nothing: an image built from older code answers `--help` as well, and
+        would run steps this demo does not expect. So its package's fingerprint must match.
+        """
         run, root = self.story.run, self.root
         if run.sh(docker, "image", "inspect", image, cwd=root, ok=(0, 1)).returncode:
             return False
         probe = [docker, "run", "--rm", "--pull=never", "--network", "host",
-                 "--entrypoint=model", image, "workflows", "scan", "--help"]  # fmt: skip
-        return run.sh(*probe, cwd=root, ok=(0, 1, 2, 125, 126, 127)).returncode == 0
+                 "--entrypoint=python", image, "-c", FINGERPRINT]  # fmt: skip
+        found = run.sh(*probe, cwd=root, ok=(0, 1, 2, 125, 126, 127))
+        return found.returncode == 0 and found.stdout.strip() == package_fingerprint()
 
     @property
     def where(self) -> str:
