@@ -46,3 +46,10 @@ def client(url: str):  # type: ignore[no-untyped-def]  # boto3 ships no types
 def put_dvc_object(url: str, md5: str, data: bytes) -> None:
     """Store `data` where DVC 3 keeps an md5-addressed file in the s3 remote."""
     client(url).put_object(Bucket=BUCKET, Key=f"{PREFIX}/files/md5/{md5[:2]}/{md5[2:]}", Body=data)
+
+
+def delete_dvc_objects(url: str, md5s: set[str]) -> None:
+    """Remove md5-addressed files from the s3 remote (the session's server is shared)."""
+    s3 = client(url)
+    for md5 in md5s:
+        s3.delete_object(Bucket=BUCKET, Key=f"{PREFIX}/files/md5/{md5[:2]}/{md5[2:]}")

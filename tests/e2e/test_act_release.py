@@ -24,7 +24,7 @@ from tests.act.pinned import pinned_origin, place_outputs
 from tests.conftest import clone, run
 from tests.e2e.test_act_pr import remote_md5s, train_outs
 from tests.loopback import mlflow_api
-from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
+from tests.moto_s3 import CREDENTIALS, delete_dvc_objects, put_dvc_object, serve_s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "f" * 64
@@ -99,6 +99,9 @@ def test_build_rebuilds_a_model_the_remote_lacks_and_pushes_it(
 ) -> None:
     bare, seed = _unpushed_origin(origin, tmp_path)
     pinned = set(train_outs(seed).values())
+    # The S3 server is shared by the session: an earlier act test (a PR whose remote holds
+    # main's model) may have stored this very model. This test needs a remote that lacks it.
+    delete_dvc_objects(s3, pinned)
     assert not pinned & remote_md5s(s3), "expected the s3 remote to lack the model"
     repo = tmp_path / "repo"
     run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
