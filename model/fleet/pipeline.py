@@ -53,6 +53,14 @@ def _stage(body: dict[str, Any], raw: str) -> dict[str, Any]:
     return out
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """PyYAML's own string style, whatever else is imported: hera re-registers `str` on
+    SafeRepresenter (block literals), so the same render differed by import order."""
+
+
+_PlainDumper.add_representer(str, yaml.representer.SafeRepresenter.represent_str)
+
+
 def render(root: Path, raw: str) -> str:
     """The dvc.yaml of a model whose data file is `raw` (e.g. data/lending_club.csv)."""
     try:
@@ -66,7 +74,7 @@ def render(root: Path, raw: str) -> str:
     if "plots" in declared:
         doc["plots"] = declared["plots"]
     head = "# Rendered from the root dvc.yaml by `model fleet sync`; edit that one, not this.\n"
-    return head + yaml.safe_dump(doc, sort_keys=False, width=10_000)  # one line per cmd
+    return head + yaml.dump(doc, Dumper=_PlainDumper, sort_keys=False, width=10_000)  # 1 line/cmd
 
 
 def _remote(root: Path, sub: Path) -> tuple[str, str]:

@@ -41,22 +41,22 @@ def test_an_absolute_state_dir_is_used_as_is(
 PARAMS = """\
 # one section per stage
 train:
-  n_estimators: 200  # boosting rounds
-  max_depth: 3
+  n_estimators: 120  # boosting rounds
+  max_depth: 4
 evaluate:
-  threshold: 0.5
-"""
+  threshold: 0.4
+"""  # a synthetic file: its values are not the repository's params
 
 
 def test_set_param_keeps_comments_and_order(tmp_path: Path) -> None:
     path = tmp_path / "params.yaml"
     path.write_text(PARAMS)
-    assert config.set_param("train.n_estimators", 15, path) == 200
+    assert config.set_param("train.n_estimators", 15, path) == 120
     before, after = PARAMS.splitlines(), path.read_text().splitlines()
     changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
     assert len(changed) == 1, changed  # one line; ruamel keeps the comment at its column
     assert changed[0][1].split() == ["n_estimators:", "15", "#", "boosting", "rounds"]
-    assert config.load_params("train", path) == {"n_estimators": 15, "max_depth": 3}
+    assert config.load_params("train", path) == {"n_estimators": 15, "max_depth": 4}
 
 
 @pytest.mark.parametrize("key", ["train.n_estimator", "nope.x", "train.max_depth.deeper"])
