@@ -15,9 +15,9 @@ from pathlib import Path
 import yaml
 
 from model.config import UsageError
+from model.gitops import DEFAULT_MODEL, MAX_MODEL_NAME, MODEL_NAME
 
 FLEET_ROOT = "fleet"
-DEFAULT_MODEL = "credit-scoring"
 MANIFEST = "model.yaml"  # name, dataset, data file, rows at creation
 CONTRACT = "contract.yaml"
 PARAMS = "params.yaml"
@@ -26,9 +26,9 @@ OWNERS = "OWNERS"
 DATA_DIR = "data"
 DATA_DVC = "data.dvc"
 FILES = (MANIFEST, CONTRACT, PARAMS, GATE, OWNERS, DATA_DVC)
-# Lower-case DNS-label-like names: safe as a path segment, a k8s name prefix and an image tag.
-NAME = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
-MAX_NAME = 40
+# Lower-case DNS-label-like names (the rule's home is model.gitops: the Model: trailer uses it).
+NAME = re.compile(MODEL_NAME)
+MAX_NAME = MAX_MODEL_NAME
 OWNER = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?")
 
 
