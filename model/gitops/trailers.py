@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, fields, replace
 
-from model.gitops import ENVIRONMENTS
+from model.gitops import DEFAULT_MODEL, ENVIRONMENTS, MODEL_NAME
 
 # Trailer key for each Release field, in the order they are written.
 KEYS: dict[str, str] = {
@@ -21,6 +21,9 @@ KEYS: dict[str, str] = {
     "metrics": "Metrics",
     "promoted_by": "Promoted-By",
     "rollback_of": "Rollback-Of",
+    # Last, so the block still opens with Environment; commits from before the fleet lack it
+    # and read as the default model (see _EMPTY).
+    "model": "Model",
 }
 REQUIRED = ("environment", "model_sha256", "image", "image_digest")
 
@@ -44,6 +47,7 @@ SHAPES: dict[str, re.Pattern[str]] = {
         "source_pr": SOURCE_PR,
         "mlflow_run": r"[A-Za-z0-9_-]{1,64}",
         "rollback_of": r"[0-9a-f]{40}|[0-9a-f]{64}",
+        "model": MODEL_NAME,
     }.items()
 }
 MAX_VALUE = 512
@@ -69,6 +73,7 @@ class Release:
     metrics: str = ""
     promoted_by: str = "unknown"
     rollback_of: str = ""
+    model: str = DEFAULT_MODEL
 
     @property
     def image_ref(self) -> str:
@@ -111,6 +116,8 @@ def problem(name: str, value: str) -> str | None:
         return f"holds the control or invisible character {bad!r}; trailers are one plain line"
     if value != value.strip():
         return "has leading or trailing whitespace"
+    if name == "model" and not value:  # an empty Model would be left out, then read as default
+        return "is empty: every promotion names its model"
     shape = SHAPES.get(name)
     if shape is not None and value and not shape.fullmatch(value):
         return f"does not match {shape.pattern!r}"
@@ -176,8 +183,9 @@ def parse_block(block: str, separator: str = "\n") -> tuple[dict[str, str], list
 
 _BY_KEY = {key.lower(): name for name, key in KEYS.items()}
 # Optional fields missing from a commit read back as "" (not the constructor defaults), so a
-# parsed release says exactly what the commit recorded.
-_EMPTY = {f.name: "" for f in fields(Release)}
+# parsed release says exactly what the commit recorded; except Model: every commit from before
+# the fleet promoted the default model.
+_EMPTY = {**{f.name: "" for f in fields(Release)}, "model": DEFAULT_MODEL}
 
 
 def from_pairs(pairs: dict[str, str]) -> Release | None:
@@ -215,8 +223,9 @@ def fast_release(block: str) -> Release | None:
     match = _CANONICAL.fullmatch(block + "\x00")
     if match is None:
         return None
-    values = {name: value or "" for name, value in match.groupdict().items()}
+    found = {name: value for name, value in match.groupdict().items() if value is not None}
+    values = {**_EMPTY, **found}
     if not all(values[name].isprintable() and values[name] == values[name].strip()
                for name in _UNSHAPED):  # fmt: skip
         return None
-    return Release(**{**_EMPTY, **values})
+    return Release(**values)
