@@ -103,10 +103,11 @@ def check_plots(folder: Path, names: Any) -> tuple[list[str], list[str]]:
     return allowed, withheld
 
 
-def plots_section(allowed: list[str], withheld: list[str], run_url: str) -> list[str]:
+def plots_section(allowed: list[str], withheld: list[str], run_url: str,
+                  artifact: str = "model-report") -> list[str]:  # fmt: skip
     """Plots are named and linked to the run's artifact, never embedded or uploaded."""
     names = ", ".join(f"`{n}`" for n in allowed) or "none"
-    return [f"In the `model-report` artifact of [the PR run]({run_url}): {names}.", "",
+    return [f"In the `{artifact}` artifact of [the PR run]({run_url}): {names}.", "",
             *(f"- {line}" for line in withheld)]  # fmt: skip
 
 
@@ -122,14 +123,19 @@ def markdown(report: dict[str, Any], plots: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build(folder: Path, out: Path, run_url: str, head_sha: str) -> Path:
-    """Write out/report.md rebuilt from the artifact in `folder`; CommentError when untrusted."""
+def check_inputs(run_url: str, head_sha: str) -> None:
+    """The event payload's run URL and head sha, checked before anything is built or posted."""
     if not RUN_URL.fullmatch(run_url):
         raise CommentError(
             f"run URL must be https://HOST/OWNER/REPO/actions/runs/ID; found {run_url!r}"
         )
     if not HEAD_SHA.fullmatch(head_sha):
         raise CommentError(f"head sha must be 40 lowercase hex; found {head_sha!r}")
+
+
+def build(folder: Path, out: Path, run_url: str, head_sha: str) -> Path:
+    """Write out/report.md rebuilt from the artifact in `folder`; CommentError when untrusted."""
+    check_inputs(run_url, head_sha)
     report = load_report(folder)
     allowed, withheld = check_plots(folder, report.get("plots"))
     try:

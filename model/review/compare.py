@@ -16,6 +16,7 @@ from model.review.stats import Scored, bootstrap_deltas, mcnemar_exact
 if TYPE_CHECKING:
     import pandas as pd
 
+    from model.core.schema import Contract
     from model.review.policy import Policy
 
 ID = "rownames"
@@ -108,12 +109,15 @@ def footprint(base: sides.Side, head: sides.Side) -> list[dict[str, Any]]:
 
 
 def time_sides(readers: tuple[sides.Reader, sides.Reader], base: sides.Side,
-               head: sides.Side) -> dict[str, Any]:  # fmt: skip
+               head: sides.Side, contract: Contract | None = None) -> dict[str, Any]:  # fmt: skip
     """Time both sides' models here and now on head's test rows; return how it was done."""
     from model.core.features import feature_frame
 
-    rows = feature_frame(head.predictions)
-    models = {"base": timing.load_model(readers[0]), "head": timing.load_model(readers[1])}
+    rows = (
+        feature_frame(head.predictions, contract) if contract else feature_frame(head.predictions)
+    )
+    models = {"base": timing.load_model(readers[0], contract),
+              "head": timing.load_model(readers[1], contract)}  # fmt: skip
     measured = timing.measure(models, rows)
     base.latency, head.latency = measured["base"], measured["head"]
     return timing.method(len(rows))
@@ -144,15 +148,49 @@ def _skeleton(base: sides.Side, head: sides.Side, policy: Policy) -> dict[str, A
     }  # fmt: skip
 
 
+def contract_summary(contract: Contract) -> dict[str, Any]:
+    """A new model's contract as the report shows it: target, classes, one row per feature."""
+    features = []
+    for col in contract.features:
+        if col.kind == "category":
+            allowed = f"{len(col.categories)} categories"
+        else:
+            allowed = f"[{render_number(col.minimum)}, {render_number(col.maximum)}]"
+        features.append({"name": col.name, "kind": col.kind, "allowed": allowed,
+                         "max_null_rate": col.max_null_rate})  # fmt: skip
+    return {
+        "target": contract.target, "classes": list(contract.target_classes),
+        "id_column": contract.id_column, "min_rows": contract.min_rows, "features": features,
+    }  # fmt: skip
+
+
+def render_number(value: float | None) -> str:
+    """A contract bound: `any` when open, else the number as written."""
+    return "any" if value is None else f"{value:g}"
+
+
+def _new_model(report: dict[str, Any], head: sides.Side, policy: Policy,
+               subject: sides.Subject) -> None:  # fmt: skip
+    """A model with no folder at the base: its contract and head-only segments, no deltas."""
+    from model.core.schema import CREDIT_CONTRACT
+
+    report["new_model"] = True
+    report["contract"] = contract_summary(subject.contract or CREDIT_CONTRACT)
+    report["head_segments"] = segments.head_only(head.predictions, policy)
+
+
 def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], policy: Policy,
-          lock: dict[str, Any] | None, out: Path) -> dict[str, Any]:  # fmt: skip
+          lock: dict[str, Any] | None, out: Path,
+          subject: sides.Subject | None = None) -> dict[str, Any]:  # fmt: skip
     """Compute every section of the report and draw its plots into `out`."""
     from model.review import plots, worker
 
+    subject = subject or sides.Subject()
     with worker.start() as pool:
         from dvc.repo import Repo
 
-        readers = sides.Reader(root, base_rev), sides.Reader(root, head_rev)
+        readers = (sides.Reader(root, base_rev, subject.folder),
+                   sides.Reader(root, head_rev, subject.folder))  # fmt: skip
         base, head = sides.load(readers[0], labels[0]), sides.load(readers[1], labels[1])
         if head.predictions is None or head.metrics is None:
             raise sides.MissingData(
@@ -160,10 +198,14 @@ def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], pol
                 "run `dvc repro --pull` (or `make pipeline`) first"
             )
         drawn = [s.for_plots(role) for role, s in (("base", base), ("head", head)) if s.plots]
-        plot_files = pool.submit(plots.render, dict(drawn), out)
+        classes = tuple(subject.contract.target_classes) if subject.contract else plots.CLASSES
+        plot_files = pool.submit(plots.render, dict(drawn), out, classes)
         report = _skeleton(base, head, policy)
+        report["model"] = subject.name
+        if not readers[0].has_folder():
+            _new_model(report, head, policy, subject)
         mcnemar = None
-        with Repo(str(root)) as repo:
+        with Repo(str(root / subject.folder)) as repo:
             if base.has_baseline:
                 dvc_values = sides.metrics_diff(repo, base_rev, head_rev)
                 mcnemar = _paired_sections(report, base, head, policy, dvc_values, pool)
@@ -174,7 +216,7 @@ def build(root: Path, base_rev: str, head_rev: str, labels: tuple[str, str], pol
         report["mcnemar"] = mcnemar.result() if mcnemar else None
         report["plots"] = plot_files.result()
     # After the worker is done: timings taken while it draws would carry its load.
-    report["latency"] = time_sides(readers, base, head)
+    report["latency"] = time_sides(readers, base, head, subject.contract)
     report["footprint"] = footprint(base, head)
     report["importance"] = importance_changes(base.importance, head.importance)
     report["reproducibility"] = lock
@@ -186,11 +228,13 @@ def decide(report: dict[str, Any], policy: Policy, head: sides.Side) -> dict[str
     checks = [
         gate.Check(r["metric"], r["rule"], r["passed"], r["detail"]) for r in report["metrics"]
     ]
-    checks += gate.segment_checks(policy, report["segments"])
+    if not report.get("new_model"):  # a new model has no segment deltas: nothing to check
+        checks += gate.segment_checks(policy, report["segments"])
     checks += gate.latency_checks(policy, head.latency)
     checks += gate.lock_check(report["reproducibility"], policy.require_reproducible)
     any_sig = any(r["significant"] for r in report["metrics"] + report["segments"])
-    passed, line = gate.verdict(checks, baseline=report["baseline"], any_significant=any_sig)
+    passed, line = gate.verdict(checks, baseline=report["baseline"], any_significant=any_sig,
+                                new_model=bool(report.get("new_model")))  # fmt: skip
     report.update(passed=passed, verdict=line, checks=[c.to_dict() for c in checks])
     return report
 

@@ -93,12 +93,20 @@ def lock_check(lock: dict[str, Any] | None, required: bool) -> list[Check]:
     return [Check("reproducibility", "outputs match dvc.lock", bool(lock["reproducible"]), detail)]
 
 
-def verdict(checks: list[Check], *, baseline: bool, any_significant: bool) -> tuple[bool, str]:
-    """(passed, one-line verdict) for the whole gate."""
+def verdict(checks: list[Check], *, baseline: bool, any_significant: bool,
+            new_model: bool = False) -> tuple[bool, str]:  # fmt: skip
+    """(passed, one-line verdict) for the whole gate.
+
+    A new model has nothing to be compared with: only its absolute checks (latency budget,
+    reproducibility) can fail it, and the verdict says that no comparison was made.
+    """
     failed = [c for c in checks if not c.passed]
     if failed:
         names = ", ".join(c.name for c in failed)
         return False, f"❌ Gate failed ({names}): {failed[0].detail}"
+    if new_model:
+        done = ", ".join(c.name for c in checks) or "none configured"
+        return True, f"🆕 New model: no base to compare with; absolute checks passed ({done})"
     if not baseline:
         return (
             True,

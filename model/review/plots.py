@@ -46,16 +46,18 @@ def _curve(ax: Axes, name: str, sides: dict[str, Side]) -> None:
     ax.legend(loc="lower right" if name != "pr" else "lower left", fontsize=8)
 
 
-def confusion_counts(rows: list[dict[str, Any]]) -> list[list[int]]:
-    """2x2 counts [actual][predicted] from DVC's per-row confusion data."""
+def confusion_counts(
+    rows: list[dict[str, Any]], classes: tuple[str, ...] = CLASSES
+) -> list[list[int]]:
+    """2x2 counts [actual][predicted] from DVC's per-row confusion data (labels: `classes`)."""
     counts = [[0, 0], [0, 0]]
     for r in rows:
-        counts[CLASSES.index(r["actual"])][CLASSES.index(r["predicted"])] += 1
+        counts[classes.index(r["actual"])][classes.index(r["predicted"])] += 1
     return counts
 
 
-def _confusion(ax: Axes, role: str, side: Side) -> None:
-    counts = confusion_counts(side.plots.get("confusion", []))
+def _confusion(ax: Axes, role: str, side: Side, classes: tuple[str, ...]) -> None:
+    counts = confusion_counts(side.plots.get("confusion", []), classes)
     ax.imshow(counts, cmap="Blues")
     for i in range(2):
         for j in range(2):
@@ -63,10 +65,10 @@ def _confusion(ax: Axes, role: str, side: Side) -> None:
             color = "white" if dark else "black"
             ax.text(j, i, str(counts[i][j]), ha="center", va="center", fontsize=11, color=color)
     ax.set(title=f"{role} ({side.label})", xlabel="predicted", ylabel="actual",
-           xticks=[0, 1], yticks=[0, 1], xticklabels=CLASSES, yticklabels=CLASSES)  # fmt: skip
+           xticks=[0, 1], yticks=[0, 1], xticklabels=classes, yticklabels=classes)  # fmt: skip
 
 
-def render(sides: dict[str, Side], out: Path) -> list[str]:
+def render(sides: dict[str, Side], out: Path, classes: tuple[str, ...] = CLASSES) -> list[str]:
     """Write roc/pr/calibration/confusion PNGs into `out`; return their file names."""
     import matplotlib
 
@@ -89,7 +91,7 @@ def render(sides: dict[str, Side], out: Path) -> list[str]:
     for ax, (role, side) in zip(
         list(getattr(axes, "flat", [axes])), with_confusion.items(), strict=False
     ):
-        _confusion(ax, role, side)
+        _confusion(ax, role, side, classes)
     fig.tight_layout()
     fig.savefig(out / "confusion.png", metadata={"Software": None})
     plt.close(fig)

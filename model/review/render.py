@@ -37,7 +37,8 @@ def metrics(report: dict[str, Any]) -> list[str]:
     """Section: metric | base | head | Δ | CI | significant? | gate rule."""
     if not report["baseline"]:
         head = report.get("head_metrics", {})
-        return ["No baseline to compare with; head's metrics:", "",
+        what = "A new model: nothing" if report.get("new_model") else "No baseline"
+        return [f"{what} to compare with; head's metrics:", "",
                 *table(["metric", "head"], [[k, v] for k, v in sorted(head.items())])]  # fmt: skip
     level = f"{report['bootstrap']['confidence']:.0%}"
     rows = [
@@ -59,7 +60,12 @@ def metrics(report: dict[str, Any]) -> list[str]:
 
 
 def segment_section(report: dict[str, Any]) -> list[str]:
-    """Section: AUC and approval rate per segment, with CIs."""
+    """Section: AUC and approval rate per segment, with CIs (head only for a new model)."""
+    if report.get("head_segments"):
+        rows = [[f"{r['segment']}={r['value']}", r["n"], r["roc_auc"], r["approval_rate"]]
+                for r in report["head_segments"]]  # fmt: skip
+        return ["Head only (a new model has no base):", "",
+                *table(["segment", "rows", "roc_auc", "approval_rate"], rows)]  # fmt: skip
     if not report["segments"]:
         return ["No segment comparison (no baseline, or every segment below the minimum size)."]
     rows = [
@@ -84,11 +90,25 @@ def params(report: dict[str, Any]) -> list[str]:
 
 
 def data(report: dict[str, Any]) -> list[str]:
-    """Section: DVC-tracked files added, modified or deleted, with CSV row counts."""
+    """Section: DVC-tracked files changed (CSV row counts); a new model's contract."""
     if not report["data"]:
-        return ["No DVC-tracked file changed."]
-    rows = [[r["change"], f"`{r['path']}`", r["rows_base"], r["rows_head"]] for r in report["data"]]
-    return table(["change", "path", "rows (base)", "rows (head)"], rows)
+        lines = ["No DVC-tracked file changed."]
+    else:
+        rows = [[r["change"], f"`{r['path']}`", r["rows_base"], r["rows_head"]]
+                for r in report["data"]]  # fmt: skip
+        lines = table(["change", "path", "rows (base)", "rows (head)"], rows)
+    return lines + contract(report.get("contract"))
+
+
+def contract(summary: dict[str, Any] | None) -> list[str]:
+    """A new model's data contract: target, classes, one row per feature."""
+    if not summary:
+        return []
+    classes = " / ".join(f"`{c}`" for c in summary["classes"])
+    lines = ["", f"Contract: target `{summary['target']}` ({classes}, the last is scored), "
+             f"id `{summary['id_column']}`, at least {summary['min_rows']} rows.", ""]  # fmt: skip
+    rows = [[f["name"], f["kind"], f["allowed"], f["max_null_rate"]] for f in summary["features"]]
+    return lines + table(["feature", "kind", "allowed", "max null rate"], rows)
 
 
 def plots(report: dict[str, Any]) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model.config import UsageError
 from model.review import compare, render, revs
 from model.review.policy import PolicyError, load
+
+if TYPE_CHECKING:
+    from model.review.sides import Subject
 
 
 class ReportError(UsageError):
@@ -75,8 +78,9 @@ def _writable_dir(out: Path) -> None:
 def run(
     root: Path, *, base: str | None, head: str, out: Path, policy_path: Path,
     lock_status: Path | None = None, labels: tuple[str, str] | None = None,
+    subject: Subject | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Write out/report.md and out/report.json; return the report."""
+    """Write out/report.md and out/report.json; return the report (of `subject`'s folder)."""
     from model.review.sides import MissingData
 
     # Usage errors first: a bad --out or --lock-status must not cost a comparison.
@@ -87,7 +91,7 @@ def run(
         head_rev = revs.resolve(root, head)
         base_rev = revs.resolve(root, base) if base else revs.default_base(root, head)
         labels = labels or (revs.short(root, base_rev), revs.short(root, head_rev))
-        report = compare.build(root, base_rev, head_rev, labels, policy, lock, out)
+        report = compare.build(root, base_rev, head_rev, labels, policy, lock, out, subject)
     except (PolicyError, revs.RevError, MissingData) as err:
         raise ReportError(str(err)) from err
     try:

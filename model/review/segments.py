@@ -58,3 +58,20 @@ def compare(
                     {"segment": seg_name, "value": value, "n": n, "metric": metric, **d.to_dict()}
                 )
     return rows
+
+
+def head_only(head: pd.DataFrame, policy: Policy) -> list[dict[str, Any]]:
+    """A new model's segments: head's AUC and approval rate per value (no base to compare)."""
+    rows: list[dict[str, Any]] = []
+    for seg_name, spec in policy.segments.items():
+        if spec["column"] not in head.columns:
+            continue
+        groups = assign(head, spec)
+        for value in sorted(set(groups)):
+            part = head[groups == value]
+            if len(part) < policy.segment_min_rows:
+                continue
+            scored = _scored(part)
+            row = {"segment": seg_name, "value": value, "n": len(part)}
+            rows.append(row | {m: scored.value(m) for m in SEGMENT_METRICS})
+    return rows

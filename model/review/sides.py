@@ -19,11 +19,22 @@ if TYPE_CHECKING:
     import pandas as pd
     from dvc.repo import Repo
 
+    from model.core.schema import Contract
+
 METRICS = "reports/metrics.json"
 PREDICTIONS = "reports/predictions.csv"
 IMPORTANCE = "reports/importance.json"
 PLOTS = "reports/plots"
 MODEL_FILES = ("models/model.onnx", "models/model.skops")
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Which model a report is about: its name, its folder (a DVC project) and its contract."""
+
+    name: str | None = None  # None: the repository's single model, at the root
+    folder: str = "."
+    contract: Contract | None = None  # None: the credit contract in code
 
 
 @dataclass
@@ -59,13 +70,23 @@ class MissingData(RuntimeError):
 
 
 class Reader:
-    """Reads files at one revision, git- or DVC-tracked, streaming from the remote if needed."""
+    """Reads files at one revision, git- or DVC-tracked, streaming from the remote if needed.
 
-    def __init__(self, root: Path, rev: str) -> None:
+    `folder` is a model's folder (its own DVC project, e.g. fleet/churn) relative to `root`;
+    paths are then relative to it. The filesystem stays rooted at the repository with
+    subrepos on: DVCFileSystem(url=<subfolder>, rev=…) silently reads the *root* project.
+    """
+
+    def __init__(self, root: Path, rev: str, folder: str = ".") -> None:
         from dvc.fs import DVCFileSystem
 
         self.root, self.rev = root, rev
-        self.fs = DVCFileSystem(url=str(root), rev=_rev_arg(rev))
+        self.prefix = "" if folder in ("", ".") else folder.strip("/") + "/"
+        self.fs = DVCFileSystem(url=str(root), rev=_rev_arg(rev), subrepos=bool(self.prefix))
+
+    def has_folder(self) -> bool:
+        """Whether the model's folder exists at this revision (False: a new model)."""
+        return not self.prefix or self.fs.isdir(self.prefix.rstrip("/"))
 
     def text(self, path: str) -> str | None:
         """The file's text; None when the revision does not have it at all."""
@@ -76,6 +97,7 @@ class Reader:
         """The file's bytes; None when the revision does not have it at all."""
         from dvc.exceptions import PathMissingError
 
+        path = self.prefix + path
         if self.rev == WORKSPACE and (self.root / path).is_file():
             return (self.root / path).read_bytes()
         if not self.fs.isfile(path):
@@ -99,7 +121,7 @@ class Reader:
     def size(self, path: str) -> int | None:
         """Byte size from DVC's index (no download), or None when absent."""
         try:
-            return int(self.fs.info(path)["size"])
+            return int(self.fs.info(self.prefix + path)["size"])
         except FileNotFoundError:
             return None
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from model.core.schema import Contract
     from model.review.sides import Reader
 
 ONNX = "models/model.onnx"
@@ -39,9 +40,10 @@ class Scorer(Protocol):
 class OnnxScorer:
     """One ONNX Runtime session set up as the server sets it up (one thread)."""
 
-    def __init__(self, model_bytes: bytes) -> None:
+    def __init__(self, model_bytes: bytes, contract: Contract | None = None) -> None:
         import onnxruntime as ort
 
+        self.contract = contract
         ort.disable_telemetry_events()  # never phone home from a report
         options = ort.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
@@ -54,7 +56,7 @@ class OnnxScorer:
         """session.run on inputs built once, so only the model is timed, not pandas."""
         from model.core.export import onnx_feed
 
-        feed = onnx_feed(rows)
+        feed = onnx_feed(rows) if self.contract is None else onnx_feed(rows, self.contract)
         mine = {}
         for spec in self.session.get_inputs():
             if spec.name not in feed:  # a base model may expect a feature head dropped
@@ -65,10 +67,10 @@ class OnnxScorer:
         return partial(self.session.run, [OUTPUT], mine)
 
 
-def load_model(reader: Reader) -> OnnxScorer | None:
-    """The revision's ONNX model, or None if it has none."""
+def load_model(reader: Reader, contract: Contract | None = None) -> OnnxScorer | None:
+    """The revision's ONNX model (fed as `contract` says), or None if it has none."""
     data = reader.raw(ONNX)
-    return OnnxScorer(data) if data is not None else None
+    return OnnxScorer(data, contract) if data is not None else None
 
 
 def _bound(model: Scorer | None, rows: pd.DataFrame) -> Callable[[], Any] | None:
