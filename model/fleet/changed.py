@@ -6,6 +6,7 @@ code and configuration touch every model, and the answer says which file made it
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,15 @@ class Changed:
     def as_json(self) -> dict[str, object]:
         """The CI matrix input: {"models": [...], "all": bool, "reason": str}."""
         return {"models": self.models, "all": self.all, "reason": self.reason}
+
+    def outputs(self) -> dict[str, str]:
+        """pr.yaml's job outputs: the fleet models' JSON list (the matrix) and whether the
+        root model changed (its own `review` job), as KEY=VALUE lines for $GITHUB_OUTPUT."""
+        fleet = [m for m in self.models if m != DEFAULT_MODEL]
+        return {
+            "fleet": json.dumps(fleet, separators=(",", ":")),
+            "root": "true" if DEFAULT_MODEL in self.models else "false",
+        }
 
 
 def shared(path: str) -> bool:

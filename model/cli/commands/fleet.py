@@ -37,12 +37,12 @@ def list_models(
 def status(repo: Repo = Path()) -> None:
     """Each fleet model: would `dvc repro` run anything (stale stages), and its versions."""
     from model.fleet.layout import DEFAULT_MODEL, folder, names
-    from model.fleet.status import fleet_stale
+    from model.fleet.status import STATE_FILE, fleet_stale
     from model.fleet.table import version
 
     root = repo.resolve()
     models = [n for n in names(root) if n != DEFAULT_MODEL]
-    stale = fleet_stale([root / folder(n) for n in models])
+    stale = fleet_stale([root / folder(n) for n in models], root / STATE_FILE)
     width = max([len("model"), *map(len, models)])
     print(f"{'model':{width}}  pipeline  staging  prod")
     for name in models:
@@ -55,11 +55,19 @@ def status(repo: Repo = Path()) -> None:
 def changed(
     base: Annotated[str, typer.Option(help="The revision the change is compared with.")],
     repo: Repo = Path(),
+    github_output: Annotated[
+        Path | None,
+        typer.Option(help="Also append fleet=[…] and root=true|false (e.g. $GITHUB_OUTPUT)."),
+    ] = None,
 ) -> None:
     """Print {"models": [...], "all": bool, "reason": str}: the models changed since BASE."""
     from model.fleet.changed import changed as find
 
-    print(json.dumps(find(repo.resolve(), base).as_json()))  # plain stdout: CI parses it
+    found = find(repo.resolve(), base)
+    print(json.dumps(found.as_json()))  # plain stdout: CI parses it
+    if github_output is not None:
+        with github_output.open("a") as sink:
+            sink.writelines(f"{key}={value}\n" for key, value in found.outputs().items())
 
 
 @fleet_app.command("check")
