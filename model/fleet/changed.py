@@ -12,12 +12,13 @@ from pathlib import Path
 
 from model.fleet.layout import DEFAULT_MODEL, FLEET_ROOT, FleetError, names
 
-# Shared by every model: the package, the pipeline declaration, the default params the fleet's
-# params copy, and the locked environment.
+# Shared by every model: the package, the pipeline declaration (each folder's dvc.yaml is
+# rendered from it), and the locked environment.
 SHARED_PREFIXES = ("model/",)
-SHARED_FILES = frozenset({"dvc.yaml", "params.yaml", "uv.lock", "pyproject.toml"})
-# The default model's own files (it lives at the repository root).
-DEFAULT_FILES = frozenset({"data.dvc", "dvc.lock", ".github/promotion-gate.yaml"})
+SHARED_FILES = frozenset({"dvc.yaml", "uv.lock", "pyproject.toml"})
+# The default model's own files (it lives at the repository root). The root params.yaml is
+# only the template `model new` copies once: each folder's stages read their own params.yaml.
+DEFAULT_FILES = frozenset({"data.dvc", "dvc.lock", "params.yaml", ".github/promotion-gate.yaml"})
 SHOWN = 3  # shared files named in the reason before "+N more"
 
 
