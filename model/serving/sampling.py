@@ -8,7 +8,9 @@ A write failure is logged once and never fails the request.
 
 MODEL_SAMPLE_DIR may be an object-storage URI, `s3://bucket/prefix`: files are then written
 to a local staging folder and, once closed (full, older than MAX_AGE_SECONDS, or at
-shutdown), shipped to `prefix/<host>/` by a background thread (model/serving/shipping.py).
+shutdown), shipped to `prefix/<host>/` by a background thread (model/serving/shipping.py)
+through the stdlib S3 client (model/s3client.py: the serving image has no botocore),
+configured by the standard AWS_* variables (keys, AWS_SESSION_TOKEN, AWS_ENDPOINT_URL[_S3]).
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from typing import IO, Any
 import orjson
 
 from model import config
+from model.s3client import S3Client, S3Error, check_bucket
 from model.serving.schema import MISSING_CATEGORY
-from model.serving.shipping import SCHEME, Shipper, have_boto3, split_uri
+from model.serving.shipping import SCHEME, Shipper, split_uri
 
 log = logging.getLogger("model.serving")
 PREFIX = "samples-"
@@ -103,16 +106,21 @@ class Sampler:
     ) -> Sampler | None:
         """A sampler staging files in a private temp folder and shipping them to `uri`."""
         try:
-            split_uri(uri)
+            check_bucket(split_uri(uri)[0])
         except ValueError as err:
             log.error("sampling disabled: MODEL_SAMPLE_DIR: %s", err)
             return None
-        if not have_boto3():
-            log.error("sampling disabled: shipping to %s needs boto3, not in this image", uri)
+        try:
+            client = S3Client.from_env()
+        except S3Error as err:  # missing keys or a bad endpoint: say so once, serve on
+            log.error("sampling disabled: cannot ship to %s: %s", uri, err)
             return None
         staging = Path(tempfile.mkdtemp(prefix="credit-scoring-samples-"))
-        log.info("sampling %.3g of scored rows to %s (staged in %s)", rate, uri, staging)
-        shipper = Shipper(uri, on_error, max_queued=max_files)
+        where = client.endpoint or f"AWS {client.region}"
+        log.info(
+            "sampling %.3g of scored rows to %s at %s (staged in %s)", rate, uri, where, staging
+        )
+        shipper = Shipper(uri, on_error, max_queued=max_files, client=client)
         return cls(staging, rate, max_bytes, max_files, on_error, shipper)
 
     def record(
