@@ -38,9 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 DOCKER = "/usr/bin/docker" if Path("/usr/bin/docker").exists() else (shutil.which("docker") or "")
 LUA = """wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
+{headers}
 local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
+{extra}
 """
+JSON_TYPE = {"Content-Type": "application/json"}
 
 
 def read_rows(model_dir: Path, test_csv: Path) -> list[dict[str, Any]]:
@@ -84,12 +86,27 @@ def _ms(value: str) -> float:
 
 
 def wrk(
-    url: str, body: bytes, duration: int, threads: int = 2, conns: int = 16
+    url: str,
+    body: bytes,
+    duration: int,
+    threads: int = 2,
+    conns: int = 16,
+    headers: dict[str, str] | None = None,
+    lua: str = "",
 ) -> dict[str, float]:
-    """Run wrk with a POST body; return req/s, p50 and p99 in ms and non-2xx count."""
+    """POST `body` with wrk; req/s, p50/p99 in ms, non-2xx count and the 1-minute load average.
+
+    The one wrk wrapper of the serving benchmarks: `headers` default to JSON's Content-Type,
+    `lua` is appended to the script (e.g. a `request` function rotating paths).
+    """
     with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "body.json").write_bytes(body)
-        (Path(tmp) / "post.lua").write_text(LUA.format(body=Path(tmp) / "body.json"))
+        (Path(tmp) / "body").write_bytes(body)
+        lines = "\n".join(
+            f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
+            for k, v in (JSON_TYPE if headers is None else headers).items()
+        )
+        script = LUA.format(headers=lines, body=Path(tmp) / "body", extra=lua)
+        (Path(tmp) / "post.lua").write_text(script)
         cmd = [
             "wrk",
             f"-t{threads}",
@@ -109,7 +126,13 @@ def wrk(
         "p50_ms": _ms(re.search(r"(?m)^\s+50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
         "p99_ms": _ms(re.search(r"(?m)^\s+99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
         "non_2xx": float(errors.group(1)) if errors else 0.0,
+        "load": load_average(),
     }
+
+
+def load_average() -> float:
+    """The 1-minute load average (/proc/loadavg): other jobs on these cores skew every figure."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def cpu_seconds(pid: int) -> float:
@@ -512,6 +535,7 @@ def main() -> int:
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")
     parser.add_argument("--only-oip", action="store_true", help="only issue 14's figures")
+    parser.add_argument("--no-repository", action="store_true", help="skip the 1,000-model run")
     parser.add_argument("--rounds", type=int, default=3, help="limits on/off rounds")
     parser.add_argument("--with-h11", action="store_true", help="also time stock h11")
     parser.add_argument("--serve-unbounded", type=Path, help=argparse.SUPPRESS)
@@ -530,8 +554,9 @@ def main() -> int:
     if args.only_oip:
         import serving_oip
 
-        onnx = in_process(args.model_dir, rows)["onnx_rows_per_s"]
-        oip = serving_oip.run(args.model_dir, rows, args.duration, args.rounds, onnx)
+        oip = serving_oip.run(
+            args.model_dir, rows, args.duration, args.rounds, not args.no_repository
+        )
         serving_oip.report(oip)
         write_out({"oip": oip}, "serving-oip.json")
         return 0
@@ -543,8 +568,9 @@ def main() -> int:
     res["mlflow"] = {} if args.skip_mlflow else bench_mlflow(args.model_dir, rows[0], args.duration)
     import serving_oip
 
-    onnx = res["in_process"]["onnx_rows_per_s"]
-    res["oip"] = serving_oip.run(args.model_dir, rows, args.duration, args.rounds, onnx)
+    res["oip"] = serving_oip.run(
+        args.model_dir, rows, args.duration, args.rounds, not args.no_repository
+    )
     report(res)
     report_limits(res["limits"])
     serving_oip.report(res["oip"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,14 +30,7 @@ FLOOR_BODY = (
     b'{"model_name":"credit-scoring","model_version":"0","threshold":0.5,'
     b'"predictions":[{"probability":0.1,"label":"good"}]}'
 )
-BINARY_LUA = """wrk.method = "POST"
-wrk.headers["Inference-Header-Content-Length"] = "{size}"
-local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
-"""
-ROTATE_LUA = """wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("{body}", "rb"); wrk.body = f:read("*a"); f:close()
-local i = 0
+ROTATE_LUA = """local i = 0
 request = function()
   i = (i + 1) % {hot}
   return wrk.format(nil, string.format("/v2/models/m%04d/infer", {first} + i))
@@ -48,7 +40,10 @@ end
 
 async def floor_app(scope: Any, receive: Any, send: Any) -> None:
     """The HTTP floor: read the body, answer a constant JSON body of the same shape."""
-    if scope["type"] != "http":
+    if scope["type"] == "lifespan":  # served with lifespan "on", as `model serve` is
+        while (await receive())["type"] != "lifespan.shutdown":
+            await send({"type": "lifespan.startup.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
         return
     more = True
     while more:
@@ -59,20 +54,14 @@ async def floor_app(scope: Any, receive: Any, send: Any) -> None:
 
 
 def serve_floor(port: int) -> None:
-    """uvicorn with the same loop, parser and logging choices as `model serve`."""
+    """uvicorn with exactly `model serve`'s settings: loop, parser + guard, cap, no access log."""
     import uvicorn
 
-    uvicorn.run(
-        floor_app,
-        host="127.0.0.1",
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="off",
-        access_log=False,
-        server_header=False,
-        log_level="warning",
-    )
+    from model.serving.limits import Limits
+    from model.serving.run import uvicorn_options
+
+    options = uvicorn_options(Limits.from_env(), lambda status: None) | {"log_level": "warning"}
+    uvicorn.run(floor_app, host="127.0.0.1", port=port, **options)
 
 
 def floor() -> tuple[Proc, str]:
@@ -82,36 +71,15 @@ def floor() -> tuple[Proc, str]:
     return Proc(cmd), f"http://127.0.0.1:{port}"
 
 
-def _wrk_script(lua: str, body: bytes, url: str, duration: int, **kw: Any) -> dict[str, float]:
-    """wrk with a custom Lua script (headers, path rotation)."""
-    import re
-
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "body").write_bytes(body)
-        script = Path(tmp) / "s.lua"
-        script.write_text(lua.format(body=Path(tmp) / "body", **kw))
-        threads, conns = kw.get("threads", 2), kw.get("conns", 16)
-        cmd = [
-            "wrk",
-            f"-t{threads}",
-            f"-c{conns}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(script),
-            url,
-        ]
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if errors:
-        raise RuntimeError(f"{url}: {errors.group(1)} non-2xx responses")
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    requests = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
-    return {"rps": rps, "requests": requests}
+def checked(result: dict[str, float], what: str) -> dict[str, float]:
+    """A wrk result, refused when any response was not 2xx (an error is not throughput)."""
+    if result["non_2xx"]:
+        raise RuntimeError(f"{what}: {result['non_2xx']:.0f} non-2xx responses")
+    return result
 
 
 def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int) -> Any:
-    """Single-row /v1/predict vs the floor, same body, same wrk, alternated."""
+    """Single-row /v1/predict vs the floor, same body, same wrk, same uvicorn, alternated."""
     body = json.dumps({"instances": rows[:1]}).encode()
     runs: dict[str, list[dict[str, float]]] = {"ours": [], "floor": []}
     for _ in range(rounds):
@@ -120,7 +88,7 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
             try:
                 proc.ready(f"{url}/v2/health/ready" if label == "ours" else url, 30)
                 before = cpu_seconds(proc.proc.pid)
-                result = wrk(f"{url}/v1/predict", body, duration)
+                result = checked(wrk(f"{url}/v1/predict", body, duration), label)
                 # CPU per request: steadier than req/s when other jobs share the cores
                 result["cpu_us"] = 1e6 * (cpu_seconds(proc.proc.pid) - before) / result["requests"]
                 runs[label].append(result)
@@ -129,6 +97,7 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
     ratios = [a["rps"] / b["rps"] for a, b in zip(runs["ours"], runs["floor"], strict=True)]
     cpu = [b["cpu_us"] / a["cpu_us"] for a, b in zip(runs["ours"], runs["floor"], strict=True)]
     return {
+        "rounds": rounds,
         "ours_cpu_us": statistics.median(r["cpu_us"] for r in runs["ours"]),
         "floor_cpu_us": statistics.median(r["cpu_us"] for r in runs["floor"]),
         "cpu_ratio": statistics.median(cpu),
@@ -138,6 +107,9 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
         "ratios": ratios,
         "ours_p99_ms": statistics.median(r["p99_ms"] for r in runs["ours"]),
         "ours_p50_ms": statistics.median(r["p50_ms"] for r in runs["ours"]),
+        "p99s_ms": [r["p99_ms"] for r in runs["ours"]],
+        "loads": [r["load"] for r in runs["ours"]],
+        "floor_loads": [r["load"] for r in runs["floor"]],
     }
 
 
@@ -184,38 +156,54 @@ def tritonclient_works(url: str, rows: list[dict[str, Any]], contract: Contract)
     return client.infer(MODEL, inputs).as_numpy("probability").shape == (8,)
 
 
-def onnx_cpu_ms(model_dir: Path, rows: list[dict[str, Any]], n: int = 1000) -> float:
-    """In-process CPU time of one n-row ONNX batch (median of 30), as the server scores it."""
+def onnx_in_process(model_dir: Path, rows: list[dict[str, Any]], n: int = 1000) -> dict[str, float]:
+    """One n-row ONNX batch in process, as the server scores it: rows/s, CPU ms (median of 30)."""
     from model.serving.app import create_app
 
     app = create_app(model_dir)
     columns, _ = app.schema.instances({"instances": (rows * (n // len(rows) + 1))[:n]})
-    times = []
+    wall, cpu = [], []
     for _ in range(30):
-        start = time.process_time()
+        start, start_cpu = time.perf_counter(), time.process_time()
         app.model.predict(columns, n)
-        times.append(time.process_time() - start)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     app.close()
-    return 1e3 * statistics.median(times)
+    return {"rows_per_s": n / statistics.median(wall), "cpu_ms": 1e3 * statistics.median(cpu)}
 
 
-def bench_binary(model_dir: Path, rows: list[dict[str, Any]], duration: int) -> dict[str, Any]:
-    """1,000-row binary requests (rows/s, server CPU each) and tritonclient's default mode."""
+def bench_binary(
+    model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int
+) -> dict[str, Any]:
+    """1,000-row binary requests vs in-process ONNX, measured back to back in each round."""
     contract = Contract.from_dict(json.loads((model_dir / "model.json").read_text())["contract"])
     body, size = binary_body(rows, contract, 1000)
-    proc, url = ours(model_dir)
-    try:
-        proc.ready(f"{url}/v2/health/ready", 30)
-        works = tritonclient_works(url, rows, contract)
-        before = cpu_seconds(proc.proc.pid)
-        result = _wrk_script(BINARY_LUA, body, f"{url}/v2/models/{MODEL}/infer",
-                             max(duration // 2, 5), size=size, threads=1, conns=2)  # fmt: skip
-        cpu_ms = 1e3 * (cpu_seconds(proc.proc.pid) - before) / result["requests"]
-    finally:
-        proc.stop()
-    onnx = onnx_cpu_ms(model_dir, rows)
-    return {"binary_rows_per_s": result["rps"] * 1000, "tritonclient_binary_works": works,
-            "server_cpu_ms": cpu_ms, "onnx_cpu_ms": onnx, "cpu_ratio": onnx / cpu_ms}  # fmt: skip
+    headers = {"Inference-Header-Content-Length": str(size)}
+    http, onnx, cpu_ms, loads, works = [], [], [], [], False
+    for _ in range(rounds):
+        proc, url = ours(model_dir)
+        try:
+            proc.ready(f"{url}/v2/health/ready", 30)
+            works = tritonclient_works(url, rows, contract)
+            before = cpu_seconds(proc.proc.pid)
+            result = wrk(f"{url}/v2/models/{MODEL}/infer", body, max(duration // 2, 5),
+                         threads=1, conns=2, headers=headers)  # fmt: skip
+            checked(result, "1,000-row binary")
+            cpu_ms.append(1e3 * (cpu_seconds(proc.proc.pid) - before) / result["requests"])
+        finally:
+            proc.stop()
+        http.append(result["rps"] * 1000)
+        onnx.append(onnx_in_process(model_dir, rows))
+        loads.append(result["load"])
+    ratios = [h / o["rows_per_s"] for h, o in zip(http, onnx, strict=True)]
+    cpu = [o["cpu_ms"] / c for o, c in zip(onnx, cpu_ms, strict=True)]
+    return {"rounds": rounds, "binary_rows_per_s": statistics.median(http),
+            "onnx_rows_per_s": statistics.median(o["rows_per_s"] for o in onnx),
+            "ratio": statistics.median(ratios), "ratios": ratios,
+            "server_cpu_ms": statistics.median(cpu_ms),
+            "onnx_cpu_ms": statistics.median(o["cpu_ms"] for o in onnx),
+            "cpu_ratio": statistics.median(cpu), "loads": loads,
+            "tritonclient_binary_works": works}  # fmt: skip
 
 
 def _repository(model_dir: Path, tmp: Path, count: int) -> Path:
@@ -289,10 +277,11 @@ def bench_repository(
                     out["first_load_ms"] = first[0]  # includes ONNX Runtime's own start
                     out["cold_p50_ms"] = statistics.median(cold)
                     out["cold_p99_ms"] = float(np.percentile(cold, 99))
-                result = _wrk_script(ROTATE_LUA, body, url, duration, hot=hot, first=2 * hot)
+                lua = ROTATE_LUA.format(hot=hot, first=2 * hot)
+                result = checked(wrk(url, body, duration, lua=lua), "rotating hot models")
                 runs["repository"].append(result["rps"])
                 # one model hot among the 100 loaded: no cache misses across 100 sessions
-                one = wrk(f"{url}/v2/models/m{2 * hot:04d}/infer", body, duration)
+                one = checked(wrk(f"{url}/v2/models/m{2 * hot:04d}/infer", body, duration), "one")
                 runs["one_of_them"].append(one["rps"])
                 peak = peak_rss_mb(proc.proc.pid)
                 out["peak_rss_mb"] = max(out.get("peak_rss_mb", 0.0), peak)
@@ -320,35 +309,52 @@ def bench_repository(
 
 
 def run(
-    model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int, onnx_rows_per_s: float
+    model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int, repository: bool = True
 ) -> dict[str, Any]:
     """All of issue 14's figures, one run."""
     res = {"floor": bench_floor(model_dir, rows, duration, rounds)}
-    res["binary"] = bench_binary(model_dir, rows, duration)
-    res["binary"]["ratio"] = res["binary"]["binary_rows_per_s"] / onnx_rows_per_s
-    res["binary"]["onnx_rows_per_s"] = onnx_rows_per_s
-    res["repository"] = bench_repository(model_dir, rows, duration)
+    res["binary"] = bench_binary(model_dir, rows, duration, rounds)
+    if repository:
+        res["repository"] = bench_repository(model_dir, rows, duration)
     return res
 
 
+def _each(values: list[float], fmt: str = ".2f") -> str:
+    return ", ".join(f"{x:{fmt}}" for x in values)
+
+
 def report(res: dict[str, Any]) -> None:
-    """Print the figures against issue 14's targets."""
-    f, b, r = res["floor"], res["binary"], res["repository"]
-    ratios = ", ".join(f"{x:.2f}" for x in f["ratios"])
+    """Print the figures against issue 14's targets, with the load average of each round."""
+    f, b = res["floor"], res["binary"]
     print(
-        f"single row /v1/predict: {f['ours_rps']:.0f} req/s vs floor {f['floor_rps']:.0f} "
-        f"req/s: ratio {f['ratio']:.2f} (per round {ratios}; target >= 0.45); "
-        f"p50 {f['ours_p50_ms']:.2f} ms, p99 {f['ours_p99_ms']:.2f} ms (target <= 3 ms); "
-        f"server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} us: "
-        f"ratio {f['cpu_ratio']:.2f}"
+        f"single row /v1/predict, wrk -t2 -c16, medians of {f['rounds']} alternated rounds: "
+        f"floor {f['floor_rps']:.0f} req/s, model serve {f['ours_rps']:.0f} req/s, "
+        f"ratio {f['ratio']:.2f} (per round {_each(f['ratios'])}; target >= 0.45); "
+        f"p50 {f['ours_p50_ms']:.2f} ms, p99 {f['ours_p99_ms']:.2f} ms (per round "
+        f"{_each(f['p99s_ms'])}; target <= 3 ms); load average {_each(f['loads'], '.1f')} "
+        f"(floor rounds {_each(f['floor_loads'], '.1f')})"
     )
     print(
-        f"1,000-row binary requests: {b['binary_rows_per_s']:,.0f} rows/s vs in-process ONNX "
-        f"{b['onnx_rows_per_s']:,.0f}: ratio {b['ratio']:.2f} (target >= 0.85); "
-        f"server CPU per request {b['server_cpu_ms']:.2f} ms vs in-process ONNX CPU per batch "
-        f"{b['onnx_cpu_ms']:.2f} ms: ratio {b['cpu_ratio']:.2f}; "
+        f"  server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} "
+        f"us: CPU ratio {f['cpu_ratio']:.2f}"
+    )
+    print(
+        f"1,000-row binary requests, medians of {b['rounds']} rounds (in-process ONNX right "
+        f"after each HTTP run): {b['binary_rows_per_s']:,.0f} rows/s vs in-process ONNX "
+        f"{b['onnx_rows_per_s']:,.0f}: ratio {b['ratio']:.2f} (per round {_each(b['ratios'])}; "
+        f"target >= 0.85); load average {_each(b['loads'], '.1f')}"
+    )
+    print(
+        f"  server CPU per request {b['server_cpu_ms']:.2f} ms vs in-process ONNX CPU per batch "
+        f"{b['onnx_cpu_ms']:.2f} ms: CPU ratio {b['cpu_ratio']:.2f}; "
         f"tritonclient default (binary) mode works: {b['tritonclient_binary_works']}"
     )
+    if "repository" in res:
+        report_repository(res["repository"])
+
+
+def report_repository(r: dict[str, Any]) -> None:
+    """Many models per process: RSS, cold loads, hot throughput."""
     print(
         f"{r['registered']} models registered, {r['hot']} hot: RSS {r['rss_mb_hot']:.0f} MB "
         f"(peak over the run {r['peak_rss_mb']:.0f} MB; target <= 400); "
@@ -356,12 +362,11 @@ def report(res: dict[str, Any]) -> None:
         f"{r['cold_p50_ms']:.1f} ms, p99 {r['cold_p99_ms']:.1f} ms (target <= 50; the very "
         f"first load, ONNX Runtime's start included: {r['first_load_ms']:.0f} ms)"
     )
-    hot = ", ".join(f"{x:.2f}" for x in r["hot_ratios"])
     print(
         f"hot single-row infer across {r['hot']} models: {r['hot_rps']:.0f} req/s vs "
         f"single-model {r['single_infer_rps']:.0f}: ratio {r['hot_ratio']:.2f} "
-        f"(per round {hot}; target >= 0.9); one hot model among them: {r['one_hot_rps']:.0f} "
-        f"req/s, ratio {r['one_hot_ratio']:.2f}"
+        f"(per round {_each(r['hot_ratios'])}; target >= 0.9); one hot model among them: "
+        f"{r['one_hot_rps']:.0f} req/s, ratio {r['one_hot_ratio']:.2f}"
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -11,6 +12,7 @@ from model import config, names
 
 if TYPE_CHECKING:
     from model.serving.asgi import BaseServer
+    from model.serving.limits import Limits
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -34,33 +36,35 @@ def serve(
         from model.serving.app import create_app
 
         app = create_app(model_dir)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        loop=_pick("uvloop", "asyncio"),
-        lifespan="on",
-        access_log=False,  # /metrics counts every request; a log line per request costs ~15%
-        server_header=False,
-        log_level="info",
-        timeout_graceful_shutdown=10,
-        limit_concurrency=app.limits.max_connections,
-        **_http_options(app),
-    )
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(app.limits, app.count_rejected))
 
 
-def _http_options(app: BaseServer) -> dict[str, Any]:
+def uvicorn_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[str, Any]:
+    """The uvicorn settings of `model serve` (the benchmark's HTTP floor runs under them too)."""
+    return {
+        "loop": _pick("uvloop", "asyncio"),
+        "lifespan": "on",
+        "access_log": False,  # /metrics counts every request; a log line per request costs ~15%
+        "server_header": False,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 10,
+        "limit_concurrency": limits.max_connections,
+        **_http_options(limits, on_reject),
+    }
+
+
+def _http_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[str, Any]:
     """httptools behind the connection guard; h11 (headers bounded, no read deadlines) else."""
     import importlib.util
 
     if importlib.util.find_spec("httptools"):
         from model.serving.guard import guarded
 
-        return {"http": guarded(app.limits, app.count_rejected)}
+        return {"http": guarded(limits, on_reject)}
     logging.getLogger("model.serving").warning(
         "httptools is not installed: serving with h11, without header/body read deadlines"
     )
-    return {"http": "h11", "h11_max_incomplete_event_size": app.limits.max_header}
+    return {"http": "h11", "h11_max_incomplete_event_size": limits.max_header}
 
 
 def _pick(preferred: str, fallback: str) -> str:
