@@ -17,13 +17,14 @@ from typing import Any
 import yaml
 
 from model.fleet.layout import FleetError, check_name, folder
+from model.gitops import ENVIRONMENTS
+from model.gitops.trailers import MODEL_VERSION
 
 DEPLOY_ROOT = "deploy"
-ENVIRONMENTS = ("staging", "prod")
 IMAGE = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)+")
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 SHA256 = re.compile(r"[0-9a-f]{64}")
-VERSION = re.compile(r"[0-9]{1,9}")
+VERSION = re.compile(MODEL_VERSION)  # the Model-Version trailer's shape: the two must agree
 QUANTITY = re.compile(r"[0-9]+(?:\.[0-9]+)?(?:m|Ki|Mi|Gi)?")
 DEFAULT_RESOURCES = {
     "requests": {"cpu": "100m", "memory": "256Mi"},

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from model.gitops import DEFAULT_MODEL
 from model.gitops.trailers import (
     KEYS,
     REQUIRED,
@@ -14,6 +15,7 @@ from model.gitops.trailers import (
     fast_release,
     from_pairs,
     parse_block,
+    problem,
 )
 from model.proc import git
 
@@ -30,6 +32,7 @@ _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 COLUMNS = (
     "when",
     "env",
+    "model",
     "version",
     "image digest",
     "model sha256",
@@ -57,6 +60,7 @@ class Entry:
         return (
             self.date,
             r.environment,
+            r.model,
             r.model_version,
             r.image_digest.removeprefix("sha256:")[:12],
             r.model_sha256[:12],
@@ -85,6 +89,7 @@ class Malformed:
     commit: str
     subject: str
     reason: str
+    model: str = ""  # the model it names, when that much is readable ("" concerns every model)
 
 
 @dataclass(frozen=True)
@@ -129,15 +134,18 @@ def _record(record: str) -> Entry | Malformed | _Revert | None:
         problems.append(f"lacks the {', '.join(missing)} trailer(s)")
     release = None if problems else from_pairs(pairs)
     if release is None:
-        return Malformed(sha, subject, "; ".join(problems) or "unreadable trailers")
+        named = pairs.get("model", DEFAULT_MODEL)
+        model = "" if problem("model", named) else named
+        return Malformed(sha, subject, "; ".join(problems) or "unreadable trailers", model)
     return Entry(commit=sha, date=parts[1], subject=subject, release=release)
 
 
 def parse(out: str, reverted: dict[str, tuple[str, str]] | None = None) -> Ledger:
     """A ledger from LOG_FORMAT output (oldest first); `reverted` maps revert -> (target, by)."""
     book = Ledger()
-    last: dict[str, Release] = {}
-    before: dict[str, tuple[str, Release | None]] = {}  # event -> (env, what env had before it)
+    # Keyed by (model, env): each model's environments are separate histories in one log.
+    last: dict[tuple[str, str], Release] = {}
+    before: dict[str, tuple[tuple[str, str], Release | None]] = {}  # event -> (slot, before it)
     for record in out.split(_END):
         item = _record(record)
         if isinstance(item, _Revert):
@@ -145,23 +153,25 @@ def parse(out: str, reverted: dict[str, tuple[str, str]] | None = None) -> Ledge
         if isinstance(item, Malformed):
             book.malformed.append(item)
         elif isinstance(item, Entry):
-            env = item.release.environment
-            before[item.commit] = (env, last.get(env))
-            last[env] = item.release
+            slot = (item.release.model, item.release.environment)
+            before[item.commit] = (slot, last.get(slot))
+            last[slot] = item.release
             book.entries.append(item)
     return book
 
 
 def _resolve(
-    rev: _Revert, target: tuple[str, str] | None, before: dict[str, tuple[str, Release | None]]
+    rev: _Revert,
+    target: tuple[str, str] | None,
+    before: dict[str, tuple[tuple[str, str], Release | None]],
 ) -> Entry | Malformed | None:
-    """A revert of a ledger event puts its environment back where it was before that event."""
+    """A revert of a ledger event puts its model's environment back where it was before it."""
     if target is None or target[0] not in before:
         return None  # reverts something that is not a promotion: not a ledger event
-    env, earlier = before[target[0]]
+    (model, env), earlier = before[target[0]]
     if earlier is None:
         reason = f"reverts the first promotion of {env} ({target[0][:12]}): nothing is pinned"
-        return Malformed(rev.commit, rev.subject, reason)
+        return Malformed(rev.commit, rev.subject, reason, model)
     release = earlier.with_(rollback_of=target[0], promoted_by=target[1])
     return Entry(commit=rev.commit, date=rev.date, subject=rev.subject, release=release)
 
@@ -186,28 +196,53 @@ def _reverts(root: Path, out: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-def read(root: Path, env: str | None = None, at: str | None = None, rev: str = "HEAD") -> Ledger:
-    """Every promotion reachable from `rev` (committed before `at`), and every malformed claim."""
+def read(
+    root: Path,
+    env: str | None = None,
+    at: str | None = None,
+    rev: str = "HEAD",
+    model: str | None = DEFAULT_MODEL,
+) -> Ledger:
+    """Every promotion of `model` (None: of every model) reachable from `rev`, committed before
+    `at`, and every malformed claim that names that model or none readable."""
     args = ["log", "--topo-order", "--reverse", f"--format={LOG_FORMAT}"]
     if at:
         args.append(f"--before={at}")
     out = git(root, *args, rev)
     book = parse(out, _reverts(root, out))
-    if env:
-        book = Ledger([e for e in book.entries if e.release.environment == env], book.malformed)
-    return book
+    return select(book, env, model)
+
+
+def select(book: Ledger, env: str | None = None, model: str | None = DEFAULT_MODEL) -> Ledger:
+    """The part of `book` about one environment and/or one model (None: all of them)."""
+    entries = [
+        e for e in book.entries
+        if (not env or e.release.environment == env)
+        and (model is None or e.release.model == model)
+    ]  # fmt: skip
+    malformed = [m for m in book.malformed if model is None or m.model in ("", model)]
+    return Ledger(entries, malformed)
 
 
 def ledger(
-    root: Path, env: str | None = None, at: str | None = None, rev: str = "HEAD"
+    root: Path,
+    env: str | None = None,
+    at: str | None = None,
+    rev: str = "HEAD",
+    model: str | None = DEFAULT_MODEL,
 ) -> list[Entry]:
-    """Well-formed promotions reachable from `rev` (committed before `at`), in landing order."""
-    return read(root, env, at, rev).entries
+    """Well-formed promotions of `model` reachable from `rev` (before `at`), in landing order."""
+    return read(root, env, at, rev, model).entries
 
 
 def current(entries: list[Entry]) -> dict[str, Entry]:
-    """The last entry per environment: what each one is meant to run."""
+    """The last entry per environment: what each one is meant to run (entries of ONE model)."""
     return {e.release.environment: e for e in entries}
+
+
+def current_by_model(entries: list[Entry]) -> dict[tuple[str, str], Entry]:
+    """The last entry per (model, environment), models in order of first promotion."""
+    return {(e.release.model, e.release.environment): e for e in entries}
 
 
 def render(entries: list[Entry], fmt: str) -> str:

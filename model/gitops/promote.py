@@ -5,10 +5,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from model import config
 from model.config import UsageError
-from model.gitops import DEFAULT_BRANCH, DEFAULT_REMOTE, facts, images, overlay, signing
+from model.gitops import (
+    DEFAULT_BRANCH,
+    DEFAULT_MODEL,
+    DEFAULT_REMOTE,
+    facts,
+    images,
+    overlay,
+    signing,
+)
 from model.gitops.audit import current, ledger
 from model.gitops.land import Landed, land
 from model.gitops.lock import held
@@ -134,13 +143,16 @@ def _run_of(root: Path, sha: str) -> str:
     return local if local != "none" else registry.recorded_run(sha)
 
 
-def prod_release(root: Path, req: Request, image: str, digest: str, source: str) -> Release:
+def prod_release(
+    root: Path, req: Request, image: str, digest: str, model: str = DEFAULT_MODEL
+) -> Release:
     """Facts for prod: copied from staging's promotion of the same digest, never recomputed."""
-    staged = [e for e in ledger(root, "staging") if e.release.image_digest == digest]
+    staged = [e for e in ledger(root, "staging", model=model) if e.release.image_digest == digest]
     if not staged:
+        flag = "" if model == DEFAULT_MODEL else f" --model {model}"
         raise PromoteError(
-            f"{digest} was never promoted to staging on this branch; prod only takes a digest "
-            "from staging's history (see `model audit --env staging`)"
+            f"{digest} was never promoted to staging for {model} on this branch; prod only takes "
+            f"a digest from staging's history (see `model audit{flag} --env staging`)"
         )
     return staged[-1].release.with_(
         environment="prod",
@@ -160,27 +172,71 @@ def pinned_by_overlay(root: Path, release: Release) -> bool:
 
 
 def pinned_by_ledger(root: Path, release: Release) -> bool:
-    """True when the ledger's last event for the environment already pins `release`."""
-    last = current(ledger(root, release.environment)).get(release.environment)
+    """True when the ledger's last event for the model's environment already pins `release`."""
+    env = release.environment
+    last = current(ledger(root, env, model=release.model)).get(env)
     want = (release.image, release.image_digest, release.model_sha256)
     return last is not None and (last.release.image, last.release.image_digest,
                                  last.release.model_sha256) == want  # fmt: skip
 
 
-def commit_release(root: Path, release: Release, subject: str, body: str = "") -> str | None:
-    """Write the overlay and commit it with trailers; None when overlay AND ledger already pin it.
+class Target(Protocol):
+    """Where one model's pins live: the root model's overlay, or a fleet model's release file."""
 
-    When only the overlay matches (a hand edit, an unrecorded revert) the commit is a
+    model: str
+
+    def staging(self, root: Path, req: Request, image: str, digest: str, source: str) -> Release:
+        """The facts of a staging promotion of this model (PromoteError when they cannot be)."""
+        ...
+
+    def pinned(self, root: Path, release: Release) -> bool:
+        """True when the files already pin `release`."""
+        ...
+
+    def write(self, root: Path, release: Release) -> list[Path]:
+        """Write the pins for `release`; return the files written."""
+        ...
+
+
+class OverlayTarget:
+    """The default model: k8s/overlays/<env> (Deployment and self-check Job patches)."""
+
+    model = DEFAULT_MODEL
+
+    def staging(self, root: Path, req: Request, image: str, digest: str, source: str) -> Release:
+        """Facts from dvc.lock at the released commit, MLflow and the image's labels."""
+        return staging_release(root, req, image, digest, source)
+
+    def pinned(self, root: Path, release: Release) -> bool:
+        """True when the overlay pins `release`."""
+        return pinned_by_overlay(root, release)
+
+    def write(self, root: Path, release: Release) -> list[Path]:
+        """Write the overlay's release patch."""
+        return overlay.write(root, release.environment, release)
+
+
+OVERLAY = OverlayTarget()
+
+
+def commit_release(
+    root: Path, release: Release, subject: str, body: str = "", target: Target = OVERLAY
+) -> str | None:
+    """Write the pins and commit them with trailers; None when files AND ledger already pin it.
+
+    When only the files match (a hand edit, an unrecorded revert) the commit is a
     corrective one: trailers with no diff, so the ledger says again what runs.
     """
-    in_overlay = pinned_by_overlay(root, release)
+    if release.model != target.model:
+        raise PromoteError(f"a release of {release.model} cannot be written as {target.model}'s")
+    in_overlay = target.pinned(root, release)
     if in_overlay and pinned_by_ledger(root, release):
         return None
     try:
         check_release(release)  # facts read from the repo, MLflow or labels are hostile too
     except TrailerError as exc:
         raise PromoteError(f"refusing to commit: {exc}") from exc
-    written = overlay.write(root, release.environment, release)
+    written = target.write(root, release)
     git(root, "add", "--", *[str(p.relative_to(root)) for p in written])
     try:  # signed when .gitops/promoters/<env>.asc exists; refused commits leave nothing
         signing.commit(
@@ -191,7 +247,7 @@ def commit_release(root: Path, release: Release, subject: str, body: str = "") -
     return head(root)
 
 
-def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
+def promote(root: Path, req: Request, target: Target = OVERLAY) -> tuple[Release | None, Landed]:
     """Validate, then edit + commit (+ push); returns the release and where it landed."""
     overlay.check_env(req.env)
     check_inputs(
@@ -202,22 +258,33 @@ def promote(root: Path, req: Request) -> tuple[Release | None, Landed]:
     except overlay.OverlayError as exc:
         raise PromoteError(str(exc)) from exc
     with held(root):  # a second promoter in this work tree waits, then sees our commit
-        return _promote(root, req, image, digest)
+        return _promote(root, req, image, digest, target)
 
 
-def _promote(root: Path, req: Request, image: str, digest: str) -> tuple[Release | None, Landed]:
+def review_branch(model: str, digest: str) -> str:
+    """prod's promotion branch: promote/prod-<digest12>, with the model's name for a fleet model."""
+    short = digest.removeprefix("sha256:")[:12]
+    return f"promote/prod-{short}" if model == DEFAULT_MODEL else f"promote/prod-{model}-{short}"
+
+
+def _promote(
+    root: Path, req: Request, image: str, digest: str, to: Target
+) -> tuple[Release | None, Landed]:
     check_clean(root)
     branch_mode = req.env == "prod" and req.push and not req.direct
-    target = f"promote/prod-{digest.removeprefix('sha256:')[:12]}" if branch_mode else None
+    target = review_branch(to.model, digest) if branch_mode else None
     built: list[Release] = []
-    source = release_source(root)  # fixed now; later rebases only move the overlay commit
+    source = release_source(root)  # fixed now; later rebases only move the promotion commit
+    what = "model" if to.model == DEFAULT_MODEL else f"model {to.model}"
 
     def apply() -> str | None:
-        build = prod_release if req.env == "prod" else staging_release
-        release = build(root, req, image, digest, source)
+        if req.env == "prod":
+            release = prod_release(root, req, image, digest, to.model)
+        else:
+            release = to.staging(root, req, image, digest, source)
         built.append(release)
-        subject = f"promote {req.env}: model {release.model_version} in {digest[:19]}"
-        return commit_release(root, release, subject)
+        subject = f"promote {req.env}: {what} {release.model_version} in {digest[:19]}"
+        return commit_release(root, release, subject, target=to)
 
     if target:
         git(root, "switch", "-q", "-c", target)

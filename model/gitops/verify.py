@@ -24,7 +24,8 @@ class Link:
     detail: str
 
 
-def _link(env: str, name: str, expected: str, found: str, what: str) -> Link:
+def link(env: str, name: str, expected: str, found: str, what: str) -> Link:
+    """OK when `found` is `expected`, else BROKEN naming both."""
     if expected == found:
         return Link(env, name, OK, f"{what} = {found}")
     return Link(env, name, BROKEN, f"expected {what} {expected}, found {found}")
@@ -40,16 +41,16 @@ def check_env(
     rel = entry.release
     state = overlay.read(root, env)
     links = [
-        _link(env, "overlay digest = last promotion", rel.image_digest, state.digest, "digest"),
-        _link(env, "overlay image = last promotion", rel.image, state.image, "image"),
-        _link(
+        link(env, "overlay digest = last promotion", rel.image_digest, state.digest, "digest"),
+        link(env, "overlay image = last promotion", rel.image, state.image, "image"),
+        link(
             env,
             "overlay model = last promotion",
             rel.model_sha256,
             state.model_sha256,
             "model sha256",
         ),
-        _link(
+        link(
             env,
             "self-check Job model = last promotion",
             rel.model_sha256,
@@ -60,7 +61,7 @@ def check_env(
     try:
         pinned = facts.model_sha256(root, rel.source_commit)
         links.append(
-            _link(
+            link(
                 env, "model = dvc.lock at source commit", pinned, state.model_sha256, "model sha256"
             )
         )
@@ -68,18 +69,18 @@ def check_env(
         links.append(Link(env, "model = dvc.lock at source commit", BROKEN, str(exc)))
     links.append(_mlflow(env, rel.model_sha256))
     if use_docker:
-        links.append(_image(env, rel))
-    links.extend(_signatures(root, env))
+        links.append(image_link(env, rel))
+    links.extend(signature_links(root, env))
     return links
 
 
-def _signatures(root: Path, env: str) -> list[Link]:
-    """Each promotion signed by a key in .gitops/promoters/<env>.asc (see signing.py)."""
+def signature_links(root: Path, env: str, commits: list[str] | None = None) -> list[Link]:
+    """Each promotion (of `commits`, default the root model's) signed by an allowed key."""
     status = {True: OK, False: BROKEN, None: SKIPPED}
     return [
         Link(env, f"signature of {v.commit[:12]}" if v.commit else "promotion signatures",
              status[v.good], v.detail)
-        for v in signing.audit(root, env)
+        for v in signing.audit(root, env, commits)
     ]  # fmt: skip
 
 
@@ -92,7 +93,7 @@ def _mlflow(env: str, sha256: str) -> Link:
     if version is None:
         return Link(env, name, BROKEN, f"alias {env} is not set; Git pins model {sha256[:12]}")
     tags = {t["key"]: t.get("value", "") for t in version.get("tags", [])}
-    return _link(
+    return link(
         env,
         name,
         sha256,
@@ -101,7 +102,8 @@ def _mlflow(env: str, sha256: str) -> Link:
     )
 
 
-def _image(env: str, rel: Release) -> Link:
+def image_link(env: str, rel: Release) -> Link:
+    """The image's OCI labels against the trailers, when Docker has the image."""
     name = "image OCI labels = trailers"
     client = images.docker()
     if client is None:

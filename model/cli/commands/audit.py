@@ -24,28 +24,33 @@ def audit(
     env: str = typer.Option("", help="Only this environment."),
     at: str = typer.Option("", help="State as of TIME (anything `git log --before` takes)."),
     fmt: str = typer.Option("table", "--format", help="table, json or md."),
+    model: str = typer.Option("", help="Only this model (default: every model)."),
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
-    """Print every promotion and rollback, oldest first, and what each environment runs."""
+    """Print every promotion and rollback, oldest first, and what each model's envs run."""
     if ctx.invoked_subcommand:
         return
-    from model.gitops.audit import current, read, render
+    from model.gitops.audit import current_by_model, read, render
     from model.gitops.overlay import check_env
 
     if fmt not in FORMATS:
         fail(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}", EXIT_USAGE)
     if env:
         check_env(env)
-    book = read(repo, env or None, at or None)
+    if model:
+        from model.fleet.layout import check_name
+
+        check_name(model)
+    book = read(repo, env or None, at or None, model=model or None)
     entries = book.entries
     print(render(entries, fmt))  # plain print: fast, and pipes cleanly into jq/markdown
     if fmt == "table":
-        for name, entry in current(entries).items():
-            r = entry.release
-            console.print(
-                f"{name}{' at ' + at if at else ''}: {r.image_ref} model {r.model_version} "
-                f"(commit {entry.commit[:12]})"
-            )
+        lines = [
+            f"{name} {where}{' at ' + at if at else ''}: {e.release.image_ref} "
+            f"model {e.release.model_version} (commit {e.commit[:12]})"
+            for (name, where), e in current_by_model(entries).items()
+        ]
+        print("\n".join(lines))  # one write: a fleet has thousands of these lines
     if book.malformed:
         for bad in book.malformed:
             err_console.print(
@@ -66,17 +71,20 @@ def verify(
     docker: bool = typer.Option(
         True, help="Compare the image's OCI labels when Docker has the image."
     ),
+    model: str = typer.Option(
+        "", help="A fleet model: its release files = its promotions. Default: credit-scoring."
+    ),
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, labels = trailers."""
+    from model.fleet.promotion import verify as run
     from model.gitops import ENVIRONMENTS
     from model.gitops.overlay import check_env
     from model.gitops.verify import BROKEN, OK
-    from model.gitops.verify import verify as run
     from model.proc import toplevel
 
     envs = (check_env(env),) if env else ENVIRONMENTS
-    links = run(toplevel(repo), envs, use_docker=docker)
+    links = run(toplevel(repo), model or None, envs, use_docker=docker)
     colour = {OK: "green", BROKEN: "bold red"}
     for link in links:
         console.print(

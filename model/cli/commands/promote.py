@@ -31,10 +31,15 @@ def promote(
     open_pr: bool = typer.Option(
         False, help="prod: open the PR through the GitHub API after pushing."
     ),
+    model: str = typer.Option(
+        "", help="A fleet model (fleet/NAME): writes deploy/ENV/NAME.yaml. Default: credit-scoring."
+    ),
     repo: Annotated[Path, typer.Option(help="Work tree to promote in.")] = HERE,
 ) -> None:
-    """Pin an image and its model in k8s/overlays/ENV and commit it with structured trailers."""
-    from model.gitops.follow import after_promotion
+    """Pin an image and its model (k8s/overlays/ENV, or deploy/ENV/NAME.yaml) with trailers."""
+    from model.fleet.promotion import target_for
+    from model.gitops import DEFAULT_MODEL
+    from model.gitops.follow import after_promotion, open_review
     from model.gitops.promote import Request
     from model.gitops.promote import promote as run
     from model.proc import toplevel
@@ -48,7 +53,8 @@ def promote(
         model_version=model_version or None,
         direct=direct,
     )
-    release, landed = run(toplevel(repo), req)
+    root = toplevel(repo)
+    release, landed = run(root, req, target_for(root, model or None))
     if landed.commit is None or release is None:
         console.print(f"no-op: {env} already pins {image}")
         return
@@ -57,12 +63,20 @@ def promote(
         if landed.pushed_to
         else "committed locally"
     )
+    what = "model" if release.model == DEFAULT_MODEL else f"model {release.model}"
     console.print(
-        f"promoted {env}: {release.image_ref} model {release.model_version} "
+        f"promoted {env}: {release.image_ref} {what} {release.model_version} "
         f"commit {landed.commit[:12]}, {where}"
     )
-    for line in after_promotion(env, release, landed, req.branch, open_pr):
-        console.print(line)
+    if release.model == DEFAULT_MODEL:
+        for line in after_promotion(env, release, landed, req.branch, open_pr):
+            console.print(line)
+    elif landed.review_branch:  # a fleet model in prod: the PR, and no registry to follow
+        console.print("prod goes through review: merge the promotion branch")
+        if open_pr:
+            console.print(open_review(landed.review_branch, req.branch, release))
+    else:
+        console.print("MLflow alias not moved: fleet models are not registered in MLflow")
 
 
 def register(app: typer.Typer) -> None:

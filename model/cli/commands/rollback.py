@@ -19,22 +19,34 @@ def rollback(
     ),
     push: bool = typer.Option(False, help="Push to main (rollback is the emergency path, no PR)."),
     promoted_by: str = typer.Option("", help="Who rolls back (default: GitHub actor or git user)."),
+    model: str = typer.Option(
+        "", help="A fleet model: restores deploy/ENV/NAME.yaml (default: credit-scoring)."
+    ),
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Commit the earlier pins with the same trailers plus Rollback-Of."""
+    from model.fleet.promotion import target_for
+    from model.gitops import DEFAULT_MODEL
     from model.gitops.follow import sync_alias
     from model.gitops.rollback import rollback as run
     from model.proc import toplevel
 
     root = toplevel(repo)
-    release, landed = run(root, env, to=to or None, push=push, promoted_by=promoted_by or None)
+    pins = target_for(root, model or None)
+    release, landed = run(
+        root, env, to=to or None, push=push, promoted_by=promoted_by or None, target=pins
+    )
     if landed.commit is None or release is None:
         console.print(f"no-op: {env} already pins that promotion")
         return
+    what = "model" if release.model == DEFAULT_MODEL else f"model {release.model}"
     console.print(
-        f"rolled back {env} to {release.image_ref} (model {release.model_version}); "
+        f"rolled back {env} to {release.image_ref} ({what} {release.model_version}); "
         f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}"
     )
+    if release.model != DEFAULT_MODEL:
+        console.print("MLflow alias not moved: fleet models are not registered in MLflow")
+        return
     console.print(sync_alias("rolled back", env, release, {f"{env}_commit": landed.commit}))
 
 
