@@ -7,14 +7,17 @@ timeouts, TLS verified. `tests/unit/test_s3client_sigv4.py` checks every signatu
 botocore's own signer.
 
 Configuration is the AWS SDKs' standard environment (these names are AWS's, not ours):
-AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (temporary credentials),
+AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (temporary credentials), else the
+shared credentials file AWS_SHARED_CREDENTIALS_FILE (profile AWS_PROFILE, default `default`),
+re-read when it changes so that a rotated Secret volume takes effect without a restart;
 AWS_ENDPOINT_URL_S3 else AWS_ENDPOINT_URL (MinIO, moto, another S3-compatible store),
-AWS_REGION else AWS_DEFAULT_REGION, AWS_CA_BUNDLE. Not supported: credential files, instance
-or web-identity roles, proxies; give the pod static keys (an ExternalSecret) instead.
+AWS_REGION else AWS_DEFAULT_REGION, AWS_CA_BUNDLE. Not supported: config-file settings,
+instance or web-identity roles, proxies; give the pod static keys (an ExternalSecret).
 """
 
 from __future__ import annotations
 
+import configparser
 import hashlib
 import hmac
 import http.client
@@ -24,6 +27,7 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from model import config
@@ -32,6 +36,8 @@ from model.config import UsageError
 ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
 SESSION_TOKEN = "AWS_SESSION_TOKEN"
+SHARED_CREDENTIALS_FILE = "AWS_SHARED_CREDENTIALS_FILE"
+PROFILE = "AWS_PROFILE"
 ENDPOINT_URL_S3 = "AWS_ENDPOINT_URL_S3"
 ENDPOINT_URL = "AWS_ENDPOINT_URL"
 REGION = "AWS_REGION"
@@ -77,6 +83,46 @@ class Credentials:
 
     def __repr__(self) -> str:  # never the secret, never the token
         return f"Credentials(access_key={self.access_key!r})"
+
+
+class CredentialsFile:
+    """Keys from an AWS shared credentials file (ini), re-read whenever the file changes.
+
+    Read at the first request, not at start-up: a Secret volume that is filled later (the
+    operator syncs after the pod starts) costs the uploads before it, counted, not sampling.
+    """
+
+    def __init__(self, path: Path, profile: str = "default") -> None:
+        self.path = path
+        self.profile = profile
+        self._seen: tuple[int, int] | None = None
+        self._credentials: Credentials | None = None
+
+    def current(self) -> Credentials:
+        """The file's keys; S3Error when it is missing, unreadable or lacks the profile."""
+        try:
+            stat = self.path.stat()
+            if self._credentials is None or self._seen != (stat.st_mtime_ns, stat.st_ino):
+                self._credentials = self._parse(self.path.read_text())
+                self._seen = (stat.st_mtime_ns, stat.st_ino)
+        except (OSError, UnicodeDecodeError) as err:
+            raise S3Error(f"cannot read the AWS credentials file {self.path}: {err}") from err
+        return self._credentials
+
+    def _parse(self, text: str) -> Credentials:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read_string(text)
+        except configparser.Error as err:
+            raise S3Error(f"{self.path} is not an AWS credentials file (ini)") from err
+        if not parser.has_section(self.profile):
+            raise S3Error(f"{self.path} has no [{self.profile}] profile")
+        section = parser[self.profile]
+        return Credentials(
+            section.get("aws_access_key_id", ""),
+            section.get("aws_secret_access_key", ""),
+            section.get("aws_session_token", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -154,7 +200,7 @@ class S3Client:
 
     def __init__(
         self,
-        credentials: Credentials,
+        credentials: Credentials | CredentialsFile,
         region: str = FALLBACK_REGION,
         endpoint: str | None = None,
         addressing: str = "auto",
@@ -165,21 +211,35 @@ class S3Client:
             raise S3Error(f"not an AWS region name: {region!r}")
         if addressing not in ("auto", "path", "virtual"):
             raise S3Error(f"addressing must be auto, path or virtual; got {addressing!r}")
-        self.credentials = credentials
+        self._credentials = credentials
         self.region = region
         self.endpoint = check_endpoint(endpoint) if endpoint else None
         self.addressing = addressing
         self.timeout = timeout
         self.ca_bundle = ca_bundle
 
+    @property
+    def credentials(self) -> Credentials:
+        """The keys to sign with now (a credentials file is re-read when it changed)."""
+        source = self._credentials
+        return source.current() if isinstance(source, CredentialsFile) else source
+
     @classmethod
     def from_env(cls) -> S3Client:
         """A client configured by the standard AWS_* variables; S3Error when keys are missing."""
         key, secret = config.get(ACCESS_KEY_ID), config.get(SECRET_ACCESS_KEY)
-        if not key or not secret:
-            raise S3Error(f"set {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY} (static keys)")
+        shared = config.get(SHARED_CREDENTIALS_FILE)
+        credentials: Credentials | CredentialsFile
+        if key and secret:  # the environment wins over the file, as in the SDKs
+            credentials = Credentials(key, secret, config.get(SESSION_TOKEN) or "")
+        elif shared:
+            credentials = CredentialsFile(Path(shared), config.get(PROFILE) or "default")
+        else:
+            raise S3Error(
+                f"set {ACCESS_KEY_ID} and {SECRET_ACCESS_KEY}, or {SHARED_CREDENTIALS_FILE}"
+            )
         return cls(
-            Credentials(key, secret, config.get(SESSION_TOKEN) or ""),
+            credentials,
             config.get(REGION) or config.get(DEFAULT_REGION) or FALLBACK_REGION,
             config.get(ENDPOINT_URL_S3) or config.get(ENDPOINT_URL),
             ca_bundle=config.get(CA_BUNDLE),
@@ -209,6 +269,7 @@ class S3Client:
         if len(body) > MAX_BODY:
             raise S3Error(f"object too large for one PutObject: {len(body)} bytes")
         url = self.url(bucket, key)
+        credentials = self.credentials
         parts = urlsplit(url)
         stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
         headers = {
@@ -216,8 +277,8 @@ class S3Client:
             "x-amz-content-sha256": hashlib.sha256(body).hexdigest(),
             "x-amz-date": stamp,
         }
-        if self.credentials.token:
-            headers["x-amz-security-token"] = self.credentials.token
+        if credentials.token:
+            headers["x-amz-security-token"] = credentials.token
         names = ";".join(sorted(headers))
         canonical = "\n".join(
             [
@@ -233,15 +294,16 @@ class S3Client:
         to_sign = "\n".join(
             ["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()]
         )
-        signature = hmac.new(self._signing_key(stamp[:8]), to_sign.encode(), "sha256").hexdigest()
+        signing_key = self._signing_key(credentials.secret_key, stamp[:8])
+        signature = hmac.new(signing_key, to_sign.encode(), "sha256").hexdigest()
         headers["authorization"] = (
-            f"AWS4-HMAC-SHA256 Credential={self.credentials.access_key}/{scope}, "
+            f"AWS4-HMAC-SHA256 Credential={credentials.access_key}/{scope}, "
             f"SignedHeaders={names}, Signature={signature}"
         )
         return Request("PUT", url, headers, body)
 
-    def _signing_key(self, day: str) -> bytes:
-        key = f"AWS4{self.credentials.secret_key}".encode()
+    def _signing_key(self, secret: str, day: str) -> bytes:
+        key = f"AWS4{secret}".encode()
         for part in (day, self.region, "s3", "aws4_request"):
             key = hmac.new(key, part.encode(), "sha256").digest()
         return key
