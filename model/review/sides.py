@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,21 +73,28 @@ class MissingData(RuntimeError):
 class Reader:
     """Reads files at one revision, git- or DVC-tracked, streaming from the remote if needed.
 
-    `folder` is a model's folder (its own DVC project, e.g. fleet/churn) relative to `root`;
-    paths are then relative to it. The filesystem stays rooted at the repository with
-    subrepos on: DVCFileSystem(url=<subfolder>, rev=…) silently reads the *root* project.
+    `folder` is a model's folder relative to `root` (its own DVC project, e.g. fleet/churn);
+    paths are then relative to it. Such a project is opened as a Repo on the folder and
+    switched to the revision: DVCFileSystem(url=<folder>, rev=…) reads the *root* project
+    instead, and with subrepos=True it resolves the folder's relative cache.dir against the
+    git tree's root, so no cached output is ever found.
     """
 
     def __init__(self, root: Path, rev: str, folder: str = ".") -> None:
         from dvc.fs import DVCFileSystem
 
         self.root, self.rev = root, rev
-        self.prefix = "" if folder in ("", ".") else folder.strip("/") + "/"
-        self.fs = DVCFileSystem(url=str(root), rev=_rev_arg(rev), subrepos=bool(self.prefix))
+        self.folder = "" if folder in ("", ".") else folder.strip("/")
+        self.local = root / self.folder if self.folder else root
+        self._stack = ExitStack()
+        if not self.folder:
+            self.fs: Any = DVCFileSystem(url=str(root), rev=_rev_arg(rev))
+        else:
+            self.fs = _project_fs(self.local, rev, self._stack)
 
     def has_folder(self) -> bool:
-        """Whether the model's folder exists at this revision (False: a new model)."""
-        return not self.prefix or self.fs.isdir(self.prefix.rstrip("/"))
+        """Whether the model's folder is a DVC project at this revision (False: a new model)."""
+        return self.fs is not None
 
     def text(self, path: str) -> str | None:
         """The file's text; None when the revision does not have it at all."""
@@ -97,10 +105,9 @@ class Reader:
         """The file's bytes; None when the revision does not have it at all."""
         from dvc.exceptions import PathMissingError
 
-        path = self.prefix + path
-        if self.rev == WORKSPACE and (self.root / path).is_file():
-            return (self.root / path).read_bytes()
-        if not self.fs.isfile(path):
+        if self.rev == WORKSPACE and (self.local / path).is_file():
+            return (self.local / path).read_bytes()
+        if self.fs is None or not self.fs.isfile(path):
             return None
         try:
             # The same call dvc.api.open makes, on one filesystem per revision (a Repo per
@@ -108,8 +115,9 @@ class Reader:
             with self.fs.open(path, mode="rb") as fh:
                 return fh.read()
         except (PathMissingError, FileNotFoundError) as err:
+            shown = f"{self.folder}/{path}" if self.folder else path
             raise MissingData(
-                f"{path} at {self.rev} is recorded in dvc.lock but is in neither the local DVC "
+                f"{shown} at {self.rev} is recorded in dvc.lock but is in neither the local DVC "
                 f"cache nor the remote. Run `dvc push` from a checkout of {self.rev}, then retry."
             ) from err
 
@@ -120,8 +128,10 @@ class Reader:
 
     def size(self, path: str) -> int | None:
         """Byte size from DVC's index (no download), or None when absent."""
+        if self.fs is None:
+            return None
         try:
-            return int(self.fs.info(self.prefix + path)["size"])
+            return int(self.fs.info(path)["size"])
         except FileNotFoundError:
             return None
 
@@ -134,6 +144,23 @@ class Reader:
         except MissingData:  # a row count is context, not evidence: show it as unknown
             return None
         return None if text is None else max(text.count("\n") - 1, 0)
+
+
+def _project_fs(folder: Path, rev: str, stack: ExitStack) -> Any:
+    """The DVC filesystem of the project at `folder` as of `rev`; None if `rev` lacks it.
+
+    The repo stays switched to `rev` until `stack` closes (its owner, the Reader, keeps it).
+    """
+    from dvc.exceptions import NotDvcRepoError
+    from dvc.repo import Repo
+
+    try:
+        repo = stack.enter_context(Repo(str(folder)))
+        if rev != WORKSPACE:
+            stack.enter_context(repo.switch(rev))
+    except NotDvcRepoError:
+        return None
+    return repo.dvcfs
 
 
 def load(reader: Reader, label: str) -> Side:

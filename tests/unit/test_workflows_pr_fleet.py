@@ -16,7 +16,9 @@ COMMENT = load(ROOT / ".github" / "workflows" / "pr-comment.yaml")
 def test_review_jobs_need_changed_and_run_only_for_their_models() -> None:
     jobs = PR["jobs"]
     assert jobs["review"]["needs"] == "changed"
-    assert jobs["review"]["if"] == "needs.changed.outputs.root == 'true'"
+    assert jobs["review"]["if"] == (
+        "github.event_name == 'push' || needs.changed.outputs.root == 'true'"
+    )
     fleet = jobs["fleet-review"]
     assert fleet["needs"] == "changed" and "needs.changed.outputs.fleet != '[]'" in fleet["if"]
     assert fleet["strategy"]["matrix"]["model"] == "${{ fromJSON(needs.changed.outputs.fleet) }}"
