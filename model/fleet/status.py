@@ -15,6 +15,7 @@ before it re-uses an md5; a file whose stat changed is hashed again.
 from __future__ import annotations
 
 import configparser
+import functools
 import hashlib
 import json
 import os
@@ -97,12 +98,15 @@ def _load(path: Path) -> Any:
     return yaml.load(path.read_text(), Loader=_Loader)  # the C *safe* loader
 
 
+@functools.lru_cache(maxsize=4096)
 def cache_dir(folder: Path) -> Path:
-    """The folder's DVC cache (its .dvc/config's cache.dir, else .dvc/cache)."""
+    """The DVC cache of the project holding `folder` (its .dvc/config's cache.dir, else
+    .dvc/cache); the nearest .dvc/ up the tree is the project, as for DVC."""
+    project = next((p for p in (folder, *folder.parents) if (p / ".dvc").is_dir()), folder)
     parser = configparser.ConfigParser()
-    parser.read([folder / ".dvc" / "config", folder / ".dvc" / "config.local"])
+    parser.read([project / ".dvc" / "config", project / ".dvc" / "config.local"])
     rel = parser.get("cache", "dir", fallback="cache")
-    return (folder / ".dvc" / rel).resolve()
+    return (project / ".dvc" / rel).resolve()
 
 
 def _uncached(body: dict[str, Any]) -> set[str]:

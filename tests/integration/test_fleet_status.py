@@ -75,3 +75,21 @@ def test_a_remembered_hash_is_not_reused_once_the_file_changes(folder: Path) -> 
     data.write_text("a\n3\n")  # same size, a newer mtime: the stamp no longer matches
     os.utime(data, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
     assert fleet_stale([folder], state) == {"m": ["train"]}
+
+
+def test_a_folder_of_the_root_project_uses_the_root_cache(tmp_path: Path) -> None:
+    """No .dvc/ of its own: its cached outputs are in the root project's cache (as DVC says)."""
+    root = tmp_path / "r"
+    folder = root / "fleet" / "m"
+    folder.mkdir(parents=True)
+    run(["git", "init", "-q"], root)
+    run(["dvc", "init", "-q"], root)
+    (folder / "data.csv").write_text("a\n1\n")
+    (folder / "dvc.yaml").write_text(
+        "stages:\n  train:\n    cmd: cp data.csv out.csv\n"
+        "    deps: [data.csv]\n    outs: [out.csv]\n"
+    )
+    run(["dvc", "repro", "-q", "fleet/m/dvc.yaml"], root)
+    assert fleet_stale([folder]) == {"m": []} and not dvc_says_stale(root)
+    shutil.rmtree(root / ".dvc" / "cache")
+    assert fleet_stale([folder]) == {"m": ["train"]} and dvc_says_stale(root)
