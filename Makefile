@@ -54,6 +54,10 @@ lint: env ## ruff on the package, tests and benchmarks
 	$(RUN) ruff check model tests benchmarks
 	$(RUN) ruff format --check model tests benchmarks
 
+.PHONY: fleet-bench
+fleet-bench: env ## Fleet scale on generated fleets of 10, 100, 1,000 models (benchmarks/fleet.py; not in make test)
+	$(RUN) python benchmarks/fleet.py
+
 tracking-up: env ## Start the embedded MLflow server on 127.0.0.1
 	$(RUN) model tracking up
 

@@ -1,6 +1,7 @@
-"""How DVC's pipeline layout scales with the number of models (one process; medians, exponents).
+"""How DVC's pipeline layout scales with the number of models: `benchmarks/fleet.py --layouts`.
 
-  uv run python benchmarks/fleet_layout.py [--sizes 10 100 1000] [--rounds 3]
+Not an entry point of its own: benchmarks/fleet.py is the fleet's one benchmark and calls
+`compare` when asked to re-run the layout choice.
 
 Three ways to declare one pipeline for N models, each with its own folder:
   foreach   one top-level dvc.yaml whose stages use `foreach:` over the model names
@@ -23,7 +24,6 @@ and largest N (k = 1 is linear; k near 0 is flat).
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import shutil
@@ -182,17 +182,13 @@ def exponent(small: tuple[int, float], large: tuple[int, float]) -> float:
     return math.log(large[1] / small[1]) / math.log(large[0] / small[0])
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--layouts", nargs="+", choices=sorted(WRITERS), default=list(WRITERS))
-    args = ap.parse_args()
+def compare(sizes: list[int], rounds: int, layouts: list[str] | None = None) -> None:
+    """Measure and print every layout at every size, then the growth exponents."""
     results: dict[str, dict[int, dict[str, float]]] = {}
-    for layout in args.layouts:
+    for layout in layouts or list(WRITERS):
         results[layout] = {}
-        for n in args.sizes:
-            results[layout][n] = measure(layout, n, args.rounds)
+        for n in sizes:
+            results[layout][n] = measure(layout, n, rounds)
             row = results[layout][n]
             check = f"  lock check {row['check']:6.2f} s" if "check" in row else ""
             print(
@@ -200,9 +196,9 @@ def main() -> int:
                 f"no-op repro {row['repro']:6.2f} s  one model {row['one']:6.2f} s{check}",
                 flush=True,
             )
-    lo, hi = min(args.sizes), max(args.sizes)
+    lo, hi = min(sizes), max(sizes)
     if lo == hi:
-        return 0
+        return
     print(f"\ngrowth exponent k (t ~ N^k) from N={lo} to N={hi}; seconds at N={hi}")
     for what in ("status", "repro", "one", "check"):
         cells = []
@@ -212,8 +208,3 @@ def main() -> int:
             k = exponent((lo, by_n[lo][what]), (hi, by_n[hi][what]))
             cells.append(f"{layout} k={k:.2f} ({by_n[hi][what]:.2f} s)")
         print(f"  {what:7} " + "  ".join(cells))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
