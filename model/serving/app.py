@@ -113,7 +113,7 @@ class ModelServer(BaseServer):
 
     def _score(self, columns: dict[str, list[Any]], n: int) -> list[float]:
         model = self._require_model()
-        out: list[float] = model.predict(columns, n).tolist()
+        out = model.scores(columns, n)
         self.metrics.scores.observe(out)
         if self.sampler is not None:
             self.sampler.record(self.schema.names, columns, out)

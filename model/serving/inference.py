@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -42,9 +42,7 @@ class OnnxModel:
                 f"{sorted(expected)}; the model directory mixes files from different trainings"
             )
 
-        # InferenceSession.run re-checks the input names and OrtValue ownership on every call
-        # (~5 us a request, a quarter of a one-row run); the names were checked above, once.
-        self._run = getattr(self.session, "_sess", self.session).run
+        self._run = fast_run(self.session)
         # One row is the common request: fill preallocated [1, 1] inputs instead of building
         # 13 arrays (20 us -> 2 us). Safe because a worker scores one request at a time.
         self.one = {
@@ -54,6 +52,16 @@ class OnnxModel:
 
     def predict(self, columns: Columns, n: int) -> np.ndarray:
         """P(positive class) per row as float64."""
+        return self._probabilities(columns, n)[:, 1].astype(np.float64)
+
+    def scores(self, columns: Columns, n: int) -> list[float]:
+        """P(positive class) per row as Python floats (one row skips numpy's slicing and cast)."""
+        if n == 1:
+            return [float(self._probabilities(columns, 1)[0, 1])]
+        return self.predict(columns, n).tolist()  # type: ignore[no-any-return]
+
+    def _probabilities(self, columns: Columns, n: int) -> np.ndarray:
+        """The model's [n, 2] class probabilities."""
         if n == 1:
             feed = self.one
             for name, _ in self.kinds:
@@ -63,4 +71,18 @@ class OnnxModel:
                 name: np.array(columns[name], dtype=object if is_cat else np.float32).reshape(n, 1)
                 for name, is_cat in self.kinds
             }
-        return self._run([OUTPUT], feed, None)[0][:, 1].astype(np.float64)
+        return self._run([OUTPUT], feed, None)[0]  # type: ignore[no-any-return]
+
+
+def fast_run(session: Any) -> Any:
+    """`run(output_names, feed, run_options)` of the session's C++ object, not its Python wrapper.
+
+    InferenceSession.run re-checks the feed's names against the model and every OrtValue's
+    session on each call. Measured on a one-row request of the credit model (onnxruntime
+    1.32, min of 7 x 20,000 runs): 25.0 us public, 19.7 us through `_sess.run`: a fifth of
+    the run, ~5% of the server's CPU per request. The names are checked once at load instead.
+    The IO-binding API is no way out: it refuses string tensors. Falls back to the public
+    method if a release drops `_sess`; tests/unit/test_serving_fastpath.py fails first.
+    """
+    private = getattr(session, "_sess", None)
+    return private.run if private is not None else session.run

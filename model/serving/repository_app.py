@@ -116,7 +116,7 @@ class RepositoryServer(BaseServer):
         resident = self._model(param)
         model = resident.model
         columns, n, request_id, binary = oip.read_infer(model.schema, body, framing)
-        scores = model.model.predict(columns, n).tolist()
+        scores = model.model.scores(columns, n)
         self.models.scored(resident.name, n)
         return 200, *oip.infer_reply(resident.name, resident.version, scores, request_id, binary)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model.names import META_FILE, ONNX_FILE
-from model.serving.inference import OnnxModel
+from model.serving.inference import OUTPUT, OnnxModel, fast_run
 from model.serving.schema import RequestError, RequestSchema
 from tests.unit.serving_helpers import contract_of, read_rows
 from tests.unit.tiny_model import TinyModel
@@ -81,3 +81,30 @@ def test_one_row_scores_as_a_batch_row(
     for i, row in enumerate(rows[:9]):
         alone = model.predict(*schema.instances({"instances": [row]}))
         assert np.array_equal(alone, together[i : i + 1])  # buffers reused, never stale
+
+
+def test_scores_are_the_predictions_as_python_floats(
+    tiny_model: TinyModel, schema: RequestSchema, rows: list[dict[str, Any]]
+) -> None:
+    model = OnnxModel((tiny_model.models / ONNX_FILE).read_bytes(), schema)
+    for batch in (rows[:1], rows[:9]):
+        columns, n = schema.instances({"instances": batch})
+        got = model.scores(columns, n)
+        assert [type(s) for s in got] == [float] * n
+        assert got == model.predict(columns, n).tolist()
+
+
+def test_onnxruntime_still_has_the_private_run_the_hot_path_uses(
+    tiny_model: TinyModel, schema: RequestSchema, rows: list[dict[str, Any]]
+) -> None:
+    """fast_run falls back to the public, slower run; this fails when `_sess` disappears."""
+    model = OnnxModel((tiny_model.models / ONNX_FILE).read_bytes(), schema)
+    assert fast_run(model.session) == model.session._sess.run
+    assert fast_run(model.session) != model.session.run
+    columns, n = schema.instances({"instances": rows[:9]})
+    feed = {
+        name: np.array(columns[name], dtype=object if cat else np.float32).reshape(n, 1)
+        for name, cat in model.kinds
+    }
+    public = model.session.run([OUTPUT], feed)[0]
+    assert np.array_equal(fast_run(model.session)([OUTPUT], feed, None)[0], public)
