@@ -13,8 +13,12 @@ from typing import Any
 
 import yaml
 
-from model.config import CheckFailed
+from model.config import MODEL_SAMPLE_DIR, CheckFailed
 from model.proc import ProcError, run
+
+# Only the cluster has the samples bucket and the Secret holding its keys: the preview's
+# server samples to its own /tmp instead, and never ships to the environment's bucket.
+CLUSTER_ONLY_ENV = frozenset({MODEL_SAMPLE_DIR})
 
 
 class PreviewError(CheckFailed):
@@ -41,7 +45,12 @@ class PodSpec:
 
     @property
     def env(self) -> dict[str, str]:
-        return {e["name"]: str(e["value"]) for e in self.container.get("env", []) if "value" in e}
+        """The container's literal env values, less what only the cluster can serve."""
+        return {
+            e["name"]: str(e["value"])
+            for e in self.container.get("env", [])
+            if "value" in e and e["name"] not in CLUSTER_ONLY_ENV
+        }
 
     @property
     def port(self) -> int:
@@ -90,10 +99,12 @@ def docker_args(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
         args += ["--security-opt", "no-new-privileges"]
     volumes = {v["name"]: v for v in pod.get("volumes", [])}
     for mount in container.get("volumeMounts", []):
+        if "emptyDir" not in volumes[mount["name"]]:
+            continue  # a Secret volume: its Secret exists only in the cluster
         size = _mebibytes(volumes[mount["name"]]["emptyDir"].get("sizeLimit", "64Mi"))
         args += ["--tmpfs", f"{mount['mountPath']}:rw,size={size},mode=1777"]
-    for var in container.get("env", []):
-        args += ["-e", f"{var['name']}={var['value']}"]
+    for name, value in PodSpec(pod, container).env.items():
+        args += ["-e", f"{name}={value}"]
     limits = container.get("resources", {}).get("limits", {})
     if "memory" in limits:
         args += ["--memory", _mebibytes(limits["memory"])]

@@ -41,3 +41,16 @@ def test_unpinned_image_is_refused(spec) -> None:  # type: ignore[no-untyped-def
 def test_render_failure_is_explained(tmp_path: Path) -> None:
     with pytest.raises(PreviewError, match="kubectl kustomize"):
         render(tmp_path)
+
+
+def test_the_preview_never_ships_to_the_environments_bucket(spec) -> None:  # type: ignore[no-untyped-def]
+    """The Deployment samples to s3://…/staging with keys from a Secret volume; locally
+    neither exists, so the preview samples to its own /tmp and mounts no Secret."""
+    declared = {e["name"]: e.get("value") for e in spec.container["env"]}
+    assert declared["MODEL_SAMPLE_DIR"].startswith("s3://")  # what the cluster does
+    args = docker_args(spec.pod, spec.container)
+    assert not any(a.startswith("MODEL_SAMPLE_DIR=") for a in args)
+    assert "MODEL_SAMPLE_DIR" not in spec.env
+    assert f"MODEL_SAMPLE_RATE={declared['MODEL_SAMPLE_RATE']}" in args
+    mounts = [a for a in args if a.startswith("/var/run/secrets")]
+    assert mounts == [], "a Secret volume has no local source"
