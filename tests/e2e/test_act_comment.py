@@ -40,17 +40,19 @@ def _hostile_artifact(folder: Path, secret: Path) -> None:
 
 
 def post_comment(
-    origin: Path, where: Path, artifact: Path, head_sha: str, run_id: int = 4242
-) -> tuple[ActResult, list[dict[str, Any]]]:
+    origin: Path, where: Path, artifact: Path, head_sha: str, run_id: int = 4242,
+    name: str = "model-report",
+) -> tuple[ActResult, list[dict[str, Any]]]:  # fmt: skip
     """Run pr-comment.yaml on `artifact` (a model-report folder, e.g. from a pr.yaml run).
 
-    Returns the act result and the calls the cml stand-in recorded. pr.yaml tests can chain
-    this with the artifact their run uploaded.
+    `name` is the artifact's name (model-report-<model> for a fleet model). Returns the act
+    result and the calls the cml stand-in recorded. pr.yaml tests can chain this with the
+    artifact their run uploaded.
     """
     repo = where / "comment-repo"
     run(["git", "clone", "-q", str(origin), str(repo)], where)
     store = Store(where / "comment-world")
-    shutil.copytree(artifact, store.artifacts / "model-report", symlinks=True)
+    shutil.copytree(artifact, store.artifacts / name, symlinks=True)
     record = where / "cml.jsonl"
     event = {
         "action": "completed",
