@@ -12,6 +12,7 @@ from model.gitops.trailers import (
     KEYS,
     REQUIRED,
     Release,
+    check,
     fast_release,
     from_pairs,
     parse_block,
@@ -27,7 +28,8 @@ LOG_FORMAT = "%H%x00%cI%x00%s%x00%(trailers:only,unfold,separator=%x00)%x00%x1d%
 # `git revert` writes no trailers; its body names the commit it undoes.
 REVERT_FORMAT = "%H%x00%an <%ae>%x00%B%x00%x1d%x00"
 _REVERT_SUBJECT = ('Revert "', 'Reapply "')
-_REVERTS = re.compile(r"This reverts commit ([0-9a-f]{40})")
+REVERT_BODY = "This reverts commit "
+_REVERTS = re.compile(REVERT_BODY + r"([0-9a-f]{40})")
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 COLUMNS = (
     "when",
@@ -208,9 +210,23 @@ def read(
     args = ["log", "--topo-order", "--reverse", f"--format={LOG_FORMAT}"]
     if at:
         args.append(f"--before={at}")
+    if model is not None and model != DEFAULT_MODEL:
+        args += prefilter(model)
     out = git(root, *args, rev)
     book = parse(out, _reverts(root, out))
     return select(book, env, model)
+
+
+def prefilter(model: str) -> list[str]:
+    """`git log` options that keep only commits mentioning a fleet model, and reverts.
+
+    git formats only what matches, so one model's ledger costs a walk, not 10,000 trailer
+    blocks. A superset on purpose (any line naming the model; any revert): `select` then keeps
+    what the parsed trailers say. The default model cannot be prefiltered: its commits from
+    before the fleet carry no Model trailer at all.
+    """
+    check("model", model)  # a plain name: it goes into git's arguments
+    return ["--fixed-strings", f"--grep={model}", f"--grep={REVERT_BODY}"]
 
 
 def select(book: Ledger, env: str | None = None, model: str | None = DEFAULT_MODEL) -> Ledger:

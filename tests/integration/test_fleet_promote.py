@@ -165,3 +165,25 @@ def test_audit_filters_by_model_and_old_commits_count_as_credit_scoring(tmp_path
     code, out = _model(repo, "audit")
     assert code == 0 and "churn staging: ghcr.io/acme/churn@" in out
     assert _model(repo, "audit", "--model", "../x")[0] == EXIT_USAGE
+
+
+def test_one_models_ledger_is_the_fleet_ledger_filtered_reverts_included(repo: Path) -> None:
+    for i in (1, 2):
+        args = ("--model", "churn", "--image", image("churn", i))
+        assert _model(repo, "promote", "staging", *args)[0] == 0
+    loan = ("--model", "loan-default", "--image", image("loan-default"))
+    assert _model(repo, "promote", "staging", *loan)[0] == 0
+    churn_second = git(repo, "rev-parse", "HEAD~1").strip()
+    # A git revert of churn's 2nd promotion, its subject edited so it no longer names the model.
+    git(repo, "revert", "--no-commit", "HEAD~1")
+    git(repo, "commit", "-q", "-m", f'Revert "the bad one"\n\nThis reverts commit {churn_second}.')
+    # A hand-written promotion with the key in lower case: still churn's, still found.
+    text = git(repo, "log", "-1", "--format=%B", churn_second).replace("Model:", "model:")
+    git(repo, "commit", "-q", "--allow-empty", "--cleanup=verbatim", "-m", text)
+    every = audit.ledger(repo, model=None)
+    for name in ("churn", "loan-default", "credit-scoring"):
+        mine = audit.ledger(repo, model=name)  # the prefiltered git log for fleet models
+        assert [e.commit for e in mine] == [e.commit for e in every if e.release.model == name]
+    churn = audit.ledger(repo, model="churn")
+    assert len(churn) == 4 and churn[2].release.rollback_of == churn_second
+    assert churn[2].release.image_ref == image("churn", 1)
