@@ -27,7 +27,7 @@ def test_kustomize_builds_and_pins_the_trainer_image() -> None:
         for t in pod_templates(d)
     }
     # the digest the committed kustomization carries (the release writes it), never a tag
-    assert images == {f"{render.TRAINER_REGISTRY}@{render.pinned_digest(OUT)}"}
+    assert images == {"@".join(render.pinned_image(OUT))}
     assert all(
         d["metadata"].get("namespace") == spec.NAMESPACE for d in docs if d["kind"] != "Namespace"
     )

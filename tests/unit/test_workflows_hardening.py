@@ -209,7 +209,8 @@ def test_trainer_image_is_pinned_by_digest_never_a_tag() -> None:
     images = doc("kustomization.yaml")["images"]
     assert len(images) == 1 and images[0]["name"] == spec.TRAINER_IMAGE
     assert "newTag" not in images[0], "a tag moves; pin the digest the release wrote"
-    assert images[0]["newName"] == render.TRAINER_REGISTRY
+    assert render.IMAGE_NAME.fullmatch(images[0]["newName"])
+    assert images[0]["newName"].endswith(f"/{spec.TRAINER_IMAGE}")
     assert DIGEST.match(images[0]["digest"])
 
 
@@ -233,6 +234,18 @@ def test_release_pin_writes_the_digest_and_the_generator_still_matches(tmp_path:
 
 
 @pytest.mark.unit
+def test_release_pin_writes_the_repository_the_release_pushed_to(tmp_path: Path) -> None:
+    """As `model promote` does for serving: the pushed name and digest, kept by re-renders."""
+    render.write(tmp_path)
+    ref = f"ghcr.io/acme/{spec.TRAINER_IMAGE}@sha256:{'ef' * 32}"
+    render.pin_trainer(ref, tmp_path)
+    assert render.pinned_image(tmp_path) == tuple(ref.split("@"))
+    assert render.differences(tmp_path) == []
+    render.write(tmp_path)
+    assert render.pinned_image(tmp_path) == tuple(ref.split("@"))
+
+
+@pytest.mark.unit
 @pytest.mark.parametrize(
     "ref",
     [
@@ -240,6 +253,12 @@ def test_release_pin_writes_the_digest_and_the_generator_still_matches(tmp_path:
         f"ghcr.io/someone-else/trainer@sha256:{'ab' * 32}",
         f"{render.TRAINER_REGISTRY}@sha256:{'AB' * 32}",
         f"{render.TRAINER_REGISTRY}@sha256:abc",
+        f"{render.TRAINER_REGISTRY}@sha256:{'ab' * 32}\n",
+        f"ghcr.io/acme/credit-scoring@sha256:{'ab' * 32}",  # the serving image
+        f"GHCR.io/acme/{spec.TRAINER_IMAGE}@sha256:{'ab' * 32}",
+        f"ghcr.io/acme/../{spec.TRAINER_IMAGE}@sha256:{'ab' * 32}",
+        f"{spec.TRAINER_IMAGE}@sha256:{'ab' * 32}",  # no registry
+        f"ghcr.io/acme/{spec.TRAINER_IMAGE}\n@sha256:{'ab' * 32}",
     ],
 )
 def test_release_pin_refuses_a_tag_another_image_or_a_bad_digest(tmp_path: Path, ref: str) -> None:
