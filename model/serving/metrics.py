@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_left
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
@@ -101,24 +104,69 @@ class ScoreCollector(Collector):
         )
 
 
+class RequestCollector(Collector):
+    """Requests by route, method and status, and their latency by route and status.
+
+    Plain Python numbers, turned into metric families on scrape: prometheus_client's
+    Counter.inc plus Histogram.observe take four locks and ~2 us a request, while a worker
+    runs one event loop and needs none. The exposition is the one those classes wrote.
+    """
+
+    def __init__(self) -> None:
+        # (route, method, status) -> [count, latency sum, created, bucket counts...]
+        self.series: dict[tuple[str, str, int], list[float]] = {}
+        self._bounds = list(LATENCY_BUCKETS)
+        self._empty = [0] * (len(LATENCY_BUCKETS) + 1)  # the last bucket is +Inf
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one request taking `seconds` (the first bucket whose bound is >= it)."""
+        key = (route, method, status)
+        row = self.series.get(key)
+        if row is None:
+            row = self.series[key] = [0, 0.0, time.time(), *self._empty]
+        row[0] += 1
+        row[1] += seconds
+        row[3 + bisect_left(self._bounds, seconds)] += 1
+
+    def collect(self) -> Iterator[Metric]:
+        """The requests counter and the latency histogram (methods summed per route/status)."""
+        requests = CounterMetricFamily(
+            "model_http_requests",
+            "HTTP requests by route, method and status.",
+            labels=["route", "method", "status"],
+        )
+        latency: dict[tuple[str, str], list[float]] = {}
+        for (route, method, status), row in list(self.series.items()):
+            requests.add_metric([route, method, str(status)], row[0], created=row[2])
+            merged = latency.setdefault((route, str(status)), [0, 0.0, row[2], *self._empty])
+            merged[1] += row[1]
+            merged[2] = min(merged[2], row[2])
+            for i, count in enumerate(row[3:], 3):
+                merged[i] += count
+        yield requests
+        help_text = "Request latency by route and status."
+        histogram = HistogramMetricFamily(
+            "model_http_request_duration_seconds", help_text, labels=["route", "status"]
+        )
+        created = GaugeMetricFamily(
+            "model_http_request_duration_seconds_created", help_text, labels=["route", "status"]
+        )
+        edges = [*(floatToGoString(b) for b in self._bounds), "+Inf"]
+        for labels, row in latency.items():
+            cumulative = list(accumulate(row[3:]))
+            histogram.add_metric(labels, list(zip(edges, cumulative, strict=True)), row[1])
+            created.add_metric(labels, row[2])
+        yield histogram
+        yield created
+
+
 class Metrics:
     """One registry per app instance, so tests and workers never share global state."""
 
     def __init__(self, info: dict[str, str]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.requests = Counter(
-            "model_http_requests",
-            "HTTP requests by route, method and status.",
-            ["route", "method", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "model_http_request_duration_seconds",
-            "Request latency by route and status.",
-            ["route", "status"],
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+        self.requests = RequestCollector()
+        self.registry.register(self.requests)
         Gauge(
             "model_info",
             "The served model (value is always 1).",
@@ -132,18 +180,10 @@ class Metrics:
         )
         self.scores = ScoreCollector(info.get("version", ""))
         self.registry.register(self.scores)
-        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        """Count one request and record its latency (hot path: label children are cached)."""
-        key = (route, method, status)
-        child = self._children.get(key)
-        if child is None:
-            code = str(status)
-            child = (self.requests.labels(route, method, code), self.latency.labels(route, code))
-            self._children[key] = child
-        child[0].inc()
-        child[1].observe(seconds)
+        """Count one request and record its latency."""
+        self.requests.observe(route, method, status, seconds)
 
     def render(self) -> bytes:
         """The text exposition format."""
