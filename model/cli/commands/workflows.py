@@ -42,16 +42,31 @@ def render(
 def pin_trainer(
     image: Annotated[str, typer.Option(help="REF@sha256:… of the trainer the release pushed.")],
     out: Annotated[Path, typer.Option(help="Directory of the committed YAML.")] = OUT,
+    push: Annotated[
+        bool,
+        typer.Option(help="Commit the pin (signed with the release key) and push it to main."),
+    ] = False,
 ) -> None:
     """Release step: pin the trainer image by digest in k8s/workflows/kustomization.yaml."""
     from model.training.render import PinError
     from model.training.render import pin_trainer as do_pin
 
     try:
-        path = do_pin(image, out)
+        if not push:
+            console.print(f"pinned {image} in {do_pin(image, out)}")
+            return
+        from model.gitops.pins import land_pin
+
+        landed = land_pin(Path.cwd(), lambda: do_pin(image, out), image)
     except PinError as err:
         fail(str(err))
-    console.print(f"pinned {image} in {path}")
+    if landed.commit is None:
+        console.print(f"{image} was already pinned in {out}; nothing to commit")
+    else:
+        console.print(
+            f"pinned {image} in {out}: commit {landed.commit[:12]} pushed to "
+            f"{landed.pushed_to} after {landed.attempts} attempt(s)"
+        )
 
 
 @workflows_app.command("submit")
