@@ -52,7 +52,7 @@ def test_argo_resources_parse_back_into_sdk_models() -> None:
         back = model.model_dump(by_alias=True, exclude_none=True, mode="json")
         assert back["spec"] == doc["spec"] and back["metadata"]["name"] == doc["metadata"]["name"]
         kinds.append(doc["kind"])
-    assert sorted(kinds) == ["CronWorkflow"] * 2 + ["WorkflowTemplate"] * 3
+    assert sorted(kinds) == ["CronWorkflow"] * 3 + ["WorkflowTemplate"] * 4
 
 
 def test_steps_run_drift_check_then_retrain_then_report() -> None:
