@@ -1,0 +1,225 @@
+"""Fleet promotion and audit at scale, against local bare repositories (prints medians).
+
+  uv run python benchmarks/fleet_promote.py [--quick]
+
+1. 50 concurrent `model promote staging --model mNNN --push` (the CLI, one clone each, 50
+   generated models) against one bare origin: how many land, total seconds   target 50/50, <= 60 s
+2. `model audit --model X` and `model audit` (whole fleet) over generated histories of
+   M models x 10 promotions (M = 10, 100, 1,000; built with git fast-import, not CLI runs):
+   medians, and the growth exponent (log-log slope from 10 to 1,000 models)
+                                                   target <= 0.5 s (one model), <= 2 s (fleet)
+Generated models are stand-ins (a folder with a data pin and a model digest), never committed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from model.gitops import audit  # noqa: E402
+from model.gitops.trailers import Release, message  # noqa: E402
+
+BIN = Path(sys.executable).parent
+# Bytecode caching on, as on a normal install (see benchmarks/gitops.py for why).
+_INHERITED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+ENV = {
+    **{k: v for k, v in _INHERITED.items() if k not in ("GITHUB_ACTIONS", "GITHUB_ACTOR")},
+    "MODEL_REGISTRY": "0",
+    "PATH": f"{BIN}:{os.environ['PATH']}",
+    "GIT_AUTHOR_NAME": "Bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.test",
+    "GIT_COMMITTER_NAME": "Bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.test",
+}
+PROMOTIONS_PER_MODEL = 10
+
+
+def sh(cmd: list[str], cwd: Path, stdin: bytes | None = None) -> str:
+    """Run a command, fail loudly."""
+    proc = subprocess.run(cmd, cwd=cwd, env=ENV, input=stdin, capture_output=True, check=True)
+    return proc.stdout.decode()
+
+
+def name(i: int) -> str:
+    """The i-th generated model."""
+    return f"m{i:04d}"
+
+
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def image(model: str, i: int = 0) -> str:
+    return f"ghcr.io/acme/{model}@sha256:{sha(f'{model} {i}')}"
+
+
+def seed_origin(base: Path, models: list[str]) -> Path:
+    """A bare origin whose main holds a folder per generated model (no deploy/ yet)."""
+    src = base / "src"
+    for model in models:
+        where = src / "fleet" / model
+        (where / "reports").mkdir(parents=True)
+        (where / "model.yaml").write_text(f"name: {model}  # generated: benchmark stand-in\n")
+        (where / "data.dvc").write_text(f"outs:\n- md5: {'2' * 32}.dir\n  path: data\n")
+        (where / "reports/metrics.json").write_text('{"roc_auc": 0.7}\n')
+    (src / ".gitignore").write_text("/fleet/*/models/\n")
+    sh(["git", "init", "-q", "-b", "main"], src)
+    sh(["git", "add", "-A"], src)
+    sh(["git", "commit", "-q", "-m", "seed"], src)
+    sh(["git", "clone", "-q", "--bare", str(src), str(base / "origin.git")], base)
+    return base / "origin.git"
+
+
+def clone(origin: Path, dest: Path, model: str) -> Path:
+    """A promoter's clone with its model trained (the git-ignored pin `dvc repro` writes)."""
+    sh(["git", "clone", "-q", str(origin), str(dest)], dest.parent)
+    pin = dest / "fleet" / model / "models" / "model.sha256"
+    pin.parent.mkdir(parents=True)
+    pin.write_text(sha(f"model {model}") + "\n")
+    return dest
+
+
+def bench_concurrent(base: Path, n: int) -> tuple[int, float, list[int]]:
+    """(landed, total seconds, attempts each) for n racing promotions of n different models."""
+    models = [name(i) for i in range(n)]
+    origin = seed_origin(base, models)
+    clones = [clone(origin, base / f"c{i}", m) for i, m in enumerate(models)]
+    t0 = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [str(BIN / "model"), "promote", "staging", "--model", m, "--image", image(m), "--push"],
+            cwd=c, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for m, c in zip(models, clones, strict=True)
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=900)[0] for p in procs]
+    total = time.perf_counter() - t0
+    failed = [out for p, out in zip(procs, outputs, strict=True) if p.returncode != 0]
+    if failed:
+        print(f"  {len(failed)} promotion(s) failed; first: {failed[0].strip()[-300:]}")
+    landed = audit.ledger(origin, "staging", model=None)  # the origin's own history
+    if sorted(e.release.model for e in landed) != sorted(set(e.release.model for e in landed)):
+        raise AssertionError("a model landed twice")
+    attempts = [
+        int(out.split("(attempt ")[1].split(")")[0]) for out in outputs if "(attempt " in out
+    ]
+    return len({e.release.model for e in landed} & set(models)), total, attempts
+
+
+def synthetic_fleet(path: Path, models: int) -> Path:
+    """models x 10 promotions (interleaved, staging then prod), one release file per commit."""
+    sh(["git", "init", "-q", "-b", "main", str(path)], path.parent)
+    chunks = []
+    for k in range(PROMOTIONS_PER_MODEL * models):
+        model, i = name(k % models), k // models
+        env = ("staging", "prod")[i % 2]
+        rel = Release(
+            environment=env, model_version=f"v{i // 2}", model_sha256=sha(f"{model} {i // 2}"),
+            data_md5="d" * 32, image=f"ghcr.io/acme/{model}",
+            image_digest=image(model, i // 2).split("@")[1], source_commit="c" * 40,
+            source_pr=str(k), metrics="roc_auc=0.7", promoted_by="Bench <b@x>", model=model,
+        )  # fmt: skip
+        msg = message(f"promote {env}: model {model} v{i // 2}", "", rel).encode()
+        blob = f"model: {model}\ndigest: {rel.image_digest}\n".encode()
+        file = f"deploy/{env}/{model}.yaml".encode()
+        chunks.append(
+            b"commit refs/heads/main\n"
+            + f"committer Bench <b@x> {1_700_000_000 + k * 60} +0000\n".encode()
+            + b"data %d\n%s\n" % (len(msg), msg)
+            + b"M 100644 inline %s\ndata %d\n%s\n" % (file, len(blob), blob)
+        )
+    sh(["git", "fast-import", "--quiet"], path, stdin=b"".join(chunks))
+    sh(["git", "reset", "-q", "--hard", "main"], path)
+    return path
+
+
+def median_time(cmd: list[str], cwd: Path, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        sh(cmd, cwd)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def bench_audit(base: Path, sizes: list[int], repeats: int) -> list[tuple[int, float, float]]:
+    """(models, `model audit --model X` median, `model audit` median) per fleet size."""
+    rows = []
+    for models in sizes:
+        repo = synthetic_fleet(base / f"fleet{models}", models)
+        one = name(models // 2)
+        entries = audit.ledger(repo, model=one)
+        assert len(entries) == PROMOTIONS_PER_MODEL, (len(entries), one)
+        assert len(audit.ledger(repo, model=None)) == PROMOTIONS_PER_MODEL * models
+        single = median_time([str(BIN / "model"), "audit", "--model", one], repo, repeats)
+        whole = median_time([str(BIN / "model"), "audit"], repo, repeats)
+        rows.append((models, single, whole))
+    return rows
+
+
+def slope(rows: list[tuple[int, float, float]], column: int) -> float:
+    """Growth exponent: log-log slope between the smallest and the largest fleet."""
+    (n0, *first), (n1, *last) = rows[0], rows[-1]
+    return math.log(last[column] / first[column]) / math.log(n1 / n0)
+
+
+def race(base: Path, racers: int) -> None:
+    """Part 1, printed."""
+    (base / "race").mkdir()
+    landed, total, attempts = bench_concurrent(base / "race", racers)
+    ok = landed == racers and total <= 60
+    print(
+        f"{racers} concurrent promote --model --push (CLI, one bare origin): "
+        f"{landed}/{racers} landed in {total:.1f} s; push attempts median "
+        f"{statistics.median(attempts or [0]):.0f}, max {max(attempts or [0])}, "
+        f"total {sum(attempts)}   target {racers}/{racers}, <= 60 s: {'OK' if ok else 'MISSED'}"
+    )
+
+
+def audit_scaling(base: Path, repeats: int) -> None:
+    """Part 2, printed."""
+    print(f"audit over generated fleets ({PROMOTIONS_PER_MODEL} promotions each; medians):")
+    print(f"  {'models':>7} {'commits':>8} {'audit --model X':>16} {'audit (fleet)':>14}")
+    rows = bench_audit(base, [10, 100, 1000], repeats)
+    for models, single, whole in rows:
+        print(f"  {models:>7} {models * PROMOTIONS_PER_MODEL:>8} {single:>15.3f}s {whole:>13.3f}s")
+    _, single, whole = rows[-1]
+    print(
+        f"1,000 models: one model {single:.3f} s (target <= 0.5 s: "
+        f"{'OK' if single <= 0.5 else 'MISSED'}), whole fleet {whole:.3f} s (target <= 2 s: "
+        f"{'OK' if whole <= 2 else 'MISSED'}); growth exponent 10->1,000 models: "
+        f"one model {slope(rows, 0):.2f}, whole fleet {slope(rows, 1):.2f} (1 = linear)"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer repeats (smoke run)")
+    ap.add_argument("--racers", type=int, default=50, help="concurrent promotions (default 50)")
+    ap.add_argument("--part", choices=("all", "race", "audit"), default="all", help="what to run")
+    args = ap.parse_args()
+    repeats = 3 if args.quick else 7
+    with tempfile.TemporaryDirectory(prefix="fleet-promote-bench-") as tmp:
+        base = Path(tmp)
+        if args.part in ("all", "race"):
+            race(base, args.racers)
+        if args.part in ("all", "audit"):
+            audit_scaling(base, repeats)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
