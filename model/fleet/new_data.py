@@ -28,6 +28,7 @@ class Due:
 def _folders(prefix: str) -> list[str]:
     """The names of the folders directly under an s3:// prefix."""
     import s3fs
+    from botocore.exceptions import BotoCoreError, ClientError
 
     from model.training.scan import SCHEME, BucketError
 
@@ -38,7 +39,7 @@ def _folders(prefix: str) -> list[str]:
         found = s3fs.S3FileSystem(skip_instance_cache=True).ls(path, detail=True)
     except FileNotFoundError:
         return []  # nothing has landed yet: nothing to do, not an error
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, BotoCoreError, ClientError) as err:  # as scan.py catches
         raise BucketError(f"cannot list {prefix}: {err}; check AWS_ENDPOINT_URL and keys") from err
     return sorted(e["name"].rsplit("/", 1)[-1] for e in found if e.get("type") == "directory")
 
