@@ -122,10 +122,20 @@ def each_project(root: Path, what: str) -> float:
 
 def fleet(n: int, source: tuple[list[str], list[list[str]]]) -> Path:
     """A git + DVC repository with N generated members, reproduced and committed on main."""
-    from model.fleet.pipeline import subrepo_files
-
     root = Path(tempfile.mkdtemp(prefix=f"fleet-bench-{n}-")) / "repo"
     root.mkdir()
+    try:
+        _populate(root, n, source)
+    except BaseException:
+        shutil.rmtree(root.parent, ignore_errors=True)  # a failed setup leaves nothing behind
+        raise
+    return root
+
+
+def _populate(root: Path, n: int, source: tuple[list[str], list[list[str]]]) -> None:
+    """Write, reproduce and commit the N members (see `fleet`)."""
+    from model.fleet.pipeline import subrepo_files
+
     sh(["git", "init", "-q", "-b", "main"], root)
     sh(["dvc", "init", "-q"], root)
     sh(["dvc", "remote", "add", "-d", "local", "../remote"], root)
@@ -148,7 +158,6 @@ def fleet(n: int, source: tuple[list[str], list[list[str]]]) -> Path:
     each_project(root, "repro")
     sh(["git", "add", "-A"], root)
     sh(["git", *GIT_ID, "commit", "-qm", "fleet"], root)
-    return root
 
 
 def model_cli(root: Path, *args: str) -> tuple[float, str]:
