@@ -146,7 +146,12 @@ def test_verify_catches_a_release_file_edited_by_hand(repo: Path) -> None:
 
 def test_audit_filters_by_model_and_old_commits_count_as_credit_scoring(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    assert _model(repo, "promote", "staging", "--image", ROOT_IMAGE)[0] == 0
+    # Naming the default model is the same as naming none: its overlay, as before the fleet.
+    assert (
+        _model(repo, "promote", "staging", "--model", "credit-scoring", "--image", ROOT_IMAGE)[0]
+        == 0
+    )
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split()[0].startswith("k8s/")
     # A promotion from before the fleet: the same message without its Model trailer.
     old = git(repo, "log", "-1", "--format=%B").replace("Model: credit-scoring\n", "")
     assert "Model:" not in old
