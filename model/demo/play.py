@@ -1,4 +1,4 @@
-"""Play the nine steps in order; stop at the first failure with its command and output."""
+"""Play the ten steps in order; stop at the first failure with its command and output."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from model.config import set_param
+from model.demo.fleet_story import fleet_loop
 from model.demo.pods import Preview
 from model.demo.retrain_loop import hold_back, retrain_loop
 from model.demo.runner import Runner, StepFailed
@@ -91,6 +92,10 @@ def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
         (
             "retrain loop: new labels in the bucket → PR; drift without labels → attention",
             lambda: retrain_loop(story, story.preview.docker),
+        ),
+        (
+            "fleet: PR improves churn → fleet comment → release → prod → audit; PR adds a model",
+            lambda: fleet_loop(story),
         ),
     ]
 
