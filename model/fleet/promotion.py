@@ -35,18 +35,6 @@ def target_for(root: Path, model: str | None) -> Target:
     return ReleaseFile(name)
 
 
-def _pin_file(root: Path, name: str) -> str | None:
-    """The trained model's digest in fleet/<name>/models/model.sha256, None when not trained."""
-    pin = root / folder(name) / "models" / PIN_FILE
-    try:
-        value = pin.read_text().strip()
-    except OSError:
-        return None
-    if not release_file.SHA256.fullmatch(value):
-        raise PromoteError(f"{pin}: expected a 64-hex sha256; found {value[:80]!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class ReleaseFile:
     """A fleet model's pins: one release file per environment, read by the fleet ApplicationSet."""
@@ -60,7 +48,10 @@ class ReleaseFile:
                 f"image {image!r}: a fleet release needs a registry path (e.g. ghcr.io/org/"
                 f"{self.model}); expected {release_file.IMAGE.pattern}"
             )
-        pinned = _pin_file(root, self.model)
+        try:
+            pinned = release_file.trained_sha256(root, self.model)
+        except FleetError as exc:  # a garbled pin file: promote nothing
+            raise PromoteError(str(exc)) from exc
         found = images.labels(image, digest) or {}
         labelled = found.get(LABEL_MODEL_SHA256)
         if pinned and labelled and pinned != labelled:

@@ -108,14 +108,22 @@ def releases(root: Path) -> list[FleetRelease]:
     return found
 
 
-def from_folder(root: Path, name: str, env: str, image_ref: str, version: str) -> Path:
-    """Release the model trained in fleet/<name>/ (its models/model.sha256) as `image_ref`."""
+def trained_sha256(root: Path, name: str) -> str | None:
+    """The digest in fleet/<name>/models/model.sha256 (what `dvc repro` wrote), None if absent."""
     from model.names import PIN_FILE
 
-    image, _, digest = image_ref.partition("@")
     pin = root / folder(name) / "models" / PIN_FILE
     try:
-        model_sha256 = pin.read_text().strip()
-    except OSError as err:
-        raise FleetError(f"{pin}: no trained model; run `dvc repro` in {folder(name)}") from err
+        value = pin.read_text().strip()
+    except OSError:
+        return None
+    return _check(value, SHA256, f"{pin} (the trained model's digest)")
+
+
+def from_folder(root: Path, name: str, env: str, image_ref: str, version: str) -> Path:
+    """Release the model trained in fleet/<name>/ (its models/model.sha256) as `image_ref`."""
+    image, _, digest = image_ref.partition("@")
+    model_sha256 = trained_sha256(root, name)
+    if model_sha256 is None:
+        raise FleetError(f"{folder(name)}: no trained model; run `dvc repro` in {folder(name)}")
     return write(root, FleetRelease(name, env, image, digest, model_sha256, version))

@@ -111,7 +111,7 @@ def test_hostile_values_are_refused_before_anything_is_written(repo: Path, kind:
 def test_a_hostile_pin_file_is_refused(repo: Path) -> None:
     (repo / "fleet/churn/models/model.sha256").write_text("x" * 64 + "\nEnvironment: prod\n")
     code, out = _model(repo, "promote", "staging", "--model", "churn", "--image", image("churn"))
-    assert code == EXIT_USAGE and "expected a 64-hex sha256" in out
+    assert code == EXIT_USAGE and "the trained model's digest" in out
     assert not (repo / "deploy").exists()
 
 
