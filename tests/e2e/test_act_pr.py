@@ -2,7 +2,8 @@
 
 One world per module: a bare origin whose main carries a consistent dvc.lock, a push to main
 (which fills the DVC cache PRs restore, as the workflow intends), then one pull request per
-test: worse model, neutral change, tampered dvc.lock. Each asserts the step conclusions and
+test, each touching the root model only (so `changed` runs `review` and no `fleet-review`):
+worse model, neutral change, tampered dvc.lock. Each asserts the step conclusions and
 the artifact the trusted pr-comment job would receive. The release's DVC remote (the project's
 `s3` remote, on moto at 127.0.0.1) holds main's model, as a release leaves it, so the PR job's
 remote-status step has both answers to give: held (neutral PR) and missing (worse model).
@@ -111,13 +112,23 @@ def pull_request(world: World, tmp_path: Path, name: str,
     return result, store.artifacts / "model-report"
 
 
+def ran(res: ActResult) -> dict[str, str]:
+    """The jobs that ran and their results (act reports no result for a skipped job)."""
+    return {job: result for job, result in res.jobs.items() if result != "skipped"}
+
+
+def root_only(review: str) -> dict[str, str]:
+    """The jobs of a run that reviews the root model alone; `gate` follows its review."""
+    return {"changed": "success", JOB: review, "gate": review}
+
+
 def report_json(folder: Path) -> dict:
     return json.loads((folder / "report.json").read_text())
 
 
 def test_push_to_main_runs_the_pipeline_and_fills_the_cache(world: World) -> None:
     res = world.push
-    assert res.jobs == {JOB: "success"}, res.tail()
+    assert ran(res) == root_only("success"), res.tail()
     assert res.step(JOB, "pipeline") == "success"
     for step in ("remote", "lock", "report"):
         assert res.step(JOB, step) == "skipped", f"{step} runs on pull requests only"
@@ -141,7 +152,7 @@ def test_a_worse_model_fails_its_gate_with_the_report_uploaded(
 ) -> None:
     before = remote_md5s(world.s3)
     res, artifact = pull_request(world, tmp_path, "fewer-trees", fewer_trees)
-    assert res.jobs == {JOB: "failure"}, res.tail()
+    assert ran(res) == root_only("failure"), res.tail()
     assert res.step(JOB, "pipeline") == "success"
     # A new model: the release's remote lacks it, the job says so, and PR jobs never push.
     assert res.step(JOB, "remote") == "success", res.step_log(JOB, "remote")
@@ -169,9 +180,21 @@ def readme_only(ws: Path) -> None:
     (ws / "README.md").write_text((ws / "README.md").read_text() + "\nA clearer sentence.\n")
 
 
-def test_a_neutral_pr_passes_with_reproducible_lock(world: World, tmp_path: Path) -> None:
+def gate_comment(ws: Path) -> None:
+    """A root-model file whose edit changes no output: a comment in the gate policy."""
+    policy = ws / ".github" / "promotion-gate.yaml"
+    policy.write_text(policy.read_text() + "# A clearer sentence.\n")
+
+
+def test_a_docs_only_pr_reviews_no_model_and_passes_its_gate(world: World, tmp_path: Path) -> None:
     res, artifact = pull_request(world, tmp_path, "readme-only", readme_only)
-    assert res.jobs == {JOB: "success"}, res.tail()
+    assert ran(res) == {"changed": "success", "gate": "success"}, res.tail()
+    assert not artifact.exists(), "no model changed: no report"
+
+
+def test_a_neutral_pr_passes_with_reproducible_lock(world: World, tmp_path: Path) -> None:
+    res, artifact = pull_request(world, tmp_path, "gate-comment", gate_comment)
+    assert ran(res) == root_only("success"), res.tail()
     assert [res.step(JOB, s) for s in ("pipeline", "remote", "lock", "report")] == ["success"] * 4
     # Same model as main: main's release already pushed it.
     held = "model on the DVC remote: held. DVC remote `s3` already holds all 4 `train` outputs"
@@ -197,7 +220,7 @@ def forged_lock(ws: Path) -> None:
 
 def test_a_tampered_lock_fails_verify_lock_naming_the_stage(world: World, tmp_path: Path) -> None:
     res, artifact = pull_request(world, tmp_path, "forged-lock", forged_lock)
-    assert res.jobs == {JOB: "failure"}, res.tail()
+    assert ran(res) == root_only("failure"), res.tail()
     assert res.step(JOB, "lock") == "failure"
     assert "not reproducible" in res.step_log(JOB, "lock")
     assert res.step(JOB, "report") == "failure", "the report still runs and carries the verdict"
