@@ -8,10 +8,14 @@ pushed the PR's outputs), build rebuilds it, checks it against dvc.lock and push
 promote (workflow_dispatch with an image an earlier run built): pulls the model, registers it
 from the release facts (linking the MLflow run that logged it), and pushes a staging
 promotion whose trailers record that run.
+trainer (push to main): logs in to a registry stand-in on 127.0.0.1 (tests/act/registry.py),
+pushes the `trainer` target there, and lands a commit on main that pins the digest the
+registry answered in k8s/workflows/kustomization.yaml.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +25,7 @@ import yaml
 from model.gitops import facts as release_facts
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin, place_outputs
+from tests.act.registry import registry_server
 from tests.conftest import clone, run
 from tests.e2e.test_act_pr import remote_md5s, train_outs
 from tests.loopback import mlflow_api
@@ -78,6 +83,40 @@ def test_build_runs_to_the_registry_login_with_everything_before_it_done(
     assert f"tags: ghcr.io/{REPO_SLUG}:sha-{sha}" in meta
     assert f"io.credit-scoring.model.sha256={model_sha}" in meta
     assert "docker/login-action stand-in" in res.log
+
+
+def test_trainer_job_pushes_the_image_and_pins_the_registrys_digest_on_main(
+    origin: Path, tmp_path: Path
+) -> None:
+    from model.training import render, spec
+
+    bare = tmp_path / "origin.git"  # its own: the session's origin is shared by other tests
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], tmp_path)
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
+    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    with registry_server() as registry:
+        res = run_workflow(
+            repo, "release.yaml", "push", push_event(repo), origin=bare,
+            store=Store(tmp_path / "world"), env={"ACT_STANDIN_REGISTRY_URL": registry.url},
+            secrets={"GITHUB_TOKEN": "ghs_stand-in"}, job="trainer",
+        )  # fmt: skip
+    assert res.jobs.get("trainer") == "success", res.tail()
+    name = f"{REPO_SLUG}-trainer"
+    digest = registry.digest(name, f"sha-{sha}")  # what the registry computed for the push
+    config = json.loads(registry.manifests[digest])["config"]
+    assert registry.logins and config["mediaType"].endswith("config.v1+json")
+    shown = tmp_path / "shown"
+    shown.mkdir()
+    (shown / "kustomization.yaml").write_text(run(
+        ["git", "--git-dir", str(bare), "show", "main:k8s/workflows/kustomization.yaml"], tmp_path
+    ).stdout)  # fmt: skip
+    assert render.pinned_image(shown) == (f"ghcr.io/{name}", digest)
+    assert name.rsplit("/", 1)[-1] == spec.TRAINER_IMAGE
+    log = run(["git", "--git-dir", str(bare), "log", "-2", "--format=%P%n%(trailers)", "main"],
+              tmp_path).stdout  # fmt: skip
+    assert f"Trainer-Image: ghcr.io/{name}@{digest}" in log and f"Source-Commit: {sha}" in log
+    assert log.splitlines()[0] == sha, "one pin commit on top of the released commit"
 
 
 def _unpushed_origin(origin: Path, base: Path) -> tuple[Path, Path]:
