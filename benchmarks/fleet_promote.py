@@ -159,7 +159,18 @@ def median_time(cmd: list[str], cwd: Path, repeats: int) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
-Row = tuple[int, float, float, float, float]  # models, one (wall, CPU), fleet (wall, CPU)
+# models; CLI one model (wall, CPU), whole fleet (wall, CPU); in-process ledger one, fleet
+Row = tuple[int, float, float, float, float, float, float]
+
+
+def median_call(fn: object, repeats: int) -> float:
+    """Median wall time of an in-process call: the ledger's own work, no interpreter start."""
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def bench_audit(base: Path, sizes: list[int], repeats: int) -> list[Row]:
@@ -173,7 +184,11 @@ def bench_audit(base: Path, sizes: list[int], repeats: int) -> list[Row]:
         assert len(audit.ledger(repo, model=None)) == PROMOTIONS_PER_MODEL * models
         single = median_time([str(BIN / "model"), "audit", "--model", one], repo, repeats)
         whole = median_time([str(BIN / "model"), "audit"], repo, repeats)
-        rows.append((models, *single, *whole))
+        inproc_one = median_call(lambda r=repo, m=one: audit.read(r, model=m), repeats)
+        inproc_all = median_call(
+            lambda r=repo: audit.render(audit.read(r, model=None).entries, "table"), repeats
+        )
+        rows.append((models, *single, *whole, inproc_one, inproc_all))
     return rows
 
 
@@ -200,14 +215,18 @@ def audit_scaling(base: Path, repeats: int) -> None:
     """Part 2, printed."""
     print(f"audit over generated fleets ({PROMOTIONS_PER_MODEL} promotions each; medians, CLI "
           "with interpreter start; wall / CPU):")  # fmt: skip
-    print(f"  {'models':>7} {'commits':>8} {'audit --model X':>20} {'audit (fleet)':>20}")
+    print(
+        f"  {'models':>7} {'commits':>8} {'audit --model X':>20} {'audit (fleet)':>20}"
+        f" {'ledger: one':>12} {'ledger: fleet':>14}  (in-process, wall)"
+    )
     rows = bench_audit(base, [10, 100, 1000], repeats)
-    for models, one, one_cpu, whole, whole_cpu in rows:
+    for models, one, one_cpu, whole, whole_cpu, in_one, in_all in rows:
         print(
             f"  {models:>7} {models * PROMOTIONS_PER_MODEL:>8} "
             f"{one:>10.3f} / {one_cpu:.3f}s {whole:>10.3f} / {whole_cpu:.3f}s"
+            f" {in_one:>11.3f}s {in_all:>13.3f}s"
         )
-    _, one, one_cpu, whole, whole_cpu = rows[-1]
+    _, one, one_cpu, whole, whole_cpu, _, _ = rows[-1]
     print(
         f"1,000 models: one model {one:.3f} s wall, {one_cpu:.3f} s CPU (target <= 0.5 s: "
         f"{'OK' if one <= 0.5 else 'MISSED'}); whole fleet {whole:.3f} s wall, {whole_cpu:.3f} s "
@@ -216,7 +235,8 @@ def audit_scaling(base: Path, repeats: int) -> None:
     print(
         f"growth exponent 10->1,000 models (log-log slope; 1 = linear): one model "
         f"{slope(rows, 1):.2f} wall, {slope(rows, 2):.2f} CPU; whole fleet {slope(rows, 3):.2f} "
-        f"wall, {slope(rows, 4):.2f} CPU"
+        f"wall, {slope(rows, 4):.2f} CPU; in-process ledger (no interpreter start): one model "
+        f"{slope(rows, 5):.2f}, whole fleet {slope(rows, 6):.2f}"
     )
 
 
