@@ -8,7 +8,7 @@ LOCK_STATUS := $(REPORT_DIR)/lock.json
 CML_WATERMARK ?= credit-scoring model report
 
 .PHONY: report verify-lock example-report pr-comment report-bench report-data
-.PHONY: fleet-changed fleet-data fleet-pipeline fleet-report pr-gate
+.PHONY: fleet-changed fleet-data fleet-pipeline fleet-verify-lock fleet-report pr-gate
 
 verify-lock: env ## Re-run the pipeline from HEAD's dvc.lock in a temp worktree; exit 1 naming differing stages
 	@mkdir -p $(REPORT_DIR)
@@ -57,8 +57,16 @@ fleet-data: env ## MODEL=<name>: materialise fleet/<name>/data at its pin (remot
 fleet-pipeline: env ## MODEL=<name>: dvc repro --pull in fleet/<name> (its own DVC project)
 	cd "fleet/$$MODEL" && $(RUN) dvc repro --pull
 
+# verify-lock in fleet/<name>'s own DVC project. Its JSON is lock-<name>.json, not lock.json,
+# so a report-out/ shared with the root model's `report` never hands it another model's verdict.
+fleet-verify-lock: env ## MODEL=<name>: verify-lock for fleet/<name> into $(REPORT_DIR)/lock-<name>.json; exit 1 naming differing stages
+	@mkdir -p $(REPORT_DIR)
+	$(RUN) model verify-lock --model "$$MODEL" --out "$(REPORT_DIR)/lock-$$MODEL.json"
+
+# --lock-status only when fleet-verify-lock has written this model's result (CI runs it first).
 fleet-report: env ## MODEL=<name>: report fleet/<name> vs the merge-base into $(REPORT_DIR)/; exit 1 when its gate fails
-	$(RUN) model report --model "$$MODEL" --out $(REPORT_DIR) $(if $(REPORT_BASE),--base $(REPORT_BASE))
+	lock="$(REPORT_DIR)/lock-$$MODEL.json"; set --; if [ -f "$$lock" ]; then set -- --lock-status "$$lock"; fi; \
+	$(RUN) model report --model "$$MODEL" --out $(REPORT_DIR) $(if $(REPORT_BASE),--base $(REPORT_BASE)) "$$@"
 
 # The required check: pr.yaml's `gate` job (if: always()) passes each job's result in.
 # `changed` must succeed; each review job must succeed or be skipped (its models unchanged).

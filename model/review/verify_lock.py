@@ -1,14 +1,15 @@
 """`model verify-lock`: re-run the pipeline from a commit's dvc.lock inputs; compare every md5.
 
 The run happens in a temporary git worktree of the commit, sharing the DVC cache, so the
-check covers exactly what was committed and leaves the caller's work tree untouched.
+check covers exactly what was committed and leaves the caller's work tree untouched. A fleet
+model is the same check in its folder (fleet/<name>/, its own DVC project) of that worktree.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -73,7 +74,7 @@ def _cache_dir(root: Path) -> str:
         return str(repo.cache.local_cache_dir)
 
 
-def _data_into(workdir: Path, cache: str, dvc: list[str], env: dict[str, str]) -> None:
+def _data_into(workdir: Path, cache: str, dvc: list[str], env: dict[str, str], pull: str) -> None:
     """data.dvc's data from the shared cache, else the remote; both failures are shown."""
     try:
         _run([*dvc, "checkout", "data.dvc"], workdir, env)
@@ -83,44 +84,57 @@ def _data_into(workdir: Path, cache: str, dvc: list[str], env: dict[str, str]) -
         except VerifyError as not_pulled:
             raise VerifyError(
                 f"expected data.dvc's data in the DVC cache {cache} or on the remote; found "
-                f"neither.\n{not_cached}\n{not_pulled}\nRun `model data pull` (or restore "
-                "the DVC cache), then verify again."
+                f"neither.\n{not_cached}\n{not_pulled}\nRun `{pull}` (or restore the DVC "
+                "cache), then verify again."
             ) from not_pulled
 
 
-def reproduce(root: Path, sha: str, workdir: Path) -> dict[str, Any]:
-    """Check `sha` out as a worktree in `workdir`, `dvc repro -f` there; return its dvc.lock."""
+def reproduce(root: Path, sha: str, workdir: Path, folder: str = ".") -> dict[str, Any]:
+    """Check `sha` out as a worktree in `workdir`, `dvc repro -f` in its `folder`; its dvc.lock.
+
+    `folder` is the DVC project's path in the repository: "." for the root model, fleet/<name>
+    for a fleet model (the whole commit is checked out: its stages depend on ../../model).
+    """
     _run(["git", "worktree", "add", "--detach", "--force", str(workdir), sha], root)
     try:
-        local = root / ".dvc" / "config.local"
+        project, mine = workdir / folder, root / folder
+        local = mine / ".dvc" / "config.local"
         if local.is_file():  # the caller's remote URL and credentials profile, never committed
-            (workdir / ".dvc" / "config.local").write_text(local.read_text())
+            (project / ".dvc" / "config.local").write_text(local.read_text())
         dvc = [sys.executable, "-m", "dvc"]
-        cache = _cache_dir(root)
-        _run([*dvc, "config", "--local", "cache.dir", cache], workdir)
+        # The cache the caller's project uses (a fleet folder's is the root's, by a relative
+        # cache.dir that would point into the temporary worktree if left alone).
+        cache = _cache_dir(mine)
+        _run([*dvc, "config", "--local", "cache.dir", cache], project)
         env = venv_env({config.MODEL_TRACKING: "0"})
-        _data_into(workdir, cache, dvc, env)  # the shared cache normally has it: no remote
-        _run([*dvc, "repro", "--force"], workdir, env)
-        return yaml.safe_load((workdir / "dvc.lock").read_text())
+        pull = "model data pull" if folder == "." else f"model fleet pull {Path(folder).name}"
+        _data_into(project, cache, dvc, env, pull)  # the shared cache normally has it
+        _run([*dvc, "repro", "--force"], project, env)
+        return yaml.safe_load((project / "dvc.lock").read_text())
     finally:
         git(root, "worktree", "remove", "--force", str(workdir), check=False)
 
 
-def verify(root: Path, rev: str = "HEAD") -> dict[str, Any]:
-    """Re-run the pipeline at `rev` and report which stages' md5s differ from its dvc.lock."""
+def verify(root: Path, rev: str = "HEAD", folder: str = ".") -> dict[str, Any]:
+    """Re-run the pipeline of `folder` at `rev`; report which stages' md5s differ from its lock.
+
+    `folder` is repository-relative ("." the root model, fleet/<name> a fleet model); the
+    caller checks it (model names are hostile until model.fleet.layout.check_name).
+    """
     from model.review.revs import RevError, resolve
 
     try:
         sha = resolve(root, rev)
     except RevError as err:
         raise VerifyError(str(err)) from err
-    text = _run(["git", "show", f"{sha}:dvc.lock"], root)
+    lock_path = PurePosixPath(folder, "dvc.lock").as_posix()
+    text = _run(["git", "show", f"{sha}:{lock_path}"], root)
     committed = yaml.safe_load(text)
     with tempfile.TemporaryDirectory(prefix="verify-lock-") as tmp:
-        reproduced = reproduce(root, sha, Path(tmp) / "wt")
+        reproduced = reproduce(root, sha, Path(tmp) / "wt", folder)
     diffs = compare(committed, reproduced)
     stages = sorted({d["stage"] for d in diffs})
     return {
-        "rev": sha, "reproducible": not diffs, "differing_stages": stages, "differences": diffs,
-        "ignored": sorted(NON_DETERMINISTIC),
+        "rev": sha, "lock": lock_path, "reproducible": not diffs, "differing_stages": stages,
+        "differences": diffs, "ignored": sorted(NON_DETERMINISTIC),
     }  # fmt: skip

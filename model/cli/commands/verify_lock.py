@@ -17,23 +17,34 @@ def verify_lock(
         Path | None,
         typer.Option(help="Write the result as JSON (for `model report --lock-status`)."),
     ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="A fleet model: check fleet/NAME/dvc.lock in that folder's DVC project; "
+            "default: the root model.",
+        ),
+    ] = None,
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
 ) -> None:
     """Re-run the pipeline from REV's committed inputs; exit 1 naming differing stages."""
+    from model.fleet.layout import DEFAULT_MODEL, check_name, folder
     from model.review.verify_lock import verify
 
-    result = verify(repo.resolve(), rev)
+    where = "." if model is None or model == DEFAULT_MODEL else folder(check_name(model))
+    result = verify(repo.resolve(), rev, where)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     if result["reproducible"]:
         console.print(
-            f"dvc.lock at {result['rev'][:10]} reproduced byte for byte "
+            f"{result['lock']} at {result['rev'][:10]} reproduced byte for byte "
             f"(ignoring {', '.join(result['ignored'])})"
         )
         return
     console.print(
-        f"[bold red]not reproducible:[/] stages differ: {', '.join(result['differing_stages'])}"
+        f"[bold red]{result['lock']} not reproducible:[/] stages differ: "
+        f"{', '.join(result['differing_stages'])}"
     )
     for d in result["differences"]:
         console.print(
@@ -41,7 +52,8 @@ def verify_lock(
             f"committed {d['committed']} reproduced {d['reproduced']}"
         )
     console.print(
-        "Re-run `dvc repro` and commit dvc.lock with the outputs it produced (and `dvc push`)."
+        f"Re-run `dvc repro` in {where} and commit {result['lock']} with the outputs it produced "
+        "(and `dvc push`)."
     )
     raise typer.Exit(EXIT_FAILED)
 
