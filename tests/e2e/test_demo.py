@@ -43,8 +43,8 @@ def demo(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, An
     return facts
 
 
-def test_all_eight_steps_ran(demo: dict[str, Any]) -> None:
-    for number in range(1, 9):
+def test_all_ten_steps_ran(demo: dict[str, Any]) -> None:
+    for number in range(1, 11):
         assert f"✔ {number}. " in demo["stdout"]
     assert "local preview of the staging Deployment (no cluster)" in demo["stdout"]
 
@@ -104,3 +104,51 @@ def test_demo_leaves_no_process_running(demo: dict[str, Any]) -> None:
             [docker, "ps", "--format", "{{.Names}}"], capture_output=True, text=True
         ).stdout
         assert "credit-scoring-preview" not in names
+
+
+def _release_file(origin: Path, env: str, model: str) -> dict[str, Any]:
+    text = run(["git", "show", f"main:deploy/{env}/{model}.yaml"], origin).stdout
+    return dict(yaml.safe_load(text))
+
+
+def test_the_fleet_pr_reviewed_one_model_and_it_is_better(demo: dict[str, Any]) -> None:
+    from model.demo.fleet_story import MODEL, PR3_BRANCH
+
+    pr = demo["fleet"]["prs"][PR3_BRANCH]
+    assert pr["changed"] == [MODEL] and pr["passed"] == {MODEL: True}
+    report = json.loads(
+        (demo["root"] / "ci" / PR3_BRANCH / f"model-report-{MODEL}" / "report.json").read_text()
+    )
+    metrics = {m["metric"]: m for m in report["metrics"]}
+    # genuinely better: roc_auc up and log loss down, beyond their bootstrap intervals' zero
+    assert metrics["roc_auc"]["delta"] > 0 and metrics["roc_auc"]["ci_low"] > 0
+    assert metrics["log_loss"]["delta"] < 0
+    comment = Path(pr["report"]).read_text()
+    others = [d.name for d in (demo["root"] / "ws" / "fleet").iterdir() if d.name != MODEL]
+    assert MODEL in comment and not [name for name in others if name in comment]
+
+
+def test_the_new_fleet_version_runs_in_staging_and_prod(demo: dict[str, Any]) -> None:
+    from model.demo.fleet_story import MODEL
+
+    origin = demo["root"] / "origin.git"
+    before, after = demo["fleet"]["releases"]["before"], demo["fleet"]["releases"]["after"]
+    assert before["model_sha256"] != after["model_sha256"]
+    for env in ("staging", "prod"):
+        pinned = _release_file(origin, env, MODEL)
+        assert pinned["model_sha256"] == after["model_sha256"]
+        assert f"{pinned['image']}@{pinned['digest']}" == after["image"]
+    assert demo["fleet"]["prod_ledger"][-2:] == [before["model_sha256"], after["model_sha256"]]
+
+
+def test_a_pr_adding_a_model_gets_a_new_model_report(demo: dict[str, Any]) -> None:
+    from model.demo.fleet_story import NEW_MODEL, NEW_TARGET, PR4_BRANCH
+
+    pr = demo["fleet"]["prs"][PR4_BRANCH]
+    assert pr["changed"] == [NEW_MODEL]
+    report = json.loads(
+        (demo["root"] / "ci" / PR4_BRANCH / f"model-report-{NEW_MODEL}" / "report.json").read_text()
+    )
+    assert (report["model"], report["new_model"], report["baseline"]) == (NEW_MODEL, True, False)
+    assert report["contract"]["target"] == NEW_TARGET
+    assert "new model" in Path(pr["report"]).read_text()

@@ -42,12 +42,12 @@ def fleet_ws(origin: Path, dvc_remote: Path, tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def built(image: str, fleet_ws: Path) -> tuple[str, str]:  # noqa: F811 (the fixture above)
-    """(image=REF@ID line's REF, ID) of churn's release image, removed afterwards."""
+    """(REF, ID) of churn's release image as `model promote --image` takes it; removed after."""
     out = run(["model", "fleet", "image", MODEL, "--runtime", image, "--repo", str(fleet_ws)], ROOT)
-    found = re.search(r"image=(\S+)@(sha256:[0-9a-f]{64})", out.stdout)
+    found = re.search(r"image=(fleet/churn)@(sha256:[0-9a-f]{64})\ntag=(\S+)", out.stdout)
     assert found, out.stdout
     yield found.group(1), found.group(2)
-    subprocess.run([_docker(), "rmi", "-f", found.group(1)], capture_output=True, timeout=120)
+    subprocess.run([_docker(), "rmi", "-f", found.group(3)], capture_output=True, timeout=120)
 
 
 def test_the_release_is_the_runtime_by_digest_plus_one_layer(

@@ -23,7 +23,9 @@ def image(
     from model.fleet.image import build
 
     built = build(repo.resolve(), name, runtime, version=version)
-    console.print(f"image={built.tag}@{built.image_id}", soft_wrap=True)
+    # REF@DIGEST without the tag: what `model promote --image` takes (a tag can move).
+    console.print(f"image={built.tag.rsplit(':', 1)[0]}@{built.image_id}", soft_wrap=True)
+    console.print(f"tag={built.tag}", soft_wrap=True)
     console.print(
         f"model {built.model} sha256 {built.model_sha256[:12]}… on runtime {built.runtime[:19]}…",
         soft_wrap=True,
