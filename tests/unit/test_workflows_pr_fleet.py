@@ -60,3 +60,26 @@ def test_a_new_model_passes_on_absolute_checks_and_fails_on_them() -> None:
     slow = [Check("latency.predict_batch_ms", "≤ 200 ms", False, "900 ms")]
     passed, line = verdict(slow, baseline=False, any_significant=False, new_model=True)
     assert not passed and line.startswith("❌ Gate failed (latency.predict_batch_ms)")
+
+
+def _runs(job: str) -> dict[str, dict]:
+    """`make …` steps of a pr.yaml job, by their run line, in order."""
+    return {s["run"]: s for s in PR["jobs"][job]["steps"] if "run" in s}
+
+
+def test_each_review_job_proves_its_lock_before_the_report_that_carries_the_verdict() -> None:
+    pairs = {"review": ("make verify-lock", "make report"),
+             "fleet-review": ("make fleet-verify-lock", "make fleet-report")}  # fmt: skip
+    for job, (verify, report) in pairs.items():
+        runs = _runs(job)
+        order = list(runs)
+        assert order.index(verify) < order.index(report), f"{job}: {order}"
+        lock, rep = runs[verify], runs[report]
+        assert lock["id"] == "lock" and lock["if"] == "github.event_name == 'pull_request'"
+        # !cancelled(): the report runs when verify-lock failed, and fails the gate with it.
+        assert "!cancelled()" in rep["if"] and "steps.lock" not in rep["if"], f"{job}: {rep}"
+        assert "continue-on-error" not in lock, f"{job}: an unreproducible lock fails the job"
+    assert list(_runs("fleet-review")) == [
+        "make env", "make fleet-data", "make fleet-pipeline", "make fleet-verify-lock",
+        "make fleet-report",
+    ]  # fmt: skip
