@@ -91,11 +91,12 @@ def clone(origin: Path, dest: Path, model: str) -> Path:
     return dest
 
 
-def bench_concurrent(base: Path, n: int) -> tuple[int, float, list[int]]:
-    """(landed, total seconds, attempts each) for n racing promotions of n different models."""
+def bench_concurrent(base: Path, n: int) -> tuple[int, float, float, list[int]]:
+    """(landed, total seconds, CPU seconds, attempts each) for n racing promotions of n models."""
     models = [name(i) for i in range(n)]
     origin = seed_origin(base, models)
     clones = [clone(origin, base / f"c{i}", m) for i, m in enumerate(models)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -106,6 +107,8 @@ def bench_concurrent(base: Path, n: int) -> tuple[int, float, list[int]]:
     ]  # fmt: skip
     outputs = [p.communicate(timeout=900)[0] for p in procs]
     total = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     failed = [out for p, out in zip(procs, outputs, strict=True) if p.returncode != 0]
     if failed:
         print(f"  {len(failed)} promotion(s) failed; first: {failed[0].strip()[-300:]}")
@@ -115,7 +118,7 @@ def bench_concurrent(base: Path, n: int) -> tuple[int, float, list[int]]:
     attempts = [
         int(out.split("(attempt ")[1].split(")")[0]) for out in outputs if "(attempt " in out
     ]
-    return len({e.release.model for e in landed} & set(models)), total, attempts
+    return len({e.release.model for e in landed} & set(models)), total, cpu, attempts
 
 
 def synthetic_fleet(path: Path, models: int) -> Path:
@@ -201,13 +204,18 @@ def slope(rows: list[Row], column: int) -> float:
 def race(base: Path, racers: int) -> None:
     """Part 1, printed."""
     (base / "race").mkdir()
-    landed, total, attempts = bench_concurrent(base / "race", racers)
+    landed, total, cpu, attempts = bench_concurrent(base / "race", racers)
     ok = landed == racers and total <= 60
     print(
         f"{racers} concurrent promote --model --push (CLI, one bare origin): "
         f"{landed}/{racers} landed in {total:.1f} s; push attempts median "
         f"{statistics.median(attempts or [0]):.0f}, max {max(attempts or [0])}, "
         f"total {sum(attempts)}   target {racers}/{racers}, <= 60 s: {'OK' if ok else 'MISSED'}"
+    )
+    print(
+        f"  CPU used by the {racers} promoters and their git processes: {cpu:.1f} s "
+        f"({cpu / racers:.2f} s each; on {os.cpu_count()} cores the wall floor is "
+        f"{cpu / (os.cpu_count() or 1):.1f} s when nothing else runs)"
     )
 
 

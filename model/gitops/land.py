@@ -16,11 +16,12 @@ from model.proc import GitError, attempt, current_branch, git, head, ok
 
 DEFAULT_ATTEMPTS = 30
 MAX_ATTEMPTS = 1000
-# Full jitter, doubling from BASE up to CAP. A 1 s cap let 50 racing promoters (a fleet's
-# release day) retry so often that fetch+rebase+push starved the CPU: 46 of 50 landed in 103 s,
-# 4 gave up after 30 attempts (benchmarks/fleet_promote.py). A 4 s cap spreads them out.
-BACKOFF_BASE_S = 0.1
-BACKOFF_CAP_S = 4.0
+# Full jitter, doubling from BASE up to CAP. With 0.05 s to 1 s, 50 racing promoters (a fleet's
+# release day) retried so often that fetch+rebase+push starved the CPU: 46 of 50 landed in 103 s,
+# 4 gave up after 30 attempts (benchmarks/fleet_promote.py). Wider windows spread them out, and
+# every retry saved is a fetch and a push the git server does not serve.
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
 # A retry loop is no place for housekeeping: `git maintenance run --auto` after every fetch and
 # rebase is a process per attempt; the promoter's next ordinary git command still runs it.
 _NO_HOUSEKEEPING = ("-c", "maintenance.auto=false", "-c", "gc.auto=0")
