@@ -13,7 +13,7 @@ CANONICAL_REPO_URL := https://github.com/credit-scoring/credit-scoring.git
 ARGOCD_VERSION ?= v3.0.0
 
 .PHONY: manifests-render manifests-check argocd-validate monitoring-validate gitops-test gitops-bench \
-	kind-argocd-install kind-argocd-apply kind-smoke
+	kind-argocd-install kind-eso-install kind-argocd-apply kind-smoke
 
 scripts/node_modules/.package-lock.json: scripts/package.json scripts/package-lock.json
 	npm ci --prefix scripts --no-audit --no-fund --loglevel=error
@@ -45,7 +45,7 @@ argocd-validate: scripts/node_modules/.package-lock.json ## Validate argocd/ aga
 
 # kubernetes-validate skips the monitoring.coreos.com kinds (no schema); these schemas do not.
 monitoring-validate: scripts/node_modules/.package-lock.json manifests-render ## Validate rendered k8s/monitoring against the Prometheus Operator CRD schemas
-	node scripts/validate-crds.mjs $(RENDER_DIR)/monitoring.yaml
+	node scripts/validate-crds.mjs $(RENDER_DIR)/monitoring.yaml k8s/kind
 
 gitops-test: env ## GitOps unit + e2e tests (real git, bare origin, kustomize, checkov)
 	$(RUN) pytest tests/unit/test_gitops_*.py tests/integration/test_gitops_*.py tests/e2e/test_gitops.py tests/e2e/test_manifests_docker.py -q
@@ -60,6 +60,17 @@ kind-argocd-install: ## Install Argo CD (pinned manifest) into the current kube 
 	kubectl -n argocd rollout status deploy/argocd-repo-server --timeout=300s
 	kubectl -n argocd rollout status deploy/argocd-applicationset-controller --timeout=300s
 	kubectl -n argocd rollout status statefulset/argocd-application-controller --timeout=300s
+
+# The External Secrets Operator (pinned chart; installs its CRDs) and, for kind only, the
+# `credit-scoring` ClusterSecretStore on the operator's fake provider: the overlays carry
+# ExternalSecrets, which Argo CD cannot sync (nor call Healthy) without the operator.
+ESO_CHART_VERSION ?= 0.19.1
+kind-eso-install: ## External Secrets Operator + a fake `credit-scoring` store (kind only)
+	helm repo add external-secrets https://charts.external-secrets.io
+	helm upgrade --install external-secrets external-secrets/external-secrets \
+		--version $(ESO_CHART_VERSION) -n external-secrets --create-namespace \
+		--set installCRDs=true --wait --timeout 5m
+	kubectl apply --server-side -f k8s/kind/credit-scoring-clustersecretstore.yaml
 
 # Argo CD's GnuPG keyring (argocd-gpg-keys-cm): the keys the AppProjects' signatureKeys name.
 GITHUB_WEB_FLOW_KEY_URL := https://github.com/web-flow.gpg

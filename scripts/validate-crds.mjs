@@ -1,5 +1,6 @@
-// Validate every Prometheus Operator object (monitoring.coreos.com) in the given YAML files or
-// directories against the CRD schemas from @kubernetes-models/prometheus-operator.
+// Validate every Prometheus Operator (monitoring.coreos.com) and External Secrets
+// (external-secrets.io) object in the given YAML files or directories against the CRD schemas
+// from @kubernetes-models/prometheus-operator and @kubernetes-models/external-secrets.
 // kubernetes-validate has no schema for these kinds, so without this a typo'd PodMonitor
 // field renders, passes every other check, and is dropped by the operator in the cluster.
 // Usage: node scripts/validate-crds.mjs PATH...   (exit 1 on any invalid or unknown object)
@@ -7,12 +8,16 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 import * as v1 from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
+import * as eso from "@kubernetes-models/external-secrets/external-secrets.io/v1";
 import { declarationOf, unknownFields } from "./crd-fields.mjs";
 
 // apiVersion -> [npm package, its models by kind]. Another operator's CRDs are one line here;
 // every object of a group listed here is checked, and one whose version or kind has no model
 // fails. validate() checks types and patterns; unknownFields() the keys it lets through.
-const MODELS = { "monitoring.coreos.com/v1": ["@kubernetes-models/prometheus-operator", v1] };
+const MODELS = {
+  "monitoring.coreos.com/v1": ["@kubernetes-models/prometheus-operator", v1],
+  "external-secrets.io/v1": ["@kubernetes-models/external-secrets", eso],
+};
 const GROUPS = new Set(Object.keys(MODELS).map((v) => v.split("/")[0]));
 
 function* yamlFiles(path) {

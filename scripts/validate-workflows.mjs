@@ -16,7 +16,10 @@ const MODELS = {
     CronWorkflow: argo.CronWorkflow,
     Workflow: argo.Workflow,
   },
-  "external-secrets.io/v1": { ExternalSecret: eso.ExternalSecret },
+  "external-secrets.io/v1": {
+    ExternalSecret: eso.ExternalSecret,
+    ClusterSecretStore: eso.ClusterSecretStore,
+  },
 };
 const GROUPS = ["argoproj.io/", "external-secrets.io/"];
 

@@ -81,4 +81,5 @@ def test_a_broken_object_fails(
 def test_nothing_to_validate_is_a_failure(tmp_path: Path) -> None:
     (tmp_path / "empty.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
     out = _validate(tmp_path / "empty.yaml")
-    assert out.returncode == 1 and "no monitoring.coreos.com objects" in out.stderr
+    assert out.returncode == 1 and "objects found" in out.stderr
+    assert "monitoring.coreos.com" in out.stderr and "external-secrets.io" in out.stderr
