@@ -3,9 +3,10 @@
 The world: a bare origin whose main pins the churn model's outputs, and a DVC cache entry
 holding them (what main's own pr.yaml push run saves for `fleet-review`). The PR changes
 fleet/churn/params.yaml and commits the lock its author reproduced. Expected: `changed` says
-churn alone, the root `review` job is skipped, one `fleet-review` job runs churn's pipeline
-and report and uploads `model-report-churn`, and `gate` (the required check) follows churn's
-gate. pr-comment.yaml then posts one comment whose summary table has churn's row only.
+churn alone, the root `review` job is skipped, one `fleet-review` job runs churn's pipeline,
+proves its committed lock (fleet-verify-lock) and reports, uploading `model-report-churn`
+with the lock's verdict, and `gate` (the required check) follows churn's gate. pr-comment.yaml
+then posts one comment whose summary table has churn's row only.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def test_a_pr_changing_one_fleet_model_reviews_only_that_model(
     verdict = "success" if report["passed"] else "failure"
     assert res.jobs.get("fleet-review") == verdict, res.tail()
     assert res.step("fleet-review", "pipeline") == "success"
+    lock_log = res.step_log("fleet-review", "lock")
+    assert res.step("fleet-review", "lock") == "success", lock_log
+    assert f"fleet/{MODEL}/dvc.lock at" in lock_log and "reproduced byte for byte" in lock_log
+    lock = json.loads((artifact / f"lock-{MODEL}.json").read_text())
+    assert lock["reproducible"] is True and lock["lock"] == f"fleet/{MODEL}/dvc.lock"
+    assert report["reproducibility"]["reproducible"] is True  # once always "Not checked"
     assert res.jobs.get("gate") == verdict, res.tail()
     assert f"fleet-review: {verdict}" in res.log and "review: skipped" in res.log
 
