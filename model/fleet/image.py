@@ -77,7 +77,11 @@ def model_pin(model_dir: Path) -> str:
 
 
 def write_context(root: Path, name: str, dest: Path, version: str, commit: str) -> str:
-    """Copy the model's artifacts and its build-info.json into `dest`; return its pin."""
+    """Copy the model's artifacts and its build-info.json into `dest`; return its pin.
+
+    Exactly the four files Dockerfile.model copies: the Dockerfile itself stays outside the
+    context (`-f`), so nothing else of the repository is sent to the builder.
+    """
     from model.serving import buildinfo
 
     where = root / folder(check_name(name))
@@ -86,8 +90,49 @@ def write_context(root: Path, name: str, dest: Path, version: str, commit: str) 
         shutil.copyfile(where / "models" / file, dest / file)
     info = buildinfo.collect(where, where / "reports" / "metrics.json", version, commit)
     (dest / buildinfo.FILE).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
-    (dest / DOCKERFILE).write_text((root / DOCKERFILE).read_text())
     return pin
+
+
+@dataclass(frozen=True)
+class Context:
+    """A written build context and the build args Dockerfile.model takes (their one home)."""
+
+    model: str
+    version: str  # the image tag
+    pin: str
+    args: dict[str, str]
+
+
+def prepare(
+    root: Path, name: str, dest: Path, runtime: str, runtime_digest: str, version: str, commit: str
+) -> Context:
+    """Write `dest` (write_context) and return the build args for FROM `runtime`."""
+    from model.serving.buildinfo import data_md5
+
+    check_runtime(runtime)
+    pin = write_context(root, name, dest, version, commit)
+    version = version or pin[:12]
+    if not TAG.fullmatch(version):
+        raise FleetError(f"version {version!r}: expected an image tag ({TAG.pattern})")
+    args = {
+        "RUNTIME": runtime,
+        "RUNTIME_DIGEST": runtime_digest,
+        "MODEL_NAME": name,
+        "MODEL_VERSION": version,
+        "MODEL_SHA256": pin,
+        "DATA_MD5": data_md5(root / folder(name)) or "",
+        "REVISION": commit,
+    }
+    return Context(name, version, pin, args)
+
+
+def pinned_digest(ref: str) -> str:
+    """The sha256:… of REF@DIGEST; FleetError for a reference without one (a tag can move)."""
+    match = RUNTIME_REF.fullmatch(check_runtime(ref))
+    assert match is not None
+    if not match.group(3):
+        raise FleetError(f"runtime image {ref}: expected a reference by digest (…@sha256:…)")
+    return match.group(3)
 
 
 def build(
@@ -95,7 +140,6 @@ def build(
 ) -> ModelImage:
     """Build fleet/<name>:<version> FROM the runtime's digest; return what was built."""
     from model.proc import head_or_none
-    from model.serving.buildinfo import data_md5
 
     client = client or images.docker()
     if client is None:
@@ -104,25 +148,12 @@ def build(
     base_ref = runtime if "@" in runtime else base  # a local ID is a valid FROM with BuildKit off
     commit = head_or_none(root) or ""
     with tempfile.TemporaryDirectory(prefix="fleet-image-") as tmp:
-        ctx = Path(tmp)
-        pin = write_context(root, name, ctx, version, commit)
-        version = version or pin[:12]
-        if not TAG.fullmatch(version):
-            raise FleetError(f"version {version!r}: expected an image tag ({TAG.pattern})")
-        tag = f"{REPOSITORY}/{name}:{version}"
-        args = {
-            "RUNTIME": base_ref,
-            "RUNTIME_DIGEST": base,
-            "MODEL_NAME": name,
-            "MODEL_VERSION": version,
-            "MODEL_SHA256": pin,
-            "DATA_MD5": data_md5(root / folder(name)) or "",
-            "REVISION": commit,
-        }
-        cmd = [client, "build", "--network", "host", "-f", DOCKERFILE, "-t", tag]
-        for key, value in args.items():
+        ctx = prepare(root, name, Path(tmp), base_ref, base, version, commit)
+        tag = f"{REPOSITORY}/{name}:{ctx.version}"
+        cmd = [client, "build", "--network", "host", "-f", str(root / DOCKERFILE), "-t", tag]
+        for key, value in ctx.args.items():
             cmd += ["--build-arg", f"{key}={value}"]
-        run([*cmd, "."], ctx, env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
+        run([*cmd, "."], Path(tmp), env={**os.environ, "DOCKER_BUILDKIT": "0"}, timeout=600)
     info = images.inspect([tag], client)
     assert info is not None, f"docker built {tag} but cannot inspect it"
-    return ModelImage(name, tag, str(info["Id"]), base, pin, version)
+    return ModelImage(name, tag, str(info["Id"]), base, ctx.pin, ctx.version)

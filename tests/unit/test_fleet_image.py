@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model.fleet.image import check_runtime, model_pin, write_context
+from model.fleet.image import check_runtime, model_pin, pinned_digest, prepare, write_context
 from model.fleet.layout import FleetError
 from model.names import PIN_FILE
 from tests.unit.tiny_model import TinyModel
@@ -60,8 +60,9 @@ def test_the_context_holds_the_pinned_model_and_nothing_else(
     ctx.mkdir()
     pin = write_context(tmp_path, "tiny", ctx, "v1", "c0ffee")
     assert pin == (models / PIN_FILE).read_text().strip()
+    # Exactly what Dockerfile.model copies: the Dockerfile itself is passed with -f / `file:`.
     assert sorted(p.name for p in ctx.iterdir()) == sorted(
-        ["Dockerfile.model", "build-info.json", "model.json", "model.onnx", PIN_FILE]
+        ["build-info.json", "model.json", "model.onnx", PIN_FILE]
     )
     info = json.loads((ctx / "build-info.json").read_text())
     assert (info["version"], info["git_commit"]) == ("v1", "c0ffee")
@@ -74,3 +75,37 @@ def test_a_pin_that_disagrees_with_the_files_is_refused(
     (models / PIN_FILE).write_text("f" * 64 + "\n")
     with pytest.raises(FleetError, match="hash to"):
         model_pin(models)
+
+
+RUNTIME = "ghcr.io/acme/credit-scoring@sha256:" + "b" * 64
+
+
+def test_prepare_returns_the_build_args_dockerfile_model_declares(
+    tmp_path: Path, tiny_model: TinyModel
+) -> None:
+    import re
+
+    models = _fleet(tmp_path, tiny_model)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    got = prepare(tmp_path, "tiny", ctx, RUNTIME, pinned_digest(RUNTIME), "", "c0ffee")
+    pin = (models / PIN_FILE).read_text().strip()
+    assert (got.pin, got.version) == (pin, pin[:12])
+    assert got.args["RUNTIME"] == RUNTIME and got.args["RUNTIME_DIGEST"] == "sha256:" + "b" * 64
+    assert (got.args["MODEL_NAME"], got.args["MODEL_SHA256"]) == ("tiny", pin)
+    declared = re.findall(r"(?m)^ARG (\w+)", (ROOT / "Dockerfile.model").read_text())
+    assert sorted(got.args) == sorted(declared), "one build arg per ARG, no more, no fewer"
+
+
+@pytest.mark.parametrize("ref", ["ghcr.io/acme/credit-scoring:sha-1", "credit-scoring"])
+def test_a_runtime_without_a_digest_is_refused_for_a_ci_context(ref: str) -> None:
+    with pytest.raises(FleetError, match="by digest"):
+        pinned_digest(ref)
+
+
+def test_prepare_refuses_a_version_that_is_not_a_tag(tmp_path: Path, tiny_model: TinyModel) -> None:
+    _fleet(tmp_path, tiny_model)
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    with pytest.raises(FleetError, match="image tag"):
+        prepare(tmp_path, "tiny", ctx, RUNTIME, "sha256:" + "b" * 64, "v 1", "c0ffee")

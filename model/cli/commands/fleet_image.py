@@ -1,4 +1,9 @@
-"""`model fleet image NAME --runtime REF`: a fleet model's release image (runtime + its layer)."""
+"""`model fleet image NAME --runtime REF`: a fleet model's release image (runtime + its layer).
+
+With `--context DIR` it builds nothing: it writes the build context (the four files the
+model layer copies) and prints what a builder needs (release.yaml's `fleet` job hands them to
+docker/build-push-action), so local builds and CI share one list of build args.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,22 @@ def image(
     ],
     version: Annotated[str, typer.Option(help="Image tag (default: the model pin's prefix).")] = "",
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
+    context: Annotated[
+        Path | None,
+        typer.Option(help="Only write the build context here (no Docker); runtime by digest."),
+    ] = None,
+    registry: Annotated[
+        str, typer.Option(help="With --context: prefix of the image name, e.g. ghcr.io/OWNER.")
+    ] = "",
+    github_output: Annotated[
+        Path | None,
+        typer.Option(help="With --context: also append context, tags, build_args there."),
+    ] = None,
 ) -> None:
     """Build fleet/NAME:VERSION FROM the runtime's digest plus one layer of NAME's artifacts."""
+    if context is not None:
+        _context(name, runtime, version, repo.resolve(), context, registry, github_output)
+        return
     from model.fleet.image import build
 
     built = build(repo.resolve(), name, runtime, version=version)
@@ -30,6 +49,40 @@ def image(
         f"model {built.model} sha256 {built.model_sha256[:12]}… on runtime {built.runtime[:19]}…",
         soft_wrap=True,
     )
+
+
+def _context(
+    name: str,
+    runtime: str,
+    version: str,
+    root: Path,
+    dest: Path,
+    registry: str,
+    github_output: Path | None,
+) -> None:
+    """Write the context and print context=, tags= and build_args (multi-line) outputs."""
+    import uuid
+
+    from model.fleet.image import REPOSITORY, pinned_digest, prepare
+    from model.proc import head_or_none
+
+    digest = pinned_digest(runtime)  # CI builds FROM a digest only: a tag could move under it
+    dest.mkdir(parents=True, exist_ok=True)
+    ctx = prepare(root, name, dest, runtime, digest, version, head_or_none(root) or "")
+    prefix = f"{registry.rstrip('/')}/" if registry else ""
+    delimiter = f"EOF_{uuid.uuid4().hex}"  # GitHub's multi-line output form
+    lines = [
+        f"context={dest}",
+        f"tags={prefix}{REPOSITORY}/{name}:{ctx.version}",
+        f"build_args<<{delimiter}",
+        *(f"{key}={value}" for key, value in ctx.args.items()),
+        delimiter,
+    ]
+    text = "\n".join(lines) + "\n"
+    console.print(text, end="", soft_wrap=True, markup=False, highlight=False)
+    if github_output is not None:
+        with github_output.open("a") as sink:
+            sink.write(text)
 
 
 def register(app: typer.Typer) -> None:
