@@ -69,7 +69,8 @@ def _context(
     digest = pinned_digest(runtime)  # CI builds FROM a digest only: a tag could move under it
     dest.mkdir(parents=True, exist_ok=True)
     ctx = prepare(root, name, dest, runtime, digest, version, head_or_none(root) or "")
-    prefix = f"{registry.rstrip('/')}/" if registry else ""
+    # Image names are lower-case; a GitHub owner (github.repository_owner) may not be.
+    prefix = f"{registry.rstrip('/').lower()}/" if registry else ""
     delimiter = f"EOF_{uuid.uuid4().hex}"  # GitHub's multi-line output form
     lines = [
         f"context={dest}",

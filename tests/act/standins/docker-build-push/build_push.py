@@ -31,12 +31,13 @@ def main() -> None:
     stages = re.findall(r"(?im)^FROM\s+\S+\s+AS\s+(\S+)", dockerfile.read_text())
     if target and target not in stages:
         fail(f"target stage {target!r} not found in {dockerfile} (stages: {stages})")
-    tree = subprocess.run(
-        ["git", "-C", str(context), "rev-parse", "HEAD^{tree}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    # A single-stage build (no target) copies every COPY source: each must be in the context.
+    text = dockerfile.read_text() if not target else ""
+    for sources in re.findall(r"(?m)^COPY\s+(?!.*--from)(?:--\S+\s+)*(.+)\s+\S+\s*$", text):
+        missing = [s for s in sources.split() if not (context / s).exists()]
+        if missing:
+            fail(f"COPY sources not in the context {context}: {missing}")
+    recorded = describe(context)
     labels = dict(x.split("=", 1) for x in lines("INPUT_LABELS"))
     config = json.dumps(
         {
@@ -44,7 +45,7 @@ def main() -> None:
             "os": "linux",
             "config": {"Labels": labels},
             "stand_in": {
-                "context_tree": tree,
+                **recorded,
                 "target": target,
                 "build_args": lines("INPUT_BUILD_ARGS"),
             },
@@ -72,6 +73,30 @@ def main() -> None:
     with open(os.environ["GITHUB_OUTPUT"], "a") as out:
         out.write(f"digest={digest}\nimageid={config_digest}\n")
     print(f"build-push stand-in: pushed {', '.join(tags)} -> {digest}")
+
+
+def describe(context: Path) -> dict[str, object]:
+    """The repository's tree when the context is its work tree (the runtime and trainer builds),
+    else every file of the context with its sha256 (a generated context, e.g. a fleet image's)."""
+    top = subprocess.run(
+        ["git", "-C", str(context), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if top and Path(top).resolve() == context.resolve():
+        tree = subprocess.run(
+            ["git", "-C", str(context), "rev-parse", "HEAD^{tree}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        return {"context_tree": tree}
+    files = sorted(p for p in context.rglob("*") if p.is_file())
+    return {
+        "context_files": {
+            str(p.relative_to(context)): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+        }
+    }
 
 
 def push(tag: str, manifest: bytes) -> str:
