@@ -1,0 +1,70 @@
+"""release.yaml's fleet release: one job per changed fleet model, FROM the runtime by digest.
+
+The act test (tests/e2e/test_act_release_fleet.py) runs it; these pin the shape act cannot
+judge: who may sign, what a fleet job may touch, and that the build args have one home.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.workflow_files import ROOT, load
+
+pytestmark = pytest.mark.unit
+RELEASE = ROOT / ".github" / "workflows" / "release.yaml"
+
+
+def _jobs() -> dict[str, Any]:
+    return load(RELEASE)["jobs"]
+
+
+def _step(job: dict[str, Any], uses: str) -> dict[str, Any]:
+    (found,) = [s for s in job["steps"] if s.get("uses", "").startswith(uses + "@")]
+    return found
+
+
+def test_the_fleet_job_fans_out_over_the_changed_models_only() -> None:
+    jobs = _jobs()
+    fleet = jobs["fleet"]
+    assert set(fleet["needs"]) == {"build", "fleet-changed"}
+    assert fleet["strategy"]["fail-fast"] is False
+    assert 1 <= fleet["strategy"]["max-parallel"] <= 4
+    assert (
+        fleet["strategy"]["matrix"]["model"] == "${{ fromJSON(needs.fleet-changed.outputs.fleet) }}"
+    )
+    assert "'[]'" in fleet["if"], "an empty change list must skip the job, not fail fromJSON"
+    changed = jobs["fleet-changed"]
+    assert changed["steps"][-1]["run"] == "make release-fleet-changed"
+    assert changed["permissions"] == {"contents": "read"}
+
+
+def test_the_fleet_image_builds_from_the_runtime_digest_with_the_cli_build_args() -> None:
+    fleet = _jobs()["fleet"]
+    (context,) = [s for s in fleet["steps"] if s.get("id") == "context"]
+    assert context["run"] == "make release-fleet-context"
+    assert context["env"]["RUNTIME_REF"] == "${{ needs.build.outputs.image }}"
+    build = _step(fleet, "docker/build-push-action")["with"]
+    # One home for the build args: the CLI's output, never a list retyped in the workflow.
+    assert build["build-args"] == "${{ steps.context.outputs.build_args }}"
+    assert build["context"] == "${{ steps.context.outputs.context }}"
+    assert build["file"] == "Dockerfile.model" and "target" not in build
+    promote = fleet["steps"][-1]
+    assert promote["run"].startswith('model promote staging --model "$MODEL"')
+    assert promote["env"]["IMAGE_REF"] == "${{ steps.image.outputs.image }}"
+
+
+def test_a_release_never_builds_from_a_cache_and_only_the_sign_job_gets_oidc() -> None:
+    jobs = _jobs()
+    assert not [s for s in jobs["fleet"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
+    assert jobs["fleet"]["permissions"] == {"contents": "write", "packages": "write"}
+    with_oidc = sorted(n for n, j in jobs.items() if j["permissions"].get("id-token") == "write")
+    assert with_oidc == ["sign"]
+    assert "release-sign" in jobs["sign"]["steps"][-1]["run"]
+    assert set(jobs["promote"]["needs"]) == {"build", "sign"}, "promote only a signed runtime"
+
+
+def test_fleet_promotions_do_not_trigger_another_release() -> None:
+    on = load(RELEASE).get("on") or load(RELEASE)[True]  # YAML 1.1 reads `on` as True
+    assert "deploy/**" in on["push"]["paths-ignore"]
