@@ -114,6 +114,13 @@ release-sign: ## cosign keyless: sign IMAGE_REF and attest its SPDX SBOM (sbom.s
 	cosign sign --yes "$$IMAGE_REF"
 	cosign attest --yes --type spdxjson --predicate sbom.spdx.json "$$IMAGE_REF"
 
+# promote.yaml's dispatch. MODEL and IMAGE_REF are workflow inputs: they come in through the
+# environment and reach the shell only quoted, never through make's own expansion;
+# `model promote` checks the model name itself (exit 2 on a bad one).
+promote-prod-pr: ## MODEL (default credit-scoring) + IMAGE_REF: push the prod promotion branch and open its PR
+	@test -n "$$IMAGE_REF" || { echo "set IMAGE_REF=REF@sha256:..." >&2; exit 2; }
+	$(RUN) model promote prod --model "$${MODEL:-credit-scoring}" --image "$$IMAGE_REF" --push --open-pr
+
 # promote.yaml runs this when the PROMOTION_TOKEN secret is unset: a PR opened with
 # GITHUB_TOKEN triggers no workflows, so its pr/ci checks never report on their own.
 promotion-token-warning: ## Warn on the run that the promotion PR is opened with GITHUB_TOKEN

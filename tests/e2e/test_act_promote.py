@@ -135,3 +135,80 @@ def test_merged_prod_promotion_syncs_the_mlflow_alias(
     tags = {t["key"]: t["value"] for t in version["tags"]}  # type: ignore[union-attr]
     assert tags["model_sha256"] == model_sha
     assert "MLflow alias prod -> credit-scoring v" in res.step_log("sync-alias", "sync")
+
+
+CHURN_IMAGE = "ghcr.io/acme/churn@sha256:" + "c" * 64
+CHURN_BRANCH = "promote/prod-churn-" + "c" * 12
+
+
+@pytest.fixture(scope="module")
+def fleet_staged(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bare origin whose main holds fleet/churn, CHURN_IMAGE promoted to staging for churn."""
+    base = tmp_path_factory.mktemp("act-promote-fleet")
+    bare, seed = base / "origin.git", base / "seed"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], base)
+    run(["git", "clone", "-q", str(bare), str(seed)], base)
+    # What `dvc pull` in fleet/churn leaves (git-ignored): the trained model's digest.
+    (seed / "fleet/churn/models/model.sha256").write_text("d" * 64 + "\n")
+    staging = ["model", "promote", "staging", "--model", "churn", "--image", CHURN_IMAGE, "--push"]
+    run(staging, seed, env=NO_REGISTRY)
+    return bare
+
+
+def _promote_refs(bare: Path) -> str:
+    refs = ["git", "--git-dir", str(bare), "for-each-ref", "refs/heads/promote/"]
+    return run(refs, bare.parent).stdout
+
+
+def _dispatch_model(model: str) -> dict[str, object]:
+    return {
+        "inputs": {"model": model, "image": CHURN_IMAGE}, "ref": "refs/heads/main",
+        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+    }  # fmt: skip
+
+
+def test_dispatch_for_a_fleet_model_opens_its_pr_touching_only_its_release_file(
+    fleet_staged: Path, tmp_path: Path
+) -> None:
+    with serve() as api:
+        repo = _clone(fleet_staged, tmp_path / "run")
+        res = run_workflow(
+            repo, "promote.yaml", "workflow_dispatch", _dispatch_model("churn"),
+            origin=fleet_staged, store=Store(tmp_path / "world"), env={"GITHUB_API_URL": api.url},
+            secrets={"PROMOTION_TOKEN": "app-token"}, job="open-pr",
+        )  # fmt: skip
+        assert res.jobs.get("open-pr") == "success", res.tail()
+        (post,) = api.writes()
+    assert post.method == "POST" and post.body["head"] == CHURN_BRANCH
+    assert post.body["base"] == "main"
+    git_dir = ["git", "--git-dir", str(fleet_staged)]
+    changed = run([*git_dir, "diff", "--name-only", "main", CHURN_BRANCH], tmp_path).stdout.split()
+    assert changed == ["deploy/prod/churn.yaml"]
+    trailers = run([*git_dir, "log", "-1", "--format=%(trailers)", CHURN_BRANCH], tmp_path).stdout
+    assert "Model: churn" in trailers and "Environment: prod" in trailers
+    pinned = run([*git_dir, "show", f"{CHURN_BRANCH}:deploy/prod/churn.yaml"], tmp_path).stdout
+    assert "c" * 64 in pinned
+
+
+@pytest.mark.parametrize("hostile", ["churn; touch {flag}", "../prod"])
+def test_a_hostile_model_input_fails_the_job_and_pushes_nothing(
+    fleet_staged: Path, tmp_path: Path, hostile: str
+) -> None:
+    flag = tmp_path / "injected"
+    before = _promote_refs(fleet_staged)
+    with serve() as api:
+        repo = _clone(fleet_staged, tmp_path / "run")
+        res = run_workflow(
+            repo, "promote.yaml", "workflow_dispatch", _dispatch_model(hostile.format(flag=flag)),
+            origin=fleet_staged, store=Store(tmp_path / "world"), env={"GITHUB_API_URL": api.url},
+            secrets={"PROMOTION_TOKEN": "app-token"}, job="open-pr",
+        )  # fmt: skip
+        assert api.writes() == []
+    assert res.jobs.get("open-pr") == "failure", res.tail()
+    assert res.step("open-pr", "promote") == "failure"
+    log = res.step_log("open-pr", "promote")
+    (line,) = _error_lines(log)
+    assert "Traceback" not in log and "model name: expected" in line
+    assert repr(hostile.format(flag=flag)) in line  # refused by name, not for some other reason
+    assert not flag.exists()
+    assert _promote_refs(fleet_staged) == before
