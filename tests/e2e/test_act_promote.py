@@ -3,8 +3,11 @@ real MLflow server on 127.0.0.1.
 
 workflow_dispatch: pushes promote/prod-<digest> and opens its PR with PROMOTION_TOKEN; a rerun
 reuses the branch and updates the PR; a 403 fails the step in one line (and, without
-PROMOTION_TOKEN, the job warns that the PR's checks will not run). push to main touching the
-prod overlay (the PR merged): sync-alias points the MLflow prod alias at what Git pins.
+PROMOTION_TOKEN, the job warns that the PR's checks will not run). With model=churn (a fleet
+model staged in its world) the branch is promote/prod-churn-<digest12> and touches only
+deploy/prod/churn.yaml; a hostile model input fails the step in one line and pushes nothing.
+push to main touching the prod overlay (the PR merged): sync-alias points the MLflow prod
+alias at what Git pins.
 """
 
 from __future__ import annotations
@@ -190,7 +193,8 @@ def test_dispatch_for_a_fleet_model_opens_its_pr_touching_only_its_release_file(
     assert "c" * 64 in pinned
 
 
-@pytest.mark.parametrize("hostile", ["churn; touch {flag}", "../prod"])
+# A shell command, make's own expansion (were the recipe to say $(MODEL)), a path escape.
+@pytest.mark.parametrize("hostile", ["churn; touch {flag}", "$(shell touch {flag})", "../prod"])
 def test_a_hostile_model_input_fails_the_job_and_pushes_nothing(
     fleet_staged: Path, tmp_path: Path, hostile: str
 ) -> None:
