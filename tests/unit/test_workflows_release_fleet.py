@@ -35,6 +35,9 @@ def test_the_fleet_job_fans_out_over_the_changed_models_only() -> None:
         fleet["strategy"]["matrix"]["model"] == "${{ fromJSON(needs.fleet-changed.outputs.fleet) }}"
     )
     assert "'[]'" in fleet["if"], "an empty change list must skip the job, not fail fromJSON"
+    # Else the job's own __pycache__ under model/core (a dep of every fleet stage) dirties the
+    # reproduced dvc.lock and the promotion refuses the tree (seen under act).
+    assert fleet["env"]["PYTHONDONTWRITEBYTECODE"] == "1"
     changed = jobs["fleet-changed"]
     assert changed["steps"][-1]["run"] == "make release-fleet-changed"
     assert changed["permissions"] == {"contents": "read"}

@@ -1,5 +1,6 @@
 """docker/build-push-action stand-in (see action.yml): push a manifest to the registry stand-in."""
 
+import base64
 import hashlib
 import json
 import os
@@ -62,6 +63,8 @@ def main() -> None:
                 "mediaType": "application/vnd.oci.image.config.v1+json",
                 "digest": config_digest,
                 "size": len(config),
+                # Embedded (OCI 1.1 `data`): blobs are not modelled, so a test reads it here.
+                "data": base64.b64encode(config).decode(),
             },
         },
         sort_keys=True,

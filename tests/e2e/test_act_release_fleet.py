@@ -1,0 +1,106 @@
+"""release.yaml's `fleet` job under act: a merge that changes one fleet model releases it alone.
+
+The world: a bare origin whose main pins stand-in root train outputs (stored in the `s3` DVC
+remote on moto, so `build` pulls them) and a merge on top that changes fleet/churn's params
+(its author committed the reproduced lock). `build` pushes the runtime to the registry
+stand-in (tests/act/registry.py); `fleet-changed` names churn alone; one `fleet` job
+reproduces churn's outputs, writes its context, pushes fleet/churn FROM the runtime's digest
+and lands a staging promotion of the digest the registry answered.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from model.fleet import release
+from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.pinned import pinned_origin
+from tests.act.registry import registry_server
+from tests.conftest import clone, run
+from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
+
+pytestmark = [pytest.mark.e2e, pytest.mark.act]
+MODEL = "churn"
+TAG = "release-fleet.yaml"
+NO_TRACKING = {"MODEL_TRACKING": "0"}
+FOUR = ["build-info.json", "model.json", "model.onnx", "model.sha256"]
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[str]:
+    with serve_s3() as url:
+        yield url
+
+
+def _merge_changing_churn(origin: Path, dvc_remote: Path, base: Path, s3: str) -> Path:
+    """(bare) main = stand-in root pins + a merge retuning churn, its lock reproduced."""
+    bare, _ = pinned_origin(origin, base, TAG, lambda md5, data: put_dvc_object(s3, md5, data))
+    ws = clone(bare, base / "ws", dvc_remote)
+    folder = ws / "fleet" / MODEL
+    run(["model", "fleet", "pull", MODEL], ws)
+    params = folder / "params.yaml"
+    text, count = re.subn(r"(?m)^(  n_estimators: )200$", r"\g<1>60", params.read_text())
+    assert count == 1, f"expected `  n_estimators: 200` in {params}"
+    params.write_text(text)
+    run(["dvc", "repro", "--quiet"], folder, env=NO_TRACKING)
+    run(["git", "add", "fleet"], ws)
+    run(["git", "commit", "-qm", "merge: churn trains 60 trees"], ws)
+    run(["git", "push", "-q", "origin", "main"], ws)
+    return bare
+
+
+def test_a_merge_changing_one_fleet_model_releases_that_model_alone(
+    origin: Path, dvc_remote: Path, s3: str, tmp_path: Path
+) -> None:
+    bare = _merge_changing_churn(origin, dvc_remote, tmp_path, s3)
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
+    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    env = {"AWS_ENDPOINT_URL_S3": s3, "AWS_DEFAULT_REGION": CREDENTIALS["AWS_DEFAULT_REGION"]}
+    with registry_server() as registry:
+        res = run_workflow(
+            repo, "release.yaml", "push", push_event(repo), origin=bare,
+            store=Store(tmp_path / "world"), env={**env, "ACT_STANDIN_REGISTRY_URL": registry.url},
+            secrets={"GITHUB_TOKEN": "ghs_stand-in", "DVC_AWS_ACCESS_KEY_ID": "testing",
+                     "DVC_AWS_SECRET_ACCESS_KEY": "testing"},
+            job="fleet", timeout=900,
+        )  # fmt: skip
+    assert res.jobs.get("build") == "success", res.tail()
+    assert f'"models": ["{MODEL}"]' in res.step_log("fleet-changed", "changed"), res.tail()
+    assert res.jobs.get("fleet") == "success", res.tail()
+    context = res.step_log("fleet", "context")  # every matrix job's log of that step
+    tags = re.findall(r"tags=(\S+)", context)
+    assert len(tags) == 1 and tags[0].startswith(f"ghcr.io/acme/fleet/{MODEL}:"), context
+
+    runtime = registry.digest(REPO_SLUG, f"sha-{sha}")
+    pushed = {name: tag for (name, tag) in registry.tags if name.endswith(f"/{MODEL}")}
+    assert list(pushed) == [f"acme/fleet/{MODEL}"], registry.tags  # one model image, no other
+    digest = registry.digest(f"acme/fleet/{MODEL}", pushed[f"acme/fleet/{MODEL}"])
+    descriptor = json.loads(registry.manifests[digest])["config"]
+    config = json.loads(base64.b64decode(descriptor["data"]))["stand_in"]
+    args = dict(a.split("=", 1) for a in config["build_args"])
+    assert args["RUNTIME"] == f"ghcr.io/{REPO_SLUG}@{runtime}", args
+    assert args["RUNTIME_DIGEST"] == runtime and args["MODEL_NAME"] == MODEL
+    assert sorted(config["context_files"]) == FOUR, config
+    # The pin file in the context is the one the build args name (file bytes: pin + newline).
+    pin_file = (args["MODEL_SHA256"] + "\n").encode()
+    assert config["context_files"]["model.sha256"] == hashlib.sha256(pin_file).hexdigest()
+
+    log = run(["git", "--git-dir", str(bare), "log", "-1", "--format=%P%n%(trailers)", "main"],
+              tmp_path).stdout  # fmt: skip
+    assert log.splitlines()[0] == sha, "one promotion commit on top of the merge"
+    assert f"Model: {MODEL}" in log and "Environment: staging" in log, log
+    shown = tmp_path / "staging" / f"{MODEL}.yaml"  # read() checks the path names it
+    shown.parent.mkdir()
+    shown.write_text(run(["git", "--git-dir", str(bare), "show",
+                          f"main:deploy/staging/{MODEL}.yaml"], tmp_path).stdout)  # fmt: skip
+    pinned = release.read(shown)
+    assert (pinned.image, pinned.digest) == (f"ghcr.io/acme/fleet/{MODEL}", digest)
+    assert pinned.model_sha256 == args["MODEL_SHA256"]
