@@ -6,6 +6,11 @@ against the base branch; (4) commit dvc.lock, data.dvc and the committed reports
 `retrain/<trigger>-<utc stamp>`; (5) `dvc push` and `git push`; (6) open the PR through the
 `open_pr` the caller passes (the CLI passes the GitHub REST client when a token is set;
 otherwise retrain-pr.yaml opens it for the pushed branch). Identical data md5: do nothing.
+
+A fleet model (`Project` with folder fleet/<name>) runs the same steps in its folder, which is
+its own DVC project: its contract.yaml validates the snapshot, its data.dvc is re-pinned,
+`dvc repro`/`dvc push` run there, `model report --model NAME`, and only the folder's pins and
+reports are committed, on `retrain/<name>-<trigger>-<stamp>` with a `Model:` trailer.
 """
 
 from __future__ import annotations
@@ -25,10 +30,10 @@ from pathlib import Path
 from model import config
 from model.config import CheckFailed, UsageError
 from model.core.dataset import RAW_FILE
-from model.pipeline.datapull import DATA_DVC
+from model.pipeline.datapull import DATA_DVC, workspace_md5
 from model.proc import ProcError, run, venv_env
 
-PINS = ["dvc.lock", DATA_DVC]
+PINS = ["dvc.lock", DATA_DVC]  # relative to the project's folder
 REPORTS = "reports"  # only files git already tracks there: metrics, plots, validation
 REPORT_DIR = Path(".state/retrain/report")  # .state is gitignored: the report is the PR body
 BOT_NAME = "credit-scoring retrain"
@@ -43,6 +48,24 @@ class RetrainError(CheckFailed):
 OpenPR = Callable[[str, str, str, str], object]
 
 
+@dataclass(frozen=True)
+class Project:
+    """What one retrain works on: the root model (the default), or one fleet model's folder.
+
+    The caller (the CLI) has checked `name` and built `folder` from it; `pull` materialises the
+    folder's data/ at its pin and returns the md5 (None: `model data pull` at the root).
+    """
+
+    name: str | None = None  # None: the root model, exactly as before the fleet
+    folder: str = "."
+    raw_file: str = RAW_FILE
+    pull: Callable[[Path], str] | None = field(default=None, compare=False)
+
+    def path(self, rel: str) -> str:
+        """`rel` inside the project's folder, relative to the repository root."""
+        return rel if self.folder == "." else f"{self.folder}/{rel}"
+
+
 class SnapshotError(UsageError):
     """The snapshot given is not usable data (no such file, breaks the contract): exit 2."""
 
@@ -54,6 +77,7 @@ class Outcome:
     status: str  # "unchanged" | "proposed"
     old_md5: str
     new_md5: str
+    folder: str = "."  # the DVC project `workflows push` pushes from
     branch: str = ""
     gate_passed: bool = True
     pushed: bool = False
@@ -68,11 +92,11 @@ class Outcome:
         return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
-def branch_name(trigger: str, now: datetime | None = None) -> str:
-    """`retrain/<trigger>-<yyyymmdd-hhmmss>` with the trigger reduced to [a-z0-9-]."""
+def branch_name(trigger: str, now: datetime | None = None, model: str | None = None) -> str:
+    """`retrain/[<model>-]<trigger>-<yyyymmdd-hhmmss>` with the trigger reduced to [a-z0-9-]."""
     slug = re.sub(r"[^a-z0-9]+", "-", trigger.lower()).strip("-") or "manual"
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
-    return f"retrain/{slug}-{stamp}"
+    return f"retrain/{model + '-' if model else ''}{slug}-{stamp}"
 
 
 def sh(
@@ -97,20 +121,21 @@ def model_cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "model", *args]
 
 
-def preflight(root: Path) -> None:
+def preflight(root: Path, project: Project = Project()) -> None:
     """Fail before any work when `model report` is missing or the pinned files are dirty."""
     if sh(model_cli("report", "--help"), root, "preflight", check=False).returncode != 0:
         raise RetrainError(
             "preflight: `model report` is not available in this build, and a retrain PR must "
             "carry the same report as a human PR; install a build that has it"
         )
-    dirty = sh(["git", "status", "--porcelain", "--", "dvc.lock", DATA_DVC], root, "preflight")
+    pins = [project.path(p) for p in PINS]
+    dirty = sh(["git", "status", "--porcelain", "--", *pins], root, "preflight")
     if dirty.stdout.strip():
         raise RetrainError(
-            f"preflight: dvc.lock or {DATA_DVC} has uncommitted changes in {root}:\n"
+            f"preflight: {' or '.join(pins)} has uncommitted changes in {root}:\n"
             f"{dirty.stdout.rstrip()}\nretrain from a clean checkout of the base branch"
         )
-    use_remote(root)
+    use_remote(root / project.folder)
 
 
 def use_remote(root: Path) -> None:
@@ -139,60 +164,84 @@ def fetch_snapshot(snapshot: str, dest: Path, root: Path) -> Path:
     return dest
 
 
-def install_snapshot(root: Path, snapshot: str) -> None:
-    """Validate the snapshot against the data contract, then place it as data/credit_data.csv."""
+def install_snapshot(root: Path, snapshot: str, project: Project = Project()) -> None:
+    """Validate the snapshot against the project's data contract, then place it in its data/."""
     from model.core.contract import check
+    from model.core.contract_file import load
     from model.core.dataset import read_raw
 
+    work = root / project.folder
+    contract = [] if project.name is None else [load(work / "contract.yaml")]
     with tempfile.TemporaryDirectory() as tmp:
-        local = fetch_snapshot(snapshot, Path(tmp) / RAW_FILE, root)
-        problems = check(read_raw(local))
+        local = fetch_snapshot(snapshot, Path(tmp) / project.raw_file, root)
+        problems = check(read_raw(local), *contract)
         if problems:
             listed = "\n".join(f"  - {p}" for p in problems)
             raise SnapshotError(
                 f"snapshot: {snapshot} breaks the data contract; nothing was changed:\n{listed}"
             )
-        shutil.copyfile(local, root / "data" / RAW_FILE)
+        shutil.copyfile(local, work / "data" / project.raw_file)
 
 
 def data_md5(root: Path) -> str:
     """DVC's md5 of data/ as it is now in the work tree."""
     from dvc.repo import Repo
 
-    from model.pipeline.datapull import workspace_md5
-
     with Repo(str(root)) as repo:
         return str(workspace_md5(repo))
 
 
-def run_report(root: Path, base: str) -> bool:
-    """`model report --base BASE`; True when the gate passed, False when it failed."""
-    proc = sh(model_cli("report", "--base", base, "--out", str(REPORT_DIR)), root, "report", False)
+def repin(root: Path, project: Project) -> None:
+    """A fleet folder's `model data update`: the snapshot passed its contract; re-pin, stage."""
+    from dvc.repo import Repo
+
+    from model.core.dataset import pinned_md5
+
+    work = root / project.folder
+    with Repo(str(work)) as repo:
+        new = workspace_md5(repo)
+        repo.commit(str(work / DATA_DVC), force=True)  # re-hashes data/ into data.dvc, cache
+    if new is None or pinned_md5(work) != new:
+        raise RetrainError(f"re-pin: {project.path(DATA_DVC)} should pin {new}, yet it does not")
+    sh(["git", "add", "--", project.path(DATA_DVC)], root, "re-pin")
+
+
+def run_report(root: Path, base: str, project: Project = Project()) -> bool:
+    """`model report --base BASE [--model NAME]`; True when the gate passed, False when not."""
+    which = [] if project.name is None else ["--model", project.name]
+    args = model_cli("report", "--base", base, "--out", str(REPORT_DIR), *which)
+    proc = sh(args, root, "report", False)
     if proc.returncode not in (0, 1):
         tail = (proc.stderr or proc.stdout).strip()[-2000:]
         raise RetrainError(f"report: `model report` exited {proc.returncode}\n{tail}")
     return proc.returncode == 0
 
 
-def commit(root: Path, branch: str, trigger: str, old: str, new: str, passed: bool) -> None:
-    """Commit the pinned files on a new branch, with trailers `model audit` can parse."""
+def commit(
+    root: Path, branch: str, trigger: str, old: str, new: str, passed: bool,
+    project: Project = Project(),
+) -> None:  # fmt: skip
+    """Commit the project's pinned files on a new branch, with trailers `model audit` parses."""
     sh(["git", "checkout", "-q", "-b", branch], root, "commit")
-    sh(["git", "add", "--", *PINS], root, "commit")
-    sh(["git", "add", "--update", "--", REPORTS], root, "commit")
+    sh(["git", "add", "--", *(project.path(p) for p in PINS)], root, "commit")
+    sh(["git", "add", "--update", "--", project.path(REPORTS)], root, "commit")
     ident = sh(["git", "config", "user.email"], root, "commit", check=False).stdout.strip()
     who = [] if ident else ["-c", f"user.name={BOT_NAME}", "-c", f"user.email={BOT_EMAIL}"]
+    model = "" if project.name is None else f"Model: {project.name}\n"
+    scope = trigger if project.name is None else f"{project.name}, {trigger}"
     message = (
-        f"retrain({trigger}): data {old[:8]} -> {new[:8]}\n\n"
+        f"retrain({scope}): data {old[:8]} -> {new[:8]}\n\n"
         f"Retrained by `model retrain` on new data; the gate {'passed' if passed else 'FAILED'}."
         "\n\n"
-        f"Retrain-Trigger: {trigger}\nData-Md5: {new}\nPrevious-Data-Md5: {old}\n"
+        f"Retrain-Trigger: {trigger}\nData-Md5: {new}\nPrevious-Data-Md5: {old}\n{model}"
     )
     sh(["git", *who, "commit", "-q", "-m", message], root, "commit")
 
 
-def pr_title(out: Outcome, trigger: str) -> str:
-    """The retrain PR's title: the trigger, both data md5s, and a failed gate if it failed."""
-    title = f"Retrain ({trigger}): data {out.old_md5[:8]} -> {out.new_md5[:8]}"
+def pr_title(out: Outcome, trigger: str, model: str | None = None) -> str:
+    """The retrain PR's title: model, trigger, both data md5s, and a failed gate if it failed."""
+    scope = trigger if model is None else f"{model}, {trigger}"
+    title = f"Retrain ({scope}): data {out.old_md5[:8]} -> {out.new_md5[:8]}"
     return title if out.gate_passed else title + " [gate failed]"
 
 
@@ -215,10 +264,12 @@ def retrain(
     push: bool = True,
     say: Callable[[str], None] = print,
     open_pr: OpenPR | None = None,
+    project: Project = Project(),
 ) -> Outcome:
     """Run the steps in the module docstring; see Outcome for what happened."""
-    with contextlib.chdir(root):  # DVC resolves targets against the working directory
-        out = _retrain(Path.cwd(), snapshot, trigger, base, push, say)
+    # DVC resolves targets against the working directory: the project's folder
+    with contextlib.chdir(root / project.folder):
+        out = _retrain(root.resolve(), snapshot, trigger, base, push, say, project)
     if out.pushed and open_pr is not None:
         say("6/6 open the pull request")
         open_pr(out.branch, base, out.pr_title, out.pr_body)
@@ -233,30 +284,37 @@ def _retrain(
     base: str,
     push: bool,
     say: Callable[[str], None],
+    project: Project,
 ) -> Outcome:
     from model.pipeline.datapull import pull, update
 
-    preflight(root)
+    work, fleet = root / project.folder, project.name is not None
+    preflight(root, project)
     ensure_base(root, base)
-    say("1/6 model data pull")
-    old = pull(root).md5
+    say(f"1/6 {'model fleet pull ' + project.folder if fleet else 'model data pull'}")
+    old = project.pull(root) if project.pull is not None else pull(root).md5
     if snapshot:
-        install_snapshot(root, snapshot)
-    new = data_md5(root)
+        install_snapshot(root, snapshot, project)
+    new = data_md5(work)
     if new == old:
-        return Outcome("unchanged", old, new)
-    update(root)  # re-pins data.dvc and stages it: the pipeline refuses any other re-pin
-    say(f"    data/ re-pinned: {old} -> {new}\n2/6 dvc repro")
-    sh(dvc("repro"), root, "dvc repro")
-    say(f"3/6 model report --base {base}")
-    passed = run_report(root, base)
-    out = Outcome("proposed", old, new, branch=branch_name(trigger), gate_passed=passed)
+        return Outcome("unchanged", old, new, folder=project.folder)
+    # re-pin data.dvc and stage it: the pipeline refuses any other re-pin
+    if fleet:
+        repin(root, project)
+    else:
+        update(root)
+    say(f"    data/ re-pinned: {old} -> {new}\n2/6 dvc repro ({project.folder})")
+    sh(dvc("repro"), work, "dvc repro")
+    say(f"3/6 model report --base {base}" + (f" --model {project.name}" if fleet else ""))
+    passed = run_report(root, base, project)
+    branch = branch_name(trigger, model=project.name)
+    out = Outcome("proposed", old, new, project.folder, branch=branch, gate_passed=passed)
     say(f"4/6 commit on {out.branch}")
-    commit(root, out.branch, trigger, old, new, passed)
-    out.pr_title, out.pr_body = pr_title(out, trigger), report_body(root, out)
+    commit(root, out.branch, trigger, old, new, passed, project)
+    out.pr_title, out.pr_body = pr_title(out, trigger, project.name), report_body(root, out)
     if push:
         say("5/6 dvc push; git push")
-        sh(dvc("push"), root, "dvc push")
+        sh(dvc("push"), work, "dvc push")
         sh(["git", "push", "-q", "-u", "origin", out.branch], root, "git push")
         out.pushed = True
     return out

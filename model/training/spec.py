@@ -241,6 +241,8 @@ def templates(trigger: str, with_drift: bool) -> list[Container]:
         f"{WORK}/retrain.json",
         "--no-push",  # the push step pushes, with retries
     ]
+    if not with_drift:  # new data names its model (the fleet fan-out); an argument, no shell
+        retrain += ["--model", "{{workflow.parameters.model}}"]
     report = ["workflows", "report", "--work", WORK, "--drift" if with_drift else "--no-drift",
               "--run", "{{workflow.name}}"]  # fmt: skip
     out = [
@@ -291,6 +293,13 @@ def _arguments(with_drift: bool) -> list:
         params.append(Parameter(name="snapshot", value="", description=about))
     else:  # required: the event source must say which snapshot arrived
         params.append(Parameter(name="snapshot", description=about))
+        params.append(
+            Parameter(
+                name="model",
+                value=config.DEFAULT_MODEL_NAME,
+                description="The model to retrain: the root model or a fleet/<name> folder.",
+            )
+        )
     if with_drift:
         params.append(
             Parameter(

@@ -56,14 +56,16 @@ def push(work: Path, repo: Path) -> str:
     Its own step so that Argo can retry it: both pushes are idempotent, a retry after a lost
     pod or a flaky forge pushes the same commit again, or nothing.
     """
-    from model.training.retrain import dvc, sh
+    from model.training.retrain import RetrainError, dvc, sh
 
     summary = _load(work / RETRAIN_JSON)
     if summary is None or summary["status"] != "proposed":
         return "nothing to push: no retrain proposed a branch"
-    branch = summary["branch"]
-    if (repo / ".dvc").is_dir():
-        sh(dvc("push"), repo, "dvc push")
+    branch, folder = summary["branch"], Path(summary.get("folder", "."))
+    if folder.is_absolute() or ".." in folder.parts:  # retrain wrote "." or fleet/<name>
+        raise RetrainError(f"{work / RETRAIN_JSON}: folder {str(folder)!r} is not in the repo")
+    if (repo / folder / ".dvc").is_dir():  # a fleet model's folder is its own DVC project
+        sh(dvc("push"), repo / folder, "dvc push")
     sh(["git", "push", "-q", "-u", "origin", f"{branch}:{branch}"], repo, "git push")
     summary["pushed"] = True
     (work / RETRAIN_JSON).write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
