@@ -18,6 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from model.training import spec
+from model.training.trigger import mark_step, resource_patch
 
 if TYPE_CHECKING:
     from hera.workflows import CronWorkflow, Resource, WorkflowTemplate
@@ -101,14 +102,6 @@ def _main() -> object:
     )
 
 
-def _patch() -> str:
-    """The executor patch, plus `main`: a resource step's main container is Argo's own."""
-    patch = json.loads(spec.executor_patch())
-    ctx = patch["containers"][0]["securityContext"]
-    patch["containers"].append({"name": "main", "securityContext": ctx})
-    return json.dumps(patch, sort_keys=True)
-
-
 def fan_out_template() -> WorkflowTemplate:
     """scan -> (submit -> mark) per model with new data, PARALLELISM at a time."""
     from hera.workflows import Parameter, WorkflowTemplate
@@ -119,13 +112,7 @@ def fan_out_template() -> WorkflowTemplate:
     scan = spec.step(
         "scan", [*args, "--out", MODELS_FILE], workdir="/tmp", bucket=True, outputs=[out]
     )
-    mark = spec.step(
-        "mark",
-        ["workflows", "mark", "--snapshot", "{{inputs.parameters.snapshot}}"],
-        workdir="/tmp",
-        bucket=True,
-    )
-    mark.inputs = [Parameter(name="snapshot")]
+    mark = mark_step()
     return WorkflowTemplate(
         name=FAN_OUT,
         namespace=spec.NAMESPACE,
@@ -133,7 +120,7 @@ def fan_out_template() -> WorkflowTemplate:
         entrypoint="main",
         service_account_name=SERVICE_ACCOUNT,
         security_context=spec.pod_security(),
-        pod_spec_patch=_patch(),
+        pod_spec_patch=resource_patch(),
         arguments=[
             Parameter(
                 name="snapshots",

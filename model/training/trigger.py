@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from model.training import spec
 
 if TYPE_CHECKING:
-    from hera.workflows import CronWorkflow, Resource, WorkflowTemplate
+    from hera.workflows import Container, CronWorkflow, Resource, WorkflowTemplate
 
 SCAN = "credit-scoring-new-data-scan"
 SCAN_CRON = "credit-scoring-new-data-scan-hourly"
@@ -62,12 +62,26 @@ def _main() -> object:
     )
 
 
-def _patch() -> str:
+def resource_patch() -> str:
     """The executor patch, plus `main`: a resource step's main container is Argo's own."""
     patch = json.loads(spec.executor_patch())
     ctx = patch["containers"][0]["securityContext"]
     patch["containers"].append({"name": "main", "securityContext": ctx})
     return json.dumps(patch, sort_keys=True)
+
+
+def mark_step() -> Container:
+    """`model workflows mark` of the snapshot a run was submitted for (its input)."""
+    from hera.workflows import Parameter
+
+    mark = spec.step(
+        "mark",
+        ["workflows", "mark", "--snapshot", "{{inputs.parameters.snapshot}}"],
+        workdir="/tmp",
+        bucket=True,
+    )
+    mark.inputs = [Parameter(name="snapshot")]
+    return mark
 
 
 def scan_template() -> WorkflowTemplate:
@@ -80,13 +94,7 @@ def scan_template() -> WorkflowTemplate:
     scan = spec.step(
         "scan", [*args, "--out", SNAPSHOT_FILE], workdir="/tmp", bucket=True, outputs=[out]
     )
-    mark = spec.step(
-        "mark",
-        ["workflows", "mark", "--snapshot", "{{inputs.parameters.snapshot}}"],
-        workdir="/tmp",
-        bucket=True,
-    )
-    mark.inputs = [Parameter(name="snapshot")]
+    mark = mark_step()
     return WorkflowTemplate(
         name=SCAN,
         namespace=spec.NAMESPACE,
@@ -94,7 +102,7 @@ def scan_template() -> WorkflowTemplate:
         entrypoint="main",
         service_account_name=SERVICE_ACCOUNT,
         security_context=spec.pod_security(),
-        pod_spec_patch=_patch(),
+        pod_spec_patch=resource_patch(),
         arguments=[
             Parameter(
                 name="snapshots",
