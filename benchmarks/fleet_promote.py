@@ -28,21 +28,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+from benchmarks.gitops import BIN, ENV  # noqa: E402  (one home for the benchmarks' git env)
 from model.gitops import audit  # noqa: E402
 from model.gitops.trailers import Release, message  # noqa: E402
 
-BIN = Path(sys.executable).parent
-# Bytecode caching on, as on a normal install (see benchmarks/gitops.py for why).
-_INHERITED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-ENV = {
-    **{k: v for k, v in _INHERITED.items() if k not in ("GITHUB_ACTIONS", "GITHUB_ACTOR")},
-    "MODEL_REGISTRY": "0",
-    "PATH": f"{BIN}:{os.environ['PATH']}",
-    "GIT_AUTHOR_NAME": "Bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "Bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-}
 PROMOTIONS_PER_MODEL = 10
 
 

@@ -31,8 +31,8 @@ BIN = Path(sys.executable).parent
 # Bytecode caching on, as on a normal install: this sandbox sets PYTHONDONTWRITEBYTECODE=1,
 # which makes every `model` process recompile ~1,100 modules (~0.9 s) before doing anything.
 _INHERITED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-ENV = {
-    **_INHERITED,
+ENV = {  # never in GitHub Actions here: promotions read the actor from git, not GITHUB_ACTOR
+    **{k: v for k, v in _INHERITED.items() if k not in ("GITHUB_ACTIONS", "GITHUB_ACTOR")},
     "MODEL_REGISTRY": "0",
     "PATH": f"{BIN}:{os.environ['PATH']}",
     "GIT_AUTHOR_NAME": "Bench",
