@@ -267,9 +267,10 @@ def retrain(
     project: Project = Project(),
 ) -> Outcome:
     """Run the steps in the module docstring; see Outcome for what happened."""
+    root = root.resolve()  # before the chdir: `root` may be relative (the CLI's default ".")
     # DVC resolves targets against the working directory: the project's folder
     with contextlib.chdir(root / project.folder):
-        out = _retrain(root.resolve(), snapshot, trigger, base, push, say, project)
+        out = _retrain(root, snapshot, trigger, base, push, say, project)
     if out.pushed and open_pr is not None:
         say("6/6 open the pull request")
         open_pr(out.branch, base, out.pr_title, out.pr_body)
