@@ -80,7 +80,7 @@ def test_a_merge_changing_one_fleet_model_releases_that_model_alone(
     assert len(tags) == 1 and tags[0].startswith(f"ghcr.io/acme/fleet/{MODEL}:"), context
 
     runtime = registry.digest(REPO_SLUG, f"sha-{sha}")
-    pushed = {name: tag for (name, tag) in registry.tags if name.endswith(f"/{MODEL}")}
+    pushed = {name: tag for (name, tag) in registry.tags if name.startswith("acme/fleet/")}
     assert list(pushed) == [f"acme/fleet/{MODEL}"], registry.tags  # one model image, no other
     digest = registry.digest(f"acme/fleet/{MODEL}", pushed[f"acme/fleet/{MODEL}"])
     descriptor = json.loads(registry.manifests[digest])["config"]
