@@ -34,7 +34,21 @@ SUBREPO_NOTE = (
 )
 
 
-def _stage(body: dict[str, Any], raw: str) -> dict[str, Any]:
+def shared_deps(root: Path, dep: str) -> list[str]:
+    """A root dep on shared code, as a model folder's deps: a directory becomes its .py files.
+
+    Why files: a subrepo hashes a path outside its own tree with no .dvcignore, so the bytecode
+    caches any Python run writes into model/core changed a directory dep, every stage re-ran
+    and the lock moved. The files are the code; a new module shows up at the next sync.
+    """
+    path = root / dep
+    if not path.is_dir():
+        return [UP + dep]
+    files = [p for p in sorted(path.rglob("*.py")) if "__pycache__" not in p.parts]
+    return [UP + f.relative_to(root).as_posix() for f in files]
+
+
+def _stage(root: Path, body: dict[str, Any], raw: str) -> dict[str, Any]:
     """One root stage, rewritten for a model folder."""
     cmd = " ".join(str(body["cmd"]).split()).replace(DEFAULT_RAW, raw)
     cmd += f" --contract {CONTRACT}"
@@ -44,8 +58,11 @@ def _stage(body: dict[str, Any], raw: str) -> dict[str, Any]:
         # Not tracked yet: MLflow runs would land in credit-scoring's experiment and overwrite
         # its last_run.json (what `model register` registers). Per-model tracking is to come.
         cmd = f"{TRACKING_OFF} {cmd}"
-    deps = [raw if d == DEFAULT_RAW else (UP + d if d.startswith("model/") else d)
-            for d in body.get("deps", [])]  # fmt: skip
+    deps: list[str] = []
+    for d in body.get("deps", []):
+        deps.extend(
+            shared_deps(root, d) if d.startswith("model/") else [raw if d == DEFAULT_RAW else d]
+        )
     out: dict[str, Any] = {"cmd": cmd, "deps": [*deps, CONTRACT]}
     for key in ("params", "outs", "metrics"):
         if key in body:
@@ -69,7 +86,7 @@ def render(root: Path, raw: str) -> str:
         raise FleetError(
             f"{root / DVC_YAML}: the root pipeline every model runs is missing"
         ) from err
-    stages = {name: _stage(body, raw) for name, body in declared["stages"].items()}
+    stages = {name: _stage(root, body, raw) for name, body in declared["stages"].items()}
     doc: dict[str, Any] = {"stages": stages}
     if "plots" in declared:
         doc["plots"] = declared["plots"]

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from model.fleet.layout import DEFAULT_MODEL, names
-from model.fleet.pipeline import UP, render, subrepo_files, sync
+from model.fleet.pipeline import UP, render, shared_deps, subrepo_files, sync
 
 pytestmark = pytest.mark.unit
 
@@ -25,7 +25,9 @@ def test_rendered_stages_mirror_the_root_pipeline() -> None:
         got = fleet[name]
         # the same shared code as the root stage (so tests/unit/test_stage_deps.py holds here too)
         shared = [d.removeprefix(UP) for d in got["deps"] if d.startswith(UP)]
-        assert shared == [d for d in body["deps"] if d.startswith("model/")]
+        expanded = [d.removeprefix(UP) for r in body["deps"] if r.startswith("model/")
+                    for d in shared_deps(ROOT, r)]  # fmt: skip
+        assert shared == expanded and all(d.endswith(".py") for d in shared)
         local = [d for d in got["deps"] if not d.startswith(UP)]
         expected = [RAW if d == "data/credit_data.csv" else d for d in body["deps"]]
         assert local == [d for d in expected if not d.startswith("model/")] + ["contract.yaml"]
@@ -102,3 +104,17 @@ def test_each_fleet_lock_matches_the_code_and_its_params(name: str) -> None:
             for key, value in section.items():
                 head, _, tail = key.partition(".")
                 assert (params[head][tail] if tail else params[head]) == value, key
+
+
+def test_a_shared_code_directory_becomes_its_python_files_without_bytecode(tmp_path: Path) -> None:
+    """A subrepo hashes ../../model/core with no .dvcignore: a .pyc there changed every lock."""
+    code = tmp_path / "model" / "core"
+    (code / "__pycache__").mkdir(parents=True)
+    (code / "nested").mkdir()
+    for rel in ("a.py", "nested/b.py", "__pycache__/a.cpython-311.pyc", "notes.txt"):
+        (code / rel).write_text("x")
+    assert shared_deps(tmp_path, "model/core") == [
+        UP + "model/core/a.py",
+        UP + "model/core/nested/b.py",
+    ]
+    assert shared_deps(tmp_path, "model/config.py") == [UP + "model/config.py"]
