@@ -135,14 +135,37 @@ def preflight(root: Path, project: Project = Project()) -> None:
             f"preflight: {' or '.join(pins)} has uncommitted changes in {root}:\n"
             f"{dirty.stdout.rstrip()}\nretrain from a clean checkout of the base branch"
         )
-    use_remote(root / project.folder)
+    use_remote(root, project)
 
 
-def use_remote(root: Path) -> None:
-    """Make MODEL_DVC_REMOTE (e.g. the cluster's s3) this clone's default DVC remote."""
+def use_remote(root: Path, project: Project = Project()) -> None:
+    """Make MODEL_DVC_REMOTE (e.g. the cluster's s3) this clone's default DVC remote.
+
+    A fleet folder's config names only the root's default remote (model/fleet/pipeline.py), so
+    the root's definition of MODEL_DVC_REMOTE is copied into the folder's config.local first.
+    """
     remote = config.get(config.MODEL_DVC_REMOTE)
-    if remote:
-        sh(dvc("remote", "default", "--local", remote), root, "dvc remote")
+    if not remote:
+        return
+    work = root / project.folder
+    if project.name is not None:
+        url = root_remote_url(root, remote)
+        sh(dvc("remote", "add", "--local", "--force", remote, url), work, "dvc remote")
+    sh(dvc("remote", "default", "--local", remote), work, "dvc remote")
+
+
+def root_remote_url(root: Path, name: str) -> str:
+    """The URL the root's DVC config (config.local over config) gives remote `name`, absolute."""
+    import configparser
+
+    parser = configparser.ConfigParser()
+    parser.read([root / ".dvc" / "config", root / ".dvc" / "config.local"])
+    url = parser.get(f'remote "{name}"', "url", fallback=None)
+    url = parser.get(f"'remote \"{name}\"'", "url", fallback=url)
+    if url is None:
+        raise RetrainError(f"dvc remote: MODEL_DVC_REMOTE={name} is not a remote in {root}/.dvc")
+    # a relative directory URL resolves from the root's .dvc/, not from the folder's
+    return url if "://" in url or Path(url).is_absolute() else str((root / ".dvc" / url).resolve())
 
 
 def ensure_base(root: Path, base: str) -> None:
