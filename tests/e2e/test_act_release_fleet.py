@@ -24,12 +24,12 @@ from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin
 from tests.act.registry import registry_server
 from tests.conftest import clone, run
+from tests.e2e.test_act_pr_fleet import fewer_trees
 from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 MODEL = "churn"
 TAG = "release-fleet.yaml"
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 FOUR = ["build-info.json", "model.json", "model.onnx", "model.sha256"]
 
 
@@ -45,11 +45,7 @@ def _merge_changing_churn(origin: Path, dvc_remote: Path, base: Path, s3: str) -
     ws = clone(bare, base / "ws", dvc_remote)
     folder = ws / "fleet" / MODEL
     run(["model", "fleet", "pull", MODEL], ws)
-    params = folder / "params.yaml"
-    text, count = re.subn(r"(?m)^(  n_estimators: )200$", r"\g<1>60", params.read_text())
-    assert count == 1, f"expected `  n_estimators: 200` in {params}"
-    params.write_text(text)
-    run(["dvc", "repro", "--quiet"], folder, env=NO_TRACKING)
+    fewer_trees(folder)  # the PR test's change: set in params.yaml, lock reproduced
     run(["git", "add", "fleet"], ws)
     run(["git", "commit", "-qm", "merge: churn trains 60 trees"], ws)
     run(["git", "push", "-q", "origin", "main"], ws)
