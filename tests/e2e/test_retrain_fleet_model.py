@@ -65,6 +65,18 @@ def test_a_hostile_model_name_is_refused_before_anything_runs(world: Path, tmp_p
     assert git(world, "branch", "--show-current") == "main"
 
 
+def test_the_same_data_again_retrains_nothing(world: Path, tmp_path: Path) -> None:
+    """Runs before the new-data test, which leaves the clone on its retrain branch."""
+    bare = Path(git(world, "remote", "get-url", "origin"))
+    same = tmp_path / "same.csv"
+    same.write_bytes((world / RAW).read_bytes())
+    cmd = ["model", "retrain", "--model", MODEL, "--snapshot", str(same), "--trigger", "new-data"]
+    proc = run(cmd, world, env=NO_TRACKING)
+    assert "nothing to retrain" in " ".join(proc.stdout.split())
+    assert retrain_branches(bare, world) == []
+    assert git(world, "status", "--porcelain") == ""
+
+
 def test_new_data_for_one_fleet_model_retrains_it_alone(world: Path, tmp_path: Path) -> None:
     bare = Path(git(world, "remote", "get-url", "origin"))
     lines = (world / RAW).read_text().splitlines(keepends=True)
