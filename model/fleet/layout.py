@@ -72,6 +72,11 @@ def folder(name: str) -> str:
     return f"{FLEET_ROOT}/{check_name(name)}"
 
 
+def project_folder(name: str | None) -> str:
+    """The DVC project a model's pipeline lives in: "." for the root model, else fleet/<name>."""
+    return "." if name is None or name == DEFAULT_MODEL else folder(name)
+
+
 def read_owners(path: Path) -> tuple[str, ...]:
     """Owner handles, one per line (# comments allowed); FleetError on a malformed one."""
     owners = []

@@ -193,6 +193,13 @@ def _dvc(root: Path, *args: str) -> None:
         raise ReleaseModelError(f"rebuilding the {STAGE} outputs failed: {err}") from err
 
 
+def _targets(root: Path, names: list[str]) -> list[str]:
+    """DVC targets for `root` whatever the cwd: DVC's API resolves a relative target against
+    the process's cwd, so from another folder (`--repo`, a fleet model's project) `train`
+    matched nothing and push and pull moved nothing, without an error."""
+    return [str(root / n) if n.endswith(".dvc") else f"{root / 'dvc.yaml'}:{n}" for n in names]
+
+
 def _pull(root: Path, remote: str | None, targets: list[str]) -> bool:
     """dvc pull `targets` from `remote`; False when it could not fetch them all."""
     from dvc.exceptions import DvcException
@@ -200,7 +207,7 @@ def _pull(root: Path, remote: str | None, targets: list[str]) -> bool:
 
     with Repo(str(root)) as repo:
         try:
-            repo.pull(targets=targets, remote=remote)
+            repo.pull(targets=_targets(root, targets), remote=remote)
         except DvcException:
             return False  # the remote lacks some of them (or is unreachable): rebuild instead
     return True
@@ -223,7 +230,7 @@ def _push(root: Path, remote: str | None) -> None:
     from dvc.repo import Repo
 
     with Repo(str(root)) as repo:
-        repo.push(targets=[DATA_DVC, STAGE], remote=remote)
+        repo.push(targets=_targets(root, [DATA_DVC, STAGE]), remote=remote)
 
 
 def not_reproducible_message(wrong: tuple[Mismatch, ...]) -> str:

@@ -12,12 +12,27 @@ from model.cli.console import console, fail
 RemoteOption = Annotated[
     str | None, typer.Option(help="DVC remote name (default: the repository's default remote).")
 ]
-RepoOption = Annotated[Path, typer.Option(help="Repository root holding dvc.lock.")]
+RepoOption = Annotated[Path, typer.Option(help="Repository root.")]
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="A fleet model (fleet/NAME: its dvc.lock and DVC project); default: the root.",
+    ),
+]
+
+
+def _project(repo: Path, model: str | None) -> Path:
+    """The DVC project holding the model's dvc.lock (a bad name: FleetError, exit 2)."""
+    from model.fleet.layout import project_folder
+
+    return repo.resolve() / project_folder(model)
 
 
 def release_model(
     remote: RemoteOption = None,
     push: Annotated[bool, typer.Option(help="Push rebuilt outputs and data to the remote.")] = True,
+    model: ModelOption = None,
     repo: RepoOption = Path(),
 ) -> None:
     """The train outputs dvc.lock pins: pulled, else rebuilt; md5-checked; pushed."""
@@ -26,7 +41,7 @@ def release_model(
     from model.review.release_model import ReleaseModelError, release
 
     try:
-        result = release(repo.resolve(), remote, push=push)
+        result = release(_project(repo, model), remote, push=push)
     except ReleaseModelError as err:
         fail(escape(str(err)), err.exit_code)
     for miss in result.rebuilt_because:
@@ -48,6 +63,7 @@ def remote_status(
     summary: Annotated[
         Path | None, typer.Option(help="Append the answer as markdown (e.g. $GITHUB_STEP_SUMMARY).")
     ] = None,
+    model: ModelOption = None,
     repo: RepoOption = Path(),
 ) -> None:
     """Say whether the DVC remote already holds the train outputs dvc.lock pins (exit 0)."""
@@ -57,7 +73,7 @@ def remote_status(
     from model.review.release_model import remote_status as status_of
 
     try:
-        status = status_of(repo.resolve(), remote)
+        status = status_of(_project(repo, model), remote)
     except ReleaseModelError as err:
         fail(escape(str(err)), err.exit_code)
     line = describe(status)

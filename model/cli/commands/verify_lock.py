@@ -28,10 +28,10 @@ def verify_lock(
     repo: Annotated[Path, typer.Option(help="Repository root.")] = Path(),
 ) -> None:
     """Re-run the pipeline from REV's committed inputs; exit 1 naming differing stages."""
-    from model.fleet.layout import DEFAULT_MODEL, check_name, folder
+    from model.fleet.layout import project_folder
     from model.review.verify_lock import verify
 
-    where = "." if model is None or model == DEFAULT_MODEL else folder(check_name(model))
+    where = project_folder(model)
     result = verify(repo.resolve(), rev, where)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
