@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
+from tests.conftest import ROOT, run
 from tests.unit.gitops_repo import git, make_repo
 
 DATA_MD5 = "2" * 32 + ".dir"
@@ -50,3 +52,17 @@ def make_fleet_repo(path: Path, names: list[str]) -> Path:
     repo = make_repo(path)
     add_models(repo, names)
     return repo
+
+
+def dvc_repo(root: Path) -> Path:
+    """A git + DVC repository at `root` with the default model's files and a local remote
+    beside it (what `model new` needs); one commit, no fleet yet."""
+    (root / ".github").mkdir(parents=True)
+    for rel in ("params.yaml", "data.dvc", "dvc.yaml", ".dvcignore", ".github/promotion-gate.yaml"):
+        shutil.copy(ROOT / rel, root / rel)
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["dvc", "init", "-q"], root)
+    run(["dvc", "remote", "add", "-d", "store", str(root.parent / "remote")], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "base"], root)
+    return root

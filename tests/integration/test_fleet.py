@@ -12,7 +12,8 @@ import yaml
 from model.core.contract import check
 from model.core.contract_file import load
 from model.core.dataset import read_raw
-from tests.conftest import ROOT, VENV_BIN, run
+from tests.conftest import VENV_BIN, run
+from tests.integration.fleet_repo import dvc_repo
 
 MODEL = str(VENV_BIN / "model")
 NEW = ["new", "churn", "--dataset", "modeldata/mlc_churn", "--target", "churn"]
@@ -28,14 +29,7 @@ def model(repo: Path, *args: str, check: bool = True) -> tuple[int, str]:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git + DVC repository with the default model's files and a local DVC remote."""
     root = tmp_path_factory.mktemp("fleet") / "repo"
-    (root / ".github").mkdir(parents=True)
-    for rel in ("params.yaml", "data.dvc", "dvc.yaml", ".dvcignore", ".github/promotion-gate.yaml"):
-        shutil.copy(ROOT / rel, root / rel)
-    run(["git", "init", "-q", "-b", "main"], root)
-    run(["dvc", "init", "-q"], root)
-    run(["dvc", "remote", "add", "-d", "store", str(root.parent / "remote")], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-qm", "base"], root)
+    dvc_repo(root)
     code, out = model(root, *NEW, "--owner", "@acme/retention", "--owner", "@bob")
     assert code == 0, out
     run(["git", "commit", "-qm", "churn"], root)

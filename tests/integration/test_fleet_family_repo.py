@@ -11,7 +11,8 @@ import yaml
 from model.core.contract import check
 from model.core.contract_file import load
 from model.core.dataset import read_raw
-from tests.conftest import ROOT, VENV_BIN, run
+from tests.conftest import VENV_BIN, run
+from tests.integration.fleet_repo import dvc_repo
 
 MODEL = str(VENV_BIN / "model")
 FAMILY = ["new", "telco", "--dataset", "modeldata/mlc_churn", "--target", "churn"]
@@ -27,14 +28,7 @@ def model(repo: Path, *args: str, check: bool = True) -> tuple[int, str]:
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A git + DVC repository with the default model's files, a local remote, no fleet yet."""
     root = tmp_path_factory.mktemp("family") / "repo"
-    (root / ".github").mkdir(parents=True)
-    for rel in ("params.yaml", "data.dvc", "dvc.yaml", ".dvcignore", ".github/promotion-gate.yaml"):
-        shutil.copy(ROOT / rel, root / rel)
-    run(["git", "init", "-q", "-b", "main"], root)
-    run(["dvc", "init", "-q"], root)
-    run(["dvc", "remote", "add", "-d", "store", str(root.parent / "remote")], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-qm", "base"], root)
+    dvc_repo(root)
     return root
 
 
