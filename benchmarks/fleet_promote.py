@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 from benchmarks.gitops import BIN, ENV  # noqa: E402  (one home for the benchmarks' git env)
+from benchmarks.gitops import median_time as median_call  # noqa: E402  (in-process calls)
 from model.gitops import audit  # noqa: E402
 from model.gitops.trailers import Release, message  # noqa: E402
 
@@ -153,16 +154,6 @@ def median_time(cmd: list[str], cwd: Path, repeats: int) -> tuple[float, float]:
 
 # models; CLI one model (wall, CPU), whole fleet (wall, CPU); in-process ledger one, fleet
 Row = tuple[int, float, float, float, float, float, float]
-
-
-def median_call(fn: object, repeats: int) -> float:
-    """Median wall time of an in-process call: the ledger's own work, no interpreter start."""
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def bench_audit(base: Path, sizes: list[int], repeats: int) -> list[Row]:
