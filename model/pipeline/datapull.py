@@ -30,6 +30,8 @@ from model.proc import git, show
 if TYPE_CHECKING:
     from dvc.repo import Repo
 
+    from model.core.schema import Contract
+
 
 @dataclass(frozen=True)
 class PullResult:
@@ -114,25 +116,33 @@ def check_pin(root: Path) -> str:
     raise DataPinError(
         f"data/ hashes to {found or 'nothing (data/ is missing)'} but {DATA_DVC} as committed "
         f"pins {expected}; the pipeline never re-pins silently ({DATA_DVC} kept). To use this "
-        f"data run `model data update`; to drop the edit run `dvc checkout {DATA_DVC}`."
+        f"data run `model data update` (with `--model NAME` in fleet/NAME); to drop the edit "
+        f"run `dvc checkout {DATA_DVC}`."
     )
 
 
-def update(root: Path) -> UpdateResult:
-    """Validate data/ against the contract, then re-pin data.dvc to it and stage it in git."""
+def update(root: Path, raw_file: str = RAW_FILE, contract: Contract | None = None) -> UpdateResult:
+    """Validate data/<raw_file> against the contract, then re-pin data.dvc to data/ and stage it.
+
+    `root` is the model's DVC project: the repository root, or a fleet model's folder with its
+    own data file and contract (default: the root model's).
+    """
     from dvc.repo import Repo
 
     from model.core.contract import validate
     from model.core.dataset import read_raw
+    from model.core.schema import CREDIT_CONTRACT
 
     _, old = committed_pin(root)
-    validate(read_raw(root / "data" / RAW_FILE))  # raises before anything is pinned
+    # raises before anything is pinned
+    validate(read_raw(root / "data" / raw_file), contract or CREDIT_CONTRACT)
     with Repo(str(root)) as repo:
         new = workspace_md5(repo)
         if new is None:
             raise DataPinError(f"{root / 'data'} is missing; run `model data pull` first")
         if new != pinned_md5(root):
-            repo.commit(DATA_DVC, force=True)  # re-hashes data/ into data.dvc and the cache
+            # DVC resolves a target from the cwd, not the repo: name this project's data.dvc
+            repo.commit(str(root / DATA_DVC), force=True)  # re-hashes data/ into it and the cache
     if pinned_md5(root) != new:
         raise DataPinError(f"{DATA_DVC} should pin {new} after `dvc commit`, yet it does not")
     git(root, "add", "--", DATA_DVC)
