@@ -21,8 +21,14 @@ help: ## List targets
 $(UV):
 	python3 -m pip install --user --quiet "uv==$(UV_VERSION)"
 
+# Where Python never writes bytecode (PYTHONDONTWRITEBYTECODE is set on this machine and in its
+# CI), every process would compile each import from source: pandas + scikit-learn + DVC +
+# MLflow take 18 s that way and 6 s from bytecode. So compile once at install, as pip does;
+# elsewhere (GitHub runners, act jobs) Python caches its own bytecode and this is skipped.
+SYNC_FLAGS := $(if $(PYTHONDONTWRITEBYTECODE),--compile-bytecode)
+
 $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen $(SYNC_FLAGS)
 	@touch $@
 
 ifdef MODEL_ENV_READY
