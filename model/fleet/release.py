@@ -18,6 +18,7 @@ import yaml
 
 from model.fleet.layout import FleetError, check_name, folder
 from model.gitops import ENVIRONMENTS
+from model.gitops.overlay import OverlayState
 from model.gitops.trailers import MODEL_VERSION
 
 DEPLOY_ROOT = "deploy"
@@ -127,3 +128,18 @@ def from_folder(root: Path, name: str, env: str, image_ref: str, version: str) -
     if model_sha256 is None:
         raise FleetError(f"{folder(name)}: no trained model; run `dvc repro` in {folder(name)}")
     return write(root, FleetRelease(name, env, image, digest, model_sha256, version))
+
+
+def desired(root: Path, env: str, model: str) -> OverlayState:
+    """What deploy/<env>/<model>.yaml pins, in the shape `model status` compares with."""
+    where = path(root, env, model)
+    if not where.is_file():
+        raise FleetError(
+            f"{where.relative_to(root)} not found: {model} has no release in {env}; promote it "
+            f"first (`model promote {env} --model {model} --image REF@DIGEST`)"
+        )
+    release = read(where)
+    return OverlayState(
+        image=release.image, digest=release.digest, model_sha256=release.model_sha256,
+        annotations={"model": release.model, "model-version": release.model_version},
+    )  # fmt: skip
