@@ -6,7 +6,6 @@ import time
 from bisect import bisect_left
 from collections.abc import Iterator
 from itertools import accumulate
-from typing import Any
 
 import numpy as np
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -209,18 +208,50 @@ class ModelLabels:
         return label
 
 
+class ScoredCollector(Collector):
+    """Scored requests and rows by model label, as plain numbers (the repository's hot path).
+
+    Two prometheus_client Counter.inc calls took a lock each on every inference; here one
+    cached list per model name is bumped, and the families are built on scrape.
+    """
+
+    def __init__(self, label: ModelLabels) -> None:
+        self.label = label
+        self.by_label: dict[str, list[float]] = {}  # label -> [requests, rows, created]
+        self._by_name: dict[str, list[float]] = {}  # model name -> its label's list
+
+    def observe(self, name: str, rows: int) -> None:
+        """Count one request of `rows` rows for model `name`."""
+        row = self._by_name.get(name)
+        if row is None:
+            label = self.label(name)
+            row = self.by_label.setdefault(label, [0, 0, time.time()])
+            self._by_name[name] = row
+        row[0] += 1
+        row[1] += rows
+
+    def collect(self) -> Iterator[Metric]:
+        """The two counters, labelled by model."""
+        inferences = CounterMetricFamily(
+            "model_repository_inferences", "Scored inference requests by model.", labels=["model"]
+        )
+        rows = CounterMetricFamily(
+            "model_repository_rows_scored", "Rows scored by model.", labels=["model"]
+        )
+        for label, (count, scored, created) in list(self.by_label.items()):
+            inferences.add_metric([label], count, created=created)
+            rows.add_metric([label], scored, created=created)
+        yield inferences
+        yield rows
+
+
 class RepositoryMetrics:
     """Per-model series for repository mode, with at most `capacity` model labels + "other"."""
 
     def __init__(self, registry: CollectorRegistry, capacity: int) -> None:
         self.label = ModelLabels(capacity)
-        self.inferences = Counter(
-            "model_repository_inferences", "Scored inference requests by model.", ["model"],
-            registry=registry,
-        )  # fmt: skip
-        self.rows = Counter(
-            "model_repository_rows_scored", "Rows scored by model.", ["model"], registry=registry
-        )
+        self.scoring = ScoredCollector(self.label)
+        registry.register(self.scoring)
         self.loads = Counter(
             "model_repository_loads", "Model loads by outcome (loaded, failed).",
             ["model", "outcome"], registry=registry,
@@ -240,17 +271,10 @@ class RepositoryMetrics:
             "model_repository_resident_bytes", "Estimated bytes of the loaded models.",
             registry=registry,
         )  # fmt: skip
-        self._scored: dict[str, tuple[Any, Any]] = {}
 
     def scored(self, name: str, rows: int) -> None:
-        """Count one scored request of `rows` rows (hot path: children cached per name)."""
-        child = self._scored.get(name)
-        if child is None:
-            label = self.label(name)
-            child = (self.inferences.labels(label), self.rows.labels(label))
-            self._scored[name] = child
-        child[0].inc()
-        child[1].inc(rows)
+        """Count one scored request of `rows` rows."""
+        self.scoring.observe(name, rows)
 
     def loaded(self, name: str, outcome: str, seconds: float) -> None:
         """Count a load attempt."""

@@ -7,7 +7,12 @@ import re
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from model.serving.metrics import LATENCY_BUCKETS, RequestCollector
+from model.serving.metrics import (
+    LATENCY_BUCKETS,
+    ModelLabels,
+    RepositoryMetrics,
+    RequestCollector,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -64,3 +69,27 @@ def test_an_unscraped_collector_writes_no_series() -> None:
     registry = CollectorRegistry()
     registry.register(RequestCollector())
     assert not [line for line in generate_latest(registry).decode().splitlines() if line[:1] != "#"]
+
+
+def test_repository_scoring_counters_match_prometheus_client() -> None:
+    names = [("a", 1), ("b", 1000), ("a", 3), ("c", 2), ("d", 1)]  # capacity 2: c, d -> other
+    reference = CollectorRegistry()
+    inferences = Counter(
+        "model_repository_inferences",
+        "Scored inference requests by model.",
+        ["model"],
+        registry=reference,
+    )
+    rows = Counter(
+        "model_repository_rows_scored", "Rows scored by model.", ["model"], registry=reference
+    )
+    labels = ModelLabels(2)
+    for name, n in names:
+        inferences.labels(labels(name)).inc()
+        rows.labels(labels(name)).inc(n)
+    registry = CollectorRegistry()
+    metrics = RepositoryMetrics(registry, 2)
+    for name, n in names:
+        metrics.scored(name, n)
+    ours = [x for x in _samples(generate_latest(registry)) if "_inferences" in x or "_rows" in x]
+    assert ours == _samples(generate_latest(reference))
