@@ -12,24 +12,27 @@ from model.monitoring.drift import SCORE, DriftInputError, DriftReport
 if TYPE_CHECKING:
     import pandas as pd
 
+    from model.core.schema import Contract
+
 SAMPLE_GLOB = "samples-*.jsonl"
 SCORE_ALIASES = ("score", "proba")  # proba: the column reports/predictions.csv uses
 REPORT_JSON = "drift.json"
 REPORT_MD = "drift.md"
 
 
-def _features(df: pd.DataFrame, label: str) -> pd.DataFrame:
+def _features(df: pd.DataFrame, label: str, contract: Contract | None) -> pd.DataFrame:
     from model.core.features import feature_frame
     from model.core.schema import CREDIT_CONTRACT
 
-    missing = [n for n in CREDIT_CONTRACT.feature_names if n not in df]
+    contract = contract or CREDIT_CONTRACT
+    missing = [n for n in contract.feature_names if n not in df]
     if missing:
         raise DriftInputError(
             f"the {label} data lacks feature column(s) {', '.join(missing)}; "
             f"found columns {', '.join(map(str, df.columns)) or '(none)'}"
         )
     try:
-        out = feature_frame(df)
+        out = feature_frame(df, contract)
     except (ValueError, TypeError) as err:
         raise DriftInputError(
             f"the {label} data has a non-numeric value in a numeric feature: {err}"
@@ -51,11 +54,14 @@ def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, keep_default_na=True)
 
 
-def read_reference(path: Path) -> pd.DataFrame:
-    """The reference (training) data as a feature frame, with `score` if it carries one."""
+def read_reference(path: Path, contract: Contract | None = None) -> pd.DataFrame:
+    """The reference (training) data as a feature frame, with `score` if it carries one.
+
+    `contract` names the features (default: the root model's); so for the readers below.
+    """
     if not path.is_file():
         raise DriftInputError(f"reference file {path} not found; pass the training CSV")
-    return _features(_read_table(path), f"reference ({path})")
+    return _features(_read_table(path), f"reference ({path})", contract)
 
 
 def sample_files(path: Path) -> list[Path]:
@@ -126,27 +132,30 @@ def read_bucket_samples(uri: str) -> pd.DataFrame:
         raise DriftInputError(str(err)) from err
 
 
-def read_current(current: str | Path) -> pd.DataFrame:
+def read_current(current: str | Path, contract: Contract | None = None) -> pd.DataFrame:
     """Current traffic as a feature frame: s3:// samples, a sampled-log dir/JSONL, a CSV."""
     from model.monitoring.bucket import is_uri
 
     if is_uri(str(current)):
-        return _features(read_bucket_samples(str(current)), f"current ({current})")
+        return _features(read_bucket_samples(str(current)), f"current ({current})", contract)
     path = Path(current)
     files = sample_files(path)
     raw = read_samples(files) if path.is_dir() else _read_table(path)
-    return _features(raw, f"current ({path})")
+    return _features(raw, f"current ({path})", contract)
 
 
-def add_scores(frame: pd.DataFrame, model_path: Path) -> pd.DataFrame:
+def add_scores(
+    frame: pd.DataFrame, model_path: Path, contract: Contract | None = None
+) -> pd.DataFrame:
     """Score rows with the served ONNX model when the frame has no scores of its own."""
     from model.core.export import onnx_proba
     from model.core.schema import CREDIT_CONTRACT
 
     if SCORE in frame or not model_path.is_file():
         return frame
+    contract = contract or CREDIT_CONTRACT
     out = frame.copy()
-    out[SCORE] = onnx_proba(model_path.read_bytes(), frame[CREDIT_CONTRACT.feature_names])
+    out[SCORE] = onnx_proba(model_path.read_bytes(), frame[contract.feature_names], contract)
     return out
 
 

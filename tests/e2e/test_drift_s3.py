@@ -58,7 +58,7 @@ def _upload(url: str, prefix: str, frame: pd.DataFrame, local: Path) -> None:
 def _drift(url: str, current: str, out: Path, reference: Path) -> tuple[int, dict]:
     env = os.environ | CREDENTIALS | {"AWS_ENDPOINT_URL": url}
     cmd = [sys.executable, "-m", "model", "drift", "--reference", str(reference),
-           "--current", current, "--out", str(out), "--model", str(out / "none.onnx")]  # fmt: skip
+           "--current", current, "--out", str(out), "--onnx", str(out / "none.onnx")]  # fmt: skip
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     return proc.returncode, json.loads((out / "drift.json").read_text())

@@ -108,7 +108,7 @@ def test_served_rows_land_in_the_bucket_while_serving_and_at_shutdown(
     drift = subprocess.run(
         [sys.executable, "-m", "model", "drift", "--current", f"s3://{SAMPLES_BUCKET}/traffic",
          "--reference", str(trained_workspace / "artifacts" / "train.csv"),
-         "--out", str(tmp_path / "drift"), "--model", str(tmp_path / "no-model.onnx")],
+         "--out", str(tmp_path / "drift"), "--onnx", str(tmp_path / "no-model.onnx")],
         env=os.environ | CREDENTIALS | {"AWS_ENDPOINT_URL": s3}, cwd=trained_workspace,
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

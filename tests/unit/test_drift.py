@@ -155,7 +155,7 @@ def test_cli_exit_codes(raw: pd.DataFrame, tmp_path: Path) -> None:
     def drift(current: str, out: str) -> int:
         args = ["drift", "--reference", str(tmp_path / "ref.csv")]
         args += ["--current", str(tmp_path / current), "--out", str(tmp_path / out)]
-        args += ["--model", str(tmp_path / "no-model.onnx")]
+        args += ["--onnx", str(tmp_path / "no-model.onnx")]
         return runner.invoke(app, args).exit_code
 
     assert drift("same.csv", "a") == 0
