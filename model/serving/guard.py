@@ -31,6 +31,7 @@ def _response(status: int, reason: str, message: str) -> bytes:
 
 
 HEADERS, BODY = "headers", "body"
+INF = float("inf")
 
 
 class GuardedProtocol(HttpToolsProtocol):
@@ -96,8 +97,12 @@ class GuardedProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        """The whole request arrived: no read deadline until the next one starts."""
+        """The whole request arrived: no deadline while it is answered (idle if it was)."""
         self._phase = None
+        if self.cycle is not None and self.cycle.response_complete:
+            self._deadline(self.timeout_keep_alive)  # answered before its body had arrived
+        else:
+            self._until = INF
         super().on_message_complete()
         deferred = self._deferred
         if deferred is not None:
@@ -122,7 +127,6 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def _run_inline(self, cycle: RequestResponseCycle, app: Any) -> None:
         """Run the request's ASGI cycle now, its writes leaving as one; a suspension -> task."""
-        self._unset_keepalive_if_required()  # the previous inline reply of this read armed it
         corked = self._corked
         cycle.transport = corked  # type: ignore[assignment]
         coro = cycle.run_asgi(app)
@@ -140,6 +144,22 @@ class GuardedProtocol(HttpToolsProtocol):
         task = self.loop.create_task(resume(coro, pending))
         task.add_done_callback(self.tasks.discard)
         self.tasks.add(task)
+
+    def on_response_complete(self) -> None:
+        """uvicorn's, but the keep-alive timeout is this connection's idle deadline.
+
+        uvicorn arms a timer handle per response and cancels it when the next request comes
+        (~2 us a request); the guard's one timer closes the idle connection instead.
+        """
+        self.server_state.total_requests += 1
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        elif self._phase is None:  # not when the reply came before the whole request
+            self._deadline(self.timeout_keep_alive)
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes that are not HTTP: counted like any other response."""
@@ -164,10 +184,12 @@ class GuardedProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         now = self.loop.time()
-        if self._phase is None or self._until > now:  # idle between requests, or not yet
-            self._sleep_until(self._until if self._phase else now + self.limits.header_timeout)
+        if self._until > now:  # not yet; INF while a request is answered: look again later
+            self._sleep_until(min(self._until, now + self.limits.header_timeout))
         elif self._phase is BODY:
             self._body_timeout()
+        elif self._phase is None:  # idle for the keep-alive timeout after a response
+            self.transport.close()
         elif self._header_bytes:
             self._reject(408, "Request Timeout", "request headers not received in time")
         else:  # idle, nothing sent: just close

@@ -46,6 +46,9 @@ def uvicorn_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[st
         "lifespan": "on",
         "access_log": False,  # /metrics counts every request; a log line per request costs ~15%
         "server_header": False,
+        # Nothing reads the client address or scheme (no access log): skip the middleware that
+        # rewrites them from X-Forwarded-* on every request
+        "proxy_headers": False,
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
         "limit_concurrency": limits.max_connections,

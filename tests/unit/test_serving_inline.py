@@ -62,21 +62,29 @@ class Transport(asyncio.Transport):
 async def echo(scope: Any, receive: Any, send: Any) -> None:
     """Answer the request body, after an await that suspends when the path says so."""
     body = b""
-    more = True
+    more = scope["path"] != "/early"  # answers without reading the body
     while more:
         message = await receive()
         body += message.get("body", b"")
         more = message.get("more_body", False)
     if scope["path"] == "/slow":
         await asyncio.sleep(0)  # suspends: the rest must run as a task
+    elif scope["path"] == "/slower":
+        await asyncio.sleep(0.3)
     close = [(b"connection", b"close")] if scope["path"] == "/close" else []
     headers = [(b"content-length", b"%d" % len(body)), *close]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
 
-def _protocol() -> tuple[Any, Transport]:
-    config = Config(app=echo, access_log=False, log_level="warning", limit_concurrency=8)
+def _protocol(keep_alive: float = 5) -> tuple[Any, Transport]:
+    config = Config(
+        app=echo,
+        access_log=False,
+        log_level="warning",
+        limit_concurrency=8,
+        timeout_keep_alive=keep_alive,  # type: ignore[arg-type]
+    )
     config.load()
     cls = guarded(Limits(), lambda status: None)
     proto = cls(config=config, server_state=ServerState(), app_state={})
@@ -85,9 +93,9 @@ def _protocol() -> tuple[Any, Transport]:
     return proto, transport
 
 
-def _run(test: Any) -> None:
+def _run(test: Any, keep_alive: float = 5) -> None:
     async def main() -> None:
-        proto, transport = _protocol()
+        proto, transport = _protocol(keep_alive)
         try:
             await test(proto, transport)
         finally:
@@ -129,9 +137,7 @@ def test_pipelined_requests_in_one_read_are_answered_in_order() -> None:
     async def test(proto: Any, transport: Transport) -> None:
         proto.data_received(REQUEST + REQUEST.replace(BODY, b'{"x": 2}'))
         assert _responses(transport.sent) == 2 and transport.sent.endswith(b'{"x": 2}')
-        # one keep-alive timer armed, not one per answered request
-        timer = proto.timeout_keep_alive_task
-        assert timer is not None and not timer.cancelled()
+        assert not transport.closed
 
     _run(test)
 
@@ -160,3 +166,50 @@ def test_a_close_reply_is_sent_before_the_connection_closes() -> None:
         assert _responses(transport.sent) == 1  # nothing answered after the close
 
     _run(test)
+
+
+def test_keep_alive_requests_arm_no_timer_handle_each() -> None:
+    async def test(proto: Any, transport: Transport) -> None:
+        proto.data_received(REQUEST)  # the first idle deadline moves the connect-time timer
+        timer = proto._timer  # the guard's one timer
+        for _ in range(3):
+            proto.data_received(REQUEST)
+            assert proto.timeout_keep_alive_task is None  # uvicorn arms one per response
+        assert proto._timer is timer and _responses(transport.sent) == 4
+
+    _run(test)
+
+
+def test_an_idle_connection_closes_after_the_keep_alive_timeout() -> None:
+    async def test(proto: Any, transport: Transport) -> None:
+        proto.data_received(REQUEST)
+        await asyncio.sleep(0.02)
+        assert not transport.closed
+        await asyncio.sleep(0.3)
+        assert transport.closed and _responses(transport.sent) == 1
+
+    _run(test, keep_alive=0.1)
+
+
+def test_no_keep_alive_deadline_while_a_request_is_answered() -> None:
+    async def test(proto: Any, transport: Transport) -> None:
+        proto.data_received(REQUEST.replace(b"/echo", b"/slower"))  # answered in 0.3 s
+        await asyncio.sleep(0.2)  # past the keep-alive timeout
+        assert not transport.calls and not transport.closed
+        await asyncio.sleep(0.15)
+        assert _responses(transport.sent) == 1 and not transport.closed
+
+    _run(test, keep_alive=0.1)
+
+
+def test_an_answer_before_the_body_still_leaves_an_idle_deadline() -> None:
+    async def test(proto: Any, transport: Transport) -> None:
+        proto.data_received(REQUEST.replace(b"/echo", b"/early")[:-3])
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert _responses(transport.sent) == 1
+        proto.data_received(REQUEST[-3:])  # the rest of the body, after the answer
+        await asyncio.sleep(0.3)
+        assert transport.closed  # idle past the keep-alive timeout
+
+    _run(test, keep_alive=0.1)

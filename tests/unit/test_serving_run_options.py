@@ -17,6 +17,7 @@ def test_the_fast_stack_without_per_request_logging() -> None:
     options = uvicorn_options(limits, rejected.append)
     assert options["loop"] == "uvloop"  # the serve extra installs it
     assert options["access_log"] is False and options["server_header"] is False
+    assert options["proxy_headers"] is False  # no per-request X-Forwarded-* middleware
     assert options["limit_concurrency"] == 7 and options["lifespan"] == "on"
     protocol = options["http"]
     assert issubclass(protocol, GuardedProtocol) and protocol.limits is limits
