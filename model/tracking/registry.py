@@ -176,23 +176,25 @@ def tag_version(uri: str, version: str, tags: dict[str, str], name: str = REGIST
         )
 
 
-def sync_alias(alias: str, sha256: str, tags: dict[str, str]) -> str:
-    """Point `alias` at the version holding this model and tag it; return what happened, plainly."""
+def sync_alias(alias: str, sha256: str, tags: dict[str, str], name: str = REGISTERED_MODEL) -> str:
+    """Point `alias` of model `name` at the version holding this model and tag it; say what
+    happened, plainly."""
     uri = configured_uri()
     if uri is None:
         return (
             "MLflow alias skipped: no tracking server configured "
             "(set MLFLOW_TRACKING_URI or run `model tracking up`)"
         )
-    version = find_version(uri, sha256)
+    version = find_version(uri, sha256, name)
     if version is None:
+        again = "model register" if name == REGISTERED_MODEL else f"model register --model {name}"
         return (
-            f"MLflow alias skipped: no registered version has model_sha256={sha256[:12]} "
-            "(run `model register`)"
+            f"MLflow alias skipped: no registered {name} version has model_sha256={sha256[:12]} "
+            f"(run `{again}`)"
         )
-    set_alias(uri, alias, version["version"])
-    tag_version(uri, version["version"], tags)
-    return f"MLflow alias {alias} -> {REGISTERED_MODEL} v{version['version']} ({uri})"
+    set_alias(uri, alias, version["version"], name)
+    tag_version(uri, version["version"], tags, name)
+    return f"MLflow alias {alias} -> {name} v{version['version']} ({uri})"
 
 
 def find_run(uri: str, sha256: str, root: Path) -> str | None:
@@ -223,11 +225,12 @@ def recorded_run(sha256: str) -> str:
     return version.get("run_id") or _tags(version).get("mlflow_run") or "none"
 
 
-def source_of(image: str | None, commit: str) -> str:
-    """Where the version's bytes live: the image that carries them, else dvc.lock at the commit."""
+def source_of(image: str | None, commit: str, path: str = MODEL_PATH) -> str:
+    """Where the version's bytes live: the image that carries them, else dvc.lock at the commit
+    (`path`: the model file, repository-relative)."""
     # The reference goes in the URI's path (empty authority): MLflow refuses a source with no
     # absolute path, and in `docker://credit-scoring@sha256:…` the whole name parses as a host.
-    return f"docker:///{image}" if image else f"dvc://{MODEL_PATH}?rev={commit}"
+    return f"docker:///{image}" if image else f"dvc://{path}?rev={commit}"
 
 
 def _ensure_model(uri: str, name: str) -> None:
@@ -239,20 +242,28 @@ def _ensure_model(uri: str, name: str) -> None:
 
 
 def register(
-    uri: str, sha256: str, tags: dict[str, str], root: Path, run_id: str | None = None
+    uri: str,
+    sha256: str,
+    tags: dict[str, str],
+    root: Path,
+    run_id: str | None = None,
+    name: str = REGISTERED_MODEL,
+    path: str = MODEL_PATH,
 ) -> str:
-    """Register this model from the release facts (idempotent), linking its run when one exists."""
+    """Register this model as a version of `name` from the release facts (idempotent), linking
+    its run when one exists; `path` is the model file in the repository (the source without
+    an image)."""
     if run_id is not None and not _RUN_ID.match(run_id):
         raise RegistryConfigError(f"--run-id must be an MLflow run id; found {run_id!r}")
-    existing = find_version(uri, sha256)
+    existing = find_version(uri, sha256, name)
     if existing is not None:
-        tag_version(uri, existing["version"], tags)
-        return f"already registered: {REGISTERED_MODEL} v{existing['version']} (tags updated)"
+        tag_version(uri, existing["version"], tags, name)
+        return f"already registered: {name} v{existing['version']} (tags updated)"
     run_id = run_id or find_run(uri, sha256, root)
-    _ensure_model(uri, REGISTERED_MODEL)
+    _ensure_model(uri, name)
     body: dict[str, Any] = {
-        "name": REGISTERED_MODEL,
-        "source": source_of(tags.get("image"), tags.get("git_commit", "unknown")),
+        "name": name,
+        "source": source_of(tags.get("image"), tags.get("git_commit", "unknown"), path),
         "tags": [
             {"key": k, "value": v}
             for k, v in {**tags, "model_sha256": sha256, "mlflow_run": run_id or "none"}.items()
@@ -263,4 +274,4 @@ def register(
         body["run_id"] = run_id
     version = _call(uri, "POST", "model-versions/create", body)["model_version"]["version"]
     linked = f"run {run_id}" if run_id else "no MLflow run logged this model"
-    return f"registered {REGISTERED_MODEL} v{version} from release facts ({linked})"
+    return f"registered {name} v{version} from release facts ({linked})"

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import urllib.error
 from pathlib import Path
 
 import pytest
 
 from model.gitops import facts
 from tests.conftest import run
+from tests.fleet_standins import pin_standins
 from tests.loopback import mlflow_api
 from tests.unit.gitops_repo import MODEL_BYTES, git, make_repo
 
@@ -153,3 +155,146 @@ def test_an_unreachable_uri_with_credentials_is_reported_without_them(tmp_path: 
     assert proc.returncode == 1
     assert "s3cr3t-token" not in proc.stdout + proc.stderr and "ci-bot" not in proc.stderr
     assert f"http://127.0.0.1:{port} is not reachable" in proc.stderr
+
+
+# Fleet models: each is its own MLflow registered model, named as the model.
+FLEET = "churn"
+FLEET_IMAGE = "ghcr.io/acme/churn@sha256:" + "c" * 64
+
+
+def _fleet_repo(tmp_path: Path, salt: str) -> tuple[Path, str]:
+    """A repo with the root model and fleet/churn pinning a model of its own."""
+    repo = make_repo(tmp_path / "repo")
+    return repo, pin_standins(repo, FLEET, f"{salt} {tmp_path.name}")
+
+
+def _fleet_versions(uri: str, sha: str, name: str = FLEET) -> list[dict[str, object]]:
+    found = mlflow_api(uri, "GET", "model-versions/search", {"filter": f"name='{name}'"})
+    out = []
+    for v in found.get("model_versions", []):  # type: ignore[union-attr]
+        tags = {t["key"]: t["value"] for t in v.get("tags", [])}
+        if tags.get("model_sha256") == sha:
+            out.append({**v, "tags": tags})
+    return out
+
+
+def test_a_fleet_model_registers_as_its_own_model_from_its_folder_facts(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, "fleet-register")
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    out = run(["model", "register", "--model", FLEET, "--image", FLEET_IMAGE], repo, env=env).stdout
+    (version,) = _fleet_versions(mlflow_server, sha)
+    tags = version["tags"]
+    assert isinstance(tags, dict)
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    assert tags["model"] == FLEET and tags["git_commit"] == commit and tags["image"] == FLEET_IMAGE
+    assert tags["model_version"] == sha[:12]
+    assert tags["data_md5"] == facts.data_md5(repo, commit, f"fleet/{FLEET}") != "unknown"
+    assert version["source"] == f"docker:///{FLEET_IMAGE}"
+    assert f"registered {FLEET} v{version['version']}" in out
+    assert _versions(mlflow_server, sha) == []  # not a version of credit-scoring
+    again = run(["model", "register", "--model", FLEET], repo, env=env).stdout
+    assert f"already registered: {FLEET} v{version['version']}" in again
+    assert len(_fleet_versions(mlflow_server, sha)) == 1
+
+
+def test_a_fleet_model_without_an_image_points_at_its_own_dvc_lock(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, "fleet-no-image")
+    run(["model", "register", "--model", FLEET], repo, env={"MLFLOW_TRACKING_URI": mlflow_server})
+    (version,) = _fleet_versions(mlflow_server, sha)
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    assert version["source"] == f"dvc://fleet/{FLEET}/models/model.onnx?rev={commit}"
+
+
+def test_a_fleet_model_not_pulled_is_a_clear_failure_not_the_root_models_bytes(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, "fleet-not-pulled")
+    (repo / f"fleet/{FLEET}/models/model.onnx").unlink()
+    proc = run(["model", "register", "--model", FLEET], repo, check=False,
+               env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"fleet/{FLEET}/models/model.onnx with md5" in proc.stderr
+    assert f"run `dvc pull` in fleet/{FLEET} first" in proc.stderr
+    assert _fleet_versions(mlflow_server, sha) == []
+
+
+def _alias(uri: str, alias: str, name: str) -> dict[str, object] | None:
+    try:
+        found = mlflow_api(uri, "GET", "registered-models/alias", {"name": name, "alias": alias})
+    except urllib.error.HTTPError:
+        return None
+    version = found["model_version"]
+    assert isinstance(version, dict)
+    return {**version, "tags": {t["key"]: t["value"] for t in version.get("tags", [])}}
+
+
+@pytest.mark.parametrize("how", [["--model", FLEET], ["--changed-in", "HEAD"]])
+def test_sync_aliases_points_a_fleet_models_alias_at_its_promotion(
+    mlflow_server: str, tmp_path: Path, how: list[str]
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, f"fleet-alias {how[0]}")
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    run(["model", "register", "--model", FLEET, "--image", FLEET_IMAGE], repo, env=env)
+    before = _alias(mlflow_server, "staging", "credit-scoring")
+    promote = ["model", "promote", "staging", "--model", FLEET, "--image", FLEET_IMAGE]
+    run(promote, repo, env={"MODEL_REGISTRY": "0"})
+    out = run(["model", "register", "--sync-aliases", *how], repo, env=env).stdout
+    version = _alias(mlflow_server, "staging", FLEET)
+    assert version is not None and version["tags"]["model_sha256"] == sha  # type: ignore[index]
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    assert version["tags"]["staging_commit"] == commit  # type: ignore[index]
+    assert f"MLflow alias staging -> {FLEET} v{version['version']}" in out
+    assert "credit-scoring" not in out  # only the model the commit re-pinned
+    assert _alias(mlflow_server, "staging", "credit-scoring") == before
+
+
+def test_changed_in_a_commit_that_pins_no_model_syncs_nothing(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    repo, _ = _fleet_repo(tmp_path, "fleet-nothing")
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    out = run(["model", "register", "--sync-aliases", "--changed-in", "HEAD"], repo, env=env).stdout
+    assert "no model's pins changed in HEAD" in out and " -> " not in out
+
+
+def _registered(uri: str, name: str) -> bool:
+    try:
+        mlflow_api(uri, "GET", "registered-models/get", {"name": name})
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 404
+        return False
+    return True
+
+
+@pytest.mark.security
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--model", "Churn; touch x"], "model name: expected"),
+        (["--model", "../prod"], "model name: expected"),
+        (["--model", "no-such-model"], "not a model folder"),
+        (["--sync-aliases", "--model", "$(touch x)"], "model name: expected"),
+        (["--sync-aliases", "--model", "no-such-model"], "not a model folder"),
+        (["--sync-aliases", "--changed-in", "--all"], "--changed-in: expected a commit"),
+        (["--sync-aliases", "--changed-in", "nope"], "is not a commit"),
+        (["--sync-aliases", "--model", FLEET, "--changed-in", "HEAD"], "without --model"),
+        (["--changed-in", "HEAD"], "goes with --sync-aliases"),
+    ],
+)
+def test_a_bad_or_unknown_model_is_a_usage_error_before_anything_is_sent(
+    mlflow_server: str, tmp_path: Path, args: list[str], says: str
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, "fleet-hostile")
+    proc = run(["model", "register", *args], repo, check=False,
+               env={"MLFLOW_TRACKING_URI": mlflow_server})  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert says in proc.stderr
+    assert not (repo / "x").exists()
+    assert _fleet_versions(mlflow_server, sha) == []
+    assert not _registered(mlflow_server, "no-such-model")

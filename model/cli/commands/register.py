@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from model.cli.console import console
+from model.cli.console import EXIT_USAGE, console, fail
+from model.cli.options import known_model, model_option
 
 HERE = Path()  # default work tree: the current directory
 NOT_CONFIGURED = (
@@ -31,9 +32,18 @@ def register_model(
     sync_aliases: bool = typer.Option(
         False, help="Instead: point staging/prod aliases at what Git pins."
     ),
+    model: str = model_option(
+        "A fleet model (fleet/NAME): registers it as MLflow model NAME. Default: credit-scoring."
+    ),
+    changed_in: str = typer.Option(
+        "",
+        help="With --sync-aliases, instead of --model: every model whose pins this commit "
+        "changed (against its first parent: a merged promotion PR).",
+    ),
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
-    """Register models/model.onnx as a version of credit-scoring (idempotent)."""
+    """Register a model (models/model.onnx, or fleet/NAME's) as a version of it (idempotent)."""
+    from model.fleet.layout import project_folder
     from model.gitops.overlay import parse_image_ref
     from model.gitops.registration import register_release
     from model.gitops.registration import sync_aliases as sync
@@ -41,15 +51,33 @@ def register_model(
     from model.tracking import registry
 
     root = toplevel(repo)
+    # Bad input is refused even when nothing would be registered, and before anything is sent.
     if image:
-        parse_image_ref(image)  # bad input is refused even when nothing would be registered
+        parse_image_ref(image)
+    if changed_in and (not sync_aliases or model):
+        fail("--changed-in goes with --sync-aliases and without --model", EXIT_USAGE)
+    names = _changed(root, changed_in) if changed_in else [known_model(root, model)]
     uri = registry.configured_uri()
     if uri is None:
         _say_skipped()
         return
-    lines = sync(root) if sync_aliases else [register_release(root, uri, image, run_id)]
+    if sync_aliases:
+        lines = [line for name in names for line in sync(root, name)]
+    else:
+        (name,) = names
+        lines = [register_release(root, uri, image, run_id, name, project_folder(name))]
     for line in lines:
         console.print(line)
+
+
+def _changed(root: Path, rev: str) -> list[str]:
+    """The models commit `rev` re-pinned, each checked like --model; said when there is none."""
+    from model.fleet.repinned import repinned
+
+    names = [known_model(root, name) for name in repinned(root, rev)]
+    if not names:
+        console.print(f"no model's pins changed in {rev}: no MLflow alias to sync")
+    return names
 
 
 def register(app: typer.Typer) -> None:
