@@ -7,12 +7,14 @@ PROMOTION_TOKEN, the job warns that the PR's checks will not run). With model=ch
 model staged in its world) the branch is promote/prod-churn-<digest12> and touches only
 deploy/prod/churn.yaml; a hostile model input fails the step in one line and pushes nothing.
 push to main touching the prod overlay (the PR merged): sync-alias points the MLflow prod
-alias at what Git pins.
+alias at what Git pins; a merged prod PR of fleet model churn (deploy/prod/churn.yaml) moves
+churn's own prod alias and leaves credit-scoring's alone.
 """
 
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -22,6 +24,7 @@ import pytest
 from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin, place_outputs
 from tests.conftest import run
+from tests.fleet_standins import pin_standins
 from tests.github_api import FORBIDDEN, serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
@@ -112,8 +115,8 @@ def test_dispatch_with_github_unreachable_fails_in_one_line(staged: Path, tmp_pa
     assert "Traceback" not in log and f"could not reach GitHub at http://127.0.0.1:{port}" in line
 
 
-def _alias(uri: str, alias: str) -> dict[str, object]:
-    query = urllib.parse.urlencode({"name": "credit-scoring", "alias": alias})
+def _alias(uri: str, alias: str, name: str = "credit-scoring") -> dict[str, object]:
+    query = urllib.parse.urlencode({"name": name, "alias": alias})
     url = f"{uri}/api/2.0/mlflow/registered-models/alias?{query}"
     with urllib.request.urlopen(url, timeout=30) as resp:
         return json.loads(resp.read())["model_version"]
@@ -216,3 +219,46 @@ def test_a_hostile_model_input_fails_the_job_and_pushes_nothing(
     assert repr(hostile.format(flag=flag)) in line  # refused by name, not for some other reason
     assert not flag.exists()
     assert _promote_refs(fleet_staged) == before
+
+
+def _alias_or_none(uri: str, alias: str) -> dict[str, object] | None:
+    try:
+        return _alias(uri, alias)
+    except urllib.error.HTTPError:  # 404: the alias is not set
+        return None
+
+
+def test_merged_prod_promotion_of_a_fleet_model_syncs_its_own_alias(
+    origin: Path, mlflow_server: str, tmp_path: Path
+) -> None:
+    bare, seed = tmp_path / "origin.git", tmp_path / "seed"
+    run(["git", "clone", "-q", "--bare", str(origin), str(bare)], tmp_path)
+    run(["git", "clone", "-q", str(bare), str(seed)], tmp_path)
+    model_sha = pin_standins(seed, "churn", TAG)
+    run(["git", "push", "-q", "origin", "main"], seed)
+    registry = {"MLFLOW_TRACKING_URI": mlflow_server}
+    run(["model", "register", "--model", "churn", "--image", CHURN_IMAGE], seed, env=registry)
+    for env in ("staging", "prod"):  # prod: pushes the review branch promote/prod-churn-…
+        promote = ["model", "promote", env, "--model", "churn", "--image", CHURN_IMAGE, "--push"]
+        run(promote, seed, env=NO_REGISTRY)
+    # The PR merges (a merge commit: the promotion's trailers are on its second parent).
+    run(["git", "checkout", "-q", "main"], seed)  # promote left the seed on the review branch
+    merge = f"Merge pull request #7 from acme/{CHURN_BRANCH}"
+    run(["git", "merge", "-q", "--no-ff", "-m", merge, f"origin/{CHURN_BRANCH}"], seed)
+    run(["git", "push", "-q", "origin", "main"], seed)
+    before = _alias_or_none(mlflow_server, "prod")
+
+    repo = _clone(bare, tmp_path / "repo")
+    res = run_workflow(
+        repo, "promote.yaml", "push", push_event(repo), origin=bare,
+        store=Store(tmp_path / "world"), secrets={"MLFLOW_TRACKING_URI": mlflow_server},
+        job="sync-alias",
+    )  # fmt: skip
+    assert res.jobs.get("sync-alias") == "success", res.tail()
+    version = _alias(mlflow_server, "prod", "churn")
+    tags = {t["key"]: t["value"] for t in version["tags"]}  # type: ignore[union-attr]
+    assert tags["model_sha256"] == model_sha and tags["model"] == "churn"
+    log = res.step_log("sync-alias", "sync")
+    assert f"MLflow alias prod -> churn v{version['version']}" in log
+    assert "credit-scoring" not in log  # the merge re-pinned churn only
+    assert _alias_or_none(mlflow_server, "prod") == before

@@ -47,7 +47,16 @@ def test_the_make_target_quotes_the_model_and_never_lets_make_expand_it() -> Non
     assert not re.search(r"\$[({]MODEL[)}]", recipe), "make would expand $(MODEL)'s value"
 
 
-def test_each_model_queues_on_its_own_and_sync_alias_stays_credit_scoring_only() -> None:
+def test_each_model_queues_on_its_own() -> None:
     group = PROMOTE["concurrency"]["group"]
     assert f"${{{{ inputs.model || '{DEFAULT_MODEL}' }}}}" in group
-    assert ON["push"]["paths"] == ["k8s/overlays/prod/**"]
+
+
+def test_a_merged_prod_promotion_of_any_model_syncs_the_models_it_re_pinned() -> None:
+    assert ON["push"]["paths"] == ["k8s/overlays/prod/**", "deploy/prod/**"]
+    job = PROMOTE["jobs"]["sync-alias"]
+    assert job["permissions"] == {"contents": "read"} and job["timeout-minutes"] <= 10
+    (step,) = [s for s in job["steps"] if s.get("id") == "sync"]
+    # The models come from the pushed commit's changed paths, read by our code; nothing from
+    # the event (PR title, branch) reaches the command line.
+    assert step["run"] == "model register --sync-aliases --changed-in HEAD"
