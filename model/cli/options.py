@@ -8,9 +8,12 @@ unknown name is a usage error (FleetError, exit 2) that says what a name looks l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from model.fleet.layout import ModelInfo
 
 
 def model_option(text: str) -> Any:
@@ -25,3 +28,22 @@ def known_model(root: Path, name: str) -> str:
     name = name or DEFAULT_MODEL
     load(root, name)  # checks the name, then fleet/NAME's manifest: FleetError (exit 2)
     return name
+
+
+# The same option for `Annotated` parameters with no default of its own (None = the root
+# model). Unlike '' above, an empty `--model ''` is then a bad name (exit 2), as in
+# report, verify-lock, summary and retrain.
+def model_name_option(what: str) -> Any:
+    """`--model NAME` for an `Annotated[str | None, …] = None` parameter; `what` it uses."""
+    return typer.Option(
+        "--model", help=f"A fleet model: {what}. Default: the root model (credit-scoring)."
+    )
+
+
+def fleet_model(root: Path, name: str | None) -> ModelInfo | None:
+    """None for the root model; else fleet/NAME's manifest once the name and folder check out."""
+    from model.fleet.layout import DEFAULT_MODEL, check_name, load
+
+    if name is None or name == DEFAULT_MODEL:
+        return None
+    return load(root, check_name(name))  # FleetError (exit 2) before the verb runs anything

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from model.cli.console import EXIT_FAILED, console, fail
-from model.cli.model_option import fleet_model, model_option
+from model.cli.options import fleet_model, model_name_option
 
 if TYPE_CHECKING:
     from model.fleet.layout import ModelInfo
@@ -18,7 +18,7 @@ data_app = typer.Typer(
 )
 REPO_HELP = "Repository root holding data.dvc (and fleet/)."
 Repo = Annotated[Path, typer.Option(help=REPO_HELP)]
-Model = Annotated[str | None, model_option("fleet/NAME/data.dvc and its data")]
+Model = Annotated[str | None, model_name_option("fleet/NAME/data.dvc and its data")]
 
 
 def _project(repo: Path, model: str | None) -> tuple[ModelInfo | None, Path]:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, fail
-from model.cli.model_option import fleet_model, model_option
+from model.cli.options import fleet_model, model_name_option
 
 ONNX = "models/model.onnx"  # in the model's DVC project: the root, or fleet/NAME
 OUT = Path("reports/drift")  # git-ignored; a fleet model's report goes in OUT/NAME
@@ -34,7 +34,7 @@ def drift(
     alpha: Annotated[float, typer.Option(help="Significance level of KS / chi-square.")] = 0.01,
     bins: Annotated[int, typer.Option(help="Quantile bins per numeric feature.")] = 10,
     onnx: Annotated[Path | None, typer.Option("--onnx", help=ONNX_HELP)] = None,
-    model: Annotated[str | None, model_option(MODEL_HELP)] = None,
+    model: Annotated[str | None, model_name_option(MODEL_HELP)] = None,
 ) -> None:
     """Per-feature and score drift (PSI + KS/chi-square); exit 1 on drift, 2 on bad input."""
     from model.monitoring.drift import DriftInputError, compare

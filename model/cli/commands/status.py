@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.console import EXIT_FAILED, console, fail
-from model.cli.model_option import fleet_model, model_option
+from model.cli.options import fleet_model, model_name_option
 
 HERE = Path()  # default work tree: the current directory
 MODEL_HELP = "its Application NAME-ENV vs deploy/ENV/NAME.yaml"
@@ -20,7 +20,7 @@ def status(
         0, help="Poll up to this many seconds for Synced+Healthy and a match."
     ),
     repo: Annotated[Path, typer.Option(help="Work tree holding the desired state.")] = HERE,
-    model: Annotated[str | None, model_option(MODEL_HELP)] = None,
+    model: Annotated[str | None, model_name_option(MODEL_HELP)] = None,
 ) -> None:
     """Exit 0 only when the Application is Synced+Healthy and pods run Git's digest and model."""
     from model.gitops.overlay import check_env, read
