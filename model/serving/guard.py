@@ -9,13 +9,11 @@ answers 431 or 408 itself, closes the connection, and is counted through `on_rej
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from collections.abc import Callable
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from model.serving.inline import Corked, resume
 from model.serving.limits import Limits
 from model.serving.request import TIMED_OUT
 
@@ -38,8 +36,8 @@ class GuardedProtocol(HttpToolsProtocol):
     """HttpToolsProtocol with a header byte limit and header/body read deadlines.
 
     Phase changes only store a deadline (a float); one timer per connection wakes when the
-    current deadline may have passed, so a keep-alive request costs no timer handles. A request
-    that arrives whole in one read is answered inside that read (see model/serving/inline.py).
+    current deadline may have passed, so a keep-alive request costs no timer handles: the
+    keep-alive timeout is that timer's idle deadline too.
     """
 
     limits: Limits = Limits()
@@ -52,9 +50,6 @@ class GuardedProtocol(HttpToolsProtocol):
         self._phase: str | None = HEADERS
         self._timer: asyncio.TimerHandle | None = None
         self._wake = 0.0
-        self._reading = False  # inside data_received: a request completed now runs inline
-        self._deferred: tuple[RequestResponseCycle, Any] | None = None
-        self._corked = Corked(transport)
         self._deadline(self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -72,15 +67,7 @@ class GuardedProtocol(HttpToolsProtocol):
                 self._phase = HEADERS
                 self._deadline(self.limits.header_timeout)
             self._header_bytes += len(data)
-        self._reading = True
-        try:
-            super().data_received(data)
-        finally:
-            self._reading = False
-        deferred = self._deferred
-        if deferred is not None:  # the body goes on in a later read: a task, as uvicorn does
-            self._deferred = None
-            super()._start_asgi_task(*deferred)
+        super().data_received(data)
         # httptools buffers at most this one chunk beyond the limit before we close
         if self._header_bytes > self.limits.max_header and self._phase is not BODY:
             message = f"request headers exceed {self.limits.max_header} bytes"
@@ -104,46 +91,6 @@ class GuardedProtocol(HttpToolsProtocol):
         else:
             self._until = INF
         super().on_message_complete()
-        deferred = self._deferred
-        if deferred is not None:
-            self._deferred = None
-            self._run_inline(*deferred)
-
-    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
-        """Hold the cycle while this read may still complete the request (then run it inline).
-
-        Not for uvicorn's 503 app, a 100-continue wait or a pipelined request started later.
-        A request behind a `connection: close` reply in the same read is dropped, as uvicorn
-        drops a pipelined one when the connection closes.
-        """
-        if not self._reading:
-            super()._start_asgi_task(cycle, app)
-        elif self.transport.is_closing():
-            cycle.response_complete = True  # never started: nothing may be written for it
-        elif app is self.app and not cycle.waiting_for_100_continue:
-            self._deferred = (cycle, app)
-        else:
-            super()._start_asgi_task(cycle, app)
-
-    def _run_inline(self, cycle: RequestResponseCycle, app: Any) -> None:
-        """Run the request's ASGI cycle now, its writes leaving as one; a suspension -> task."""
-        corked = self._corked
-        cycle.transport = corked  # type: ignore[assignment]
-        coro = cycle.run_asgi(app)
-        context = contextvars.Context() if self.config.reset_contextvars else None
-        try:
-            if context is None:  # each request in a copy of the context, as a task would be
-                pending = contextvars.copy_context().run(coro.send, None)
-            else:
-                pending = context.run(coro.send, None)
-        except StopIteration:
-            return
-        finally:
-            cycle.transport = self.transport
-            corked.flush()
-        task = self.loop.create_task(resume(coro, pending))
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
 
     def on_response_complete(self) -> None:
         """uvicorn's, but the keep-alive timeout is this connection's idle deadline.
