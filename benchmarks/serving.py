@@ -6,6 +6,7 @@ cold start, peak RSS under load, sampling on vs off, and the image's size.
 
     uv run python benchmarks/serving.py [--model-dir models] [--duration 15]
     uv run python benchmarks/serving.py --only-limits   # just the limits on/off comparison
+    uv run python benchmarks/serving.py --only-floor --rounds 5   # server vs HTTP floor only
 
 The limits comparison alternates the production server (connection guard, concurrency cap,
 media-type and body-budget checks) with the same app on stock uvicorn and those checks
@@ -535,6 +536,7 @@ def main() -> int:
     parser.add_argument("--skip-mlflow", action="store_true")
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")
     parser.add_argument("--only-oip", action="store_true", help="only issue 14's figures")
+    parser.add_argument("--only-floor", action="store_true", help="only server vs HTTP floor")
     parser.add_argument("--no-repository", action="store_true", help="skip the 1,000-model run")
     parser.add_argument("--rounds", type=int, default=3, help="limits on/off rounds")
     parser.add_argument("--with-h11", action="store_true", help="also time stock h11")
@@ -550,6 +552,13 @@ def main() -> int:
         limits = bench_limits(args.model_dir, rows, args.duration, args.rounds, args.with_h11)
         report_limits(limits)
         write_out({"limits": limits}, "serving-limits.json")
+        return 0
+    if args.only_floor:  # the quick one: CPU us and req/s per request, server vs floor
+        import serving_oip
+
+        floor = serving_oip.bench_floor(args.model_dir, rows, args.duration, args.rounds)
+        serving_oip.report_floor(floor)
+        write_out({"floor": floor}, "serving-floor.json")
         return 0
     if args.only_oip:
         import serving_oip

@@ -101,6 +101,7 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
         "ours_cpu_us": statistics.median(r["cpu_us"] for r in runs["ours"]),
         "floor_cpu_us": statistics.median(r["cpu_us"] for r in runs["floor"]),
         "cpu_ratio": statistics.median(cpu),
+        "cpu_ratios": cpu,
         "ours_rps": statistics.median(r["rps"] for r in runs["ours"]),
         "floor_rps": statistics.median(r["rps"] for r in runs["floor"]),
         "ratio": statistics.median(ratios),
@@ -325,7 +326,14 @@ def _each(values: list[float], fmt: str = ".2f") -> str:
 
 def report(res: dict[str, Any]) -> None:
     """Print the figures against issue 14's targets, with the load average of each round."""
-    f, b = res["floor"], res["binary"]
+    report_floor(res["floor"])
+    report_binary(res["binary"])
+    if "repository" in res:
+        report_repository(res["repository"])
+
+
+def report_floor(f: dict[str, Any]) -> None:
+    """Single-row req/s and server CPU per request against the HTTP floor."""
     print(
         f"single row /v1/predict, wrk -t2 -c16, medians of {f['rounds']} alternated rounds: "
         f"floor {f['floor_rps']:.0f} req/s, model serve {f['ours_rps']:.0f} req/s, "
@@ -336,8 +344,12 @@ def report(res: dict[str, Any]) -> None:
     )
     print(
         f"  server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} "
-        f"us: CPU ratio {f['cpu_ratio']:.2f}"
+        f"us: CPU ratio {f['cpu_ratio']:.2f} (per round {_each(f['cpu_ratios'])})"
     )
+
+
+def report_binary(b: dict[str, Any]) -> None:
+    """1,000-row binary-tensor requests against in-process ONNX."""
     print(
         f"1,000-row binary requests, medians of {b['rounds']} rounds (in-process ONNX right "
         f"after each HTTP run): {b['binary_rows_per_s']:,.0f} rows/s vs in-process ONNX "
@@ -349,8 +361,6 @@ def report(res: dict[str, Any]) -> None:
         f"{b['onnx_cpu_ms']:.2f} ms: CPU ratio {b['cpu_ratio']:.2f}; "
         f"tritonclient default (binary) mode works: {b['tritonclient_binary_works']}"
     )
-    if "repository" in res:
-        report_repository(res["repository"])
 
 
 def report_repository(r: dict[str, Any]) -> None:
