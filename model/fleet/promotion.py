@@ -3,8 +3,9 @@
 The flow is gitops' own (model.gitops.promote / rollback: trailers, signing, the land() retry);
 only where the pins live and where the staging facts come from differ, so this module is the
 gitops `Target` for a fleet model. Promotions of different models touch different files, so
-the rebases in land() never conflict. Fleet models are not registered in MLflow: no run id in
-the trailers, and no alias to move.
+the rebases in land() never conflict. Each fleet model is its own MLflow registered model
+(`model register --model NAME`), so a promotion or rollback moves that model's alias as the
+root's does; the trailers carry no run id (the release job tracks no run).
 """
 
 from __future__ import annotations

@@ -34,11 +34,12 @@ def open_review(branch: str, base: str, release: Release | None) -> str:
 
 
 def sync_alias(verb: str, env: str, release: Release, tags: dict[str, str]) -> str:
-    """Point the MLflow `env` alias at the release's model; FollowError names what landed."""
+    """Point the `env` alias of the release's registered model (the root's or a fleet model's,
+    named as the model) at its version; FollowError names what landed."""
     from model.tracking import registry
 
     try:
-        return registry.sync_alias(env, release.model_sha256, tags)
+        return registry.sync_alias(env, release.model_sha256, tags, release.model)
     except registry.RegistryError as exc:
         raise FollowError(f"{verb}, but the MLflow {env} alias was not updated: {exc}") from exc
 

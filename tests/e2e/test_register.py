@@ -298,3 +298,27 @@ def test_a_bad_or_unknown_model_is_a_usage_error_before_anything_is_sent(
     assert not (repo / "x").exists()
     assert _fleet_versions(mlflow_server, sha) == []
     assert not _registered(mlflow_server, "no-such-model")
+
+
+def test_a_fleet_promotion_and_its_rollback_move_that_models_own_alias(
+    mlflow_server: str, tmp_path: Path
+) -> None:
+    repo, sha = _fleet_repo(tmp_path, "fleet-promote-alias")
+    env = {"MLFLOW_TRACKING_URI": mlflow_server}
+    run(["model", "register", "--model", FLEET, "--image", FLEET_IMAGE], repo, env=env)
+    before = _alias(mlflow_server, "staging", "credit-scoring")
+    promote = ["model", "promote", "staging", "--model", FLEET, "--image", FLEET_IMAGE]
+    out = run(promote, repo, env=env).stdout
+    version = _alias(mlflow_server, "staging", FLEET)
+    assert version is not None and version["tags"]["model_sha256"] == sha  # type: ignore[index]
+    promoted = git(repo, "rev-parse", "HEAD").strip()
+    assert version["tags"]["staging_commit"] == promoted  # type: ignore[index]
+    assert f"MLflow alias staging -> {FLEET} v{version['version']}" in " ".join(out.split())
+    assert _alias(mlflow_server, "staging", "credit-scoring") == before  # not the root's alias
+    newer = FLEET_IMAGE.replace("c" * 64, "d" * 64)
+    run([*promote[:-1], newer], repo, env=env)
+    out = run(["model", "rollback", "staging", "--model", FLEET, "--to", promoted], repo, env=env)
+    rolled = git(repo, "rev-parse", "HEAD").strip()
+    assert rolled != promoted and "rolled back" in out.stdout
+    moved = _alias(mlflow_server, "staging", FLEET)
+    assert moved is not None and moved["tags"]["staging_commit"] == rolled  # type: ignore[index]

@@ -39,7 +39,7 @@ def promote(
     """Pin an image and its model (k8s/overlays/ENV, or deploy/ENV/NAME.yaml) with trailers."""
     from model.fleet.promotion import target_for
     from model.gitops import DEFAULT_MODEL
-    from model.gitops.follow import after_promotion, open_review
+    from model.gitops.follow import after_promotion
     from model.gitops.promote import Request
     from model.gitops.promote import promote as run
     from model.proc import toplevel
@@ -68,16 +68,8 @@ def promote(
         f"promoted {env}: {release.image_ref} {what} {release.model_version} "
         f"commit {landed.commit[:12]}, {where}"
     )
-    if release.model == DEFAULT_MODEL:
-        for line in after_promotion(env, release, landed, req.branch, open_pr):
-            console.print(line)
-    elif landed.review_branch:  # a fleet model in prod: the PR, and no registry to follow
-        console.print("prod goes through review: merge the promotion branch")
-        if open_pr:
-            console.print(open_review(landed.review_branch, req.branch, release))
-    else:
-        console.print("MLflow alias not moved: fleet models are not registered in MLflow")
-
+    for line in after_promotion(env, release, landed, req.branch, open_pr):
+        console.print(line)
 
 def register(app: typer.Typer) -> None:
     """Attach `model promote`."""

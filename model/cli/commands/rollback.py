@@ -44,9 +44,6 @@ def rollback(
         f"rolled back {env} to {release.image_ref} ({what} {release.model_version}); "
         f"commit {landed.commit[:12]} Rollback-Of {release.rollback_of[:12]}"
     )
-    if release.model != DEFAULT_MODEL:
-        console.print("MLflow alias not moved: fleet models are not registered in MLflow")
-        return
     console.print(sync_alias("rolled back", env, release, {f"{env}_commit": landed.commit}))
 
 
