@@ -16,23 +16,17 @@ if TYPE_CHECKING:
     from model.fleet.layout import ModelInfo
 
 
-def model_option(text: str) -> Any:
-    """`--model NAME` ('' = the root model, credit-scoring), with `text` as its help."""
-    return typer.Option("", "--model", help=text)
-
-
-def known_model(root: Path, name: str) -> str:
-    """`name` ('' = the root model) once it is a well-formed name with a model folder here."""
+def known_model(root: Path, name: str | None) -> str:
+    """`name` (None = the root model) once it is a well-formed name with a model folder here."""
     from model.fleet.layout import DEFAULT_MODEL, load
 
-    name = name or DEFAULT_MODEL
+    name = DEFAULT_MODEL if name is None else name
     load(root, name)  # checks the name, then fleet/NAME's manifest: FleetError (exit 2)
     return name
 
 
-# The same option for `Annotated` parameters with no default of its own (None = the root
-# model). Unlike '' above, an empty `--model ''` is then a bad name (exit 2), as in
-# report, verify-lock, summary and retrain.
+# For `Annotated[str | None, …] = None` parameters: None (no flag) is the root model, and an
+# empty `--model ''` is a bad name (exit 2) in every verb.
 def model_name_option(what: str) -> Any:
     """`--model NAME` for an `Annotated[str | None, …] = None` parameter; `what` it uses."""
     return typer.Option(

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from model.cli.console import EXIT_FAILED, EXIT_USAGE, console, err_console, fail
+from model.cli.options import model_name_option
 
 HERE = Path()  # default work tree: the current directory
 
@@ -24,7 +25,9 @@ def audit(
     env: str = typer.Option("", help="Only this environment."),
     at: str = typer.Option("", help="State as of TIME (anything `git log --before` takes)."),
     fmt: str = typer.Option("table", "--format", help="table, json or md."),
-    model: str = typer.Option("", help="Only this model (default: every model)."),
+    model: Annotated[
+        str | None, typer.Option("--model", help="Only this model (default: every model).")
+    ] = None,
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Print every promotion and rollback, oldest first, and what each model's envs run."""
@@ -37,11 +40,11 @@ def audit(
         fail(f"unknown --format {fmt!r}; expected one of {', '.join(FORMATS)}", EXIT_USAGE)
     if env:
         check_env(env)
-    if model:
+    if model is not None:
         from model.fleet.layout import check_name
 
         check_name(model)
-    book = read(repo, env or None, at or None, model=model or None)
+    book = read(repo, env or None, at or None, model=model)
     entries = book.entries
     print(render(entries, fmt))  # plain print: fast, and pipes cleanly into jq/markdown
     if fmt == "table":
@@ -71,9 +74,9 @@ def verify(
     docker: bool = typer.Option(
         True, help="Compare the image's OCI labels when Docker has the image."
     ),
-    model: str = typer.Option(
-        "", help="A fleet model: its release files = its promotions. Default: credit-scoring."
-    ),
+    model: Annotated[
+        str | None, model_name_option("its release files = its promotions")
+    ] = None,
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, labels = trailers."""
@@ -84,7 +87,7 @@ def verify(
     from model.proc import toplevel
 
     envs = (check_env(env),) if env else ENVIRONMENTS
-    links = run(toplevel(repo), model or None, envs, use_docker=docker)
+    links = run(toplevel(repo), model, envs, use_docker=docker)
     colour = {OK: "green", BROKEN: "bold red"}
     for link in links:
         console.print(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.console import console
+from model.cli.options import model_name_option
 
 HERE = Path()  # default work tree: the current directory
 
@@ -31,9 +32,9 @@ def promote(
     open_pr: bool = typer.Option(
         False, help="prod: open the PR through the GitHub API after pushing."
     ),
-    model: str = typer.Option(
-        "", help="A fleet model (fleet/NAME): writes deploy/ENV/NAME.yaml. Default: credit-scoring."
-    ),
+    model: Annotated[
+        str | None, model_name_option("writes deploy/ENV/NAME.yaml, not k8s/overlays/ENV")
+    ] = None,
     repo: Annotated[Path, typer.Option(help="Work tree to promote in.")] = HERE,
 ) -> None:
     """Pin an image and its model (k8s/overlays/ENV, or deploy/ENV/NAME.yaml) with trailers."""
@@ -54,7 +55,7 @@ def promote(
         direct=direct,
     )
     root = toplevel(repo)
-    release, landed = run(root, req, target_for(root, model or None))
+    release, landed = run(root, req, target_for(root, model))
     if landed.commit is None or release is None:
         console.print(f"no-op: {env} already pins {image}")
         return

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.console import EXIT_USAGE, console, fail
-from model.cli.options import known_model, model_option
+from model.cli.options import known_model, model_name_option
 
 HERE = Path()  # default work tree: the current directory
 NOT_CONFIGURED = (
@@ -32,9 +32,9 @@ def register_model(
     sync_aliases: bool = typer.Option(
         False, help="Instead: point staging/prod aliases at what Git pins."
     ),
-    model: str = model_option(
-        "A fleet model (fleet/NAME): registers it as MLflow model NAME. Default: credit-scoring."
-    ),
+    model: Annotated[
+        str | None, model_name_option("registers it as MLflow model NAME")
+    ] = None,
     changed_in: str = typer.Option(
         "",
         help="With --sync-aliases, instead of --model: every model whose pins this commit "
@@ -54,7 +54,7 @@ def register_model(
     # Bad input is refused even when nothing would be registered, and before anything is sent.
     if image:
         parse_image_ref(image)
-    if changed_in and (not sync_aliases or model):
+    if changed_in and (not sync_aliases or model is not None):
         fail("--changed-in goes with --sync-aliases and without --model", EXIT_USAGE)
     names = _changed(root, changed_in) if changed_in else [known_model(root, model)]
     uri = registry.configured_uri()

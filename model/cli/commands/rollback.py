@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.console import console
+from model.cli.options import model_name_option
 
 HERE = Path()  # default work tree: the current directory
 
@@ -19,9 +20,7 @@ def rollback(
     ),
     push: bool = typer.Option(False, help="Push to main (rollback is the emergency path, no PR)."),
     promoted_by: str = typer.Option("", help="Who rolls back (default: GitHub actor or git user)."),
-    model: str = typer.Option(
-        "", help="A fleet model: restores deploy/ENV/NAME.yaml (default: credit-scoring)."
-    ),
+    model: Annotated[str | None, model_name_option("restores deploy/ENV/NAME.yaml")] = None,
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Commit the earlier pins with the same trailers plus Rollback-Of."""
@@ -32,7 +31,7 @@ def rollback(
     from model.proc import toplevel
 
     root = toplevel(repo)
-    pins = target_for(root, model or None)
+    pins = target_for(root, model)
     release, landed = run(
         root, env, to=to or None, push=push, promoted_by=promoted_by or None, target=pins
     )
