@@ -5,7 +5,8 @@ remote on moto, so `build` pulls them) and a merge on top that changes fleet/chu
 (its author committed the reproduced lock). `build` pushes the runtime to the registry
 stand-in (tests/act/registry.py); `fleet-changed` names churn alone; one `fleet` job
 reproduces churn's outputs, writes its context, pushes fleet/churn FROM the runtime's digest
-and lands a staging promotion of the digest the registry answered.
+and signs that digest (cosign keyless, with its SBOM attested) before it lands a staging
+promotion of the digest the registry answered. When signing fails, nothing is promoted.
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from model.fleet import release
-from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.harness import REPO_SLUG, ActResult, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin
-from tests.act.registry import registry_server
+from tests.act.registry import Registry, registry_server
 from tests.conftest import clone, run
 from tests.e2e.test_act_pr_fleet import fewer_trees
 from tests.moto_s3 import CREDENTIALS, put_dvc_object, serve_s3
@@ -52,22 +55,69 @@ def _merge_changing_churn(origin: Path, dvc_remote: Path, base: Path, s3: str) -
     return bare
 
 
-def test_a_merge_changing_one_fleet_model_releases_that_model_alone(
-    origin: Path, dvc_remote: Path, s3: str, tmp_path: Path
-) -> None:
-    bare = _merge_changing_churn(origin, dvc_remote, tmp_path, s3)
+@pytest.fixture(scope="module")
+def merged(
+    origin: Path, dvc_remote: Path, s3: str, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The merge's bare origin, built once; each test releases from its own copy of it."""
+    return _merge_changing_churn(origin, dvc_remote, tmp_path_factory.mktemp("act-fleet"), s3)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One act run of the fleet job: its origin, the merge it released, what it did."""
+
+    bare: Path
+    sha: str
+    res: ActResult
+    registry: Registry
+    store: Store
+
+    def cosign_calls(self) -> list[dict[str, Any]]:
+        """What the cosign stand-in was asked, in order (tests/act/standins/cosign-installer)."""
+        record = self.store.registry / "cosign.jsonl"
+        lines = record.read_text().splitlines() if record.is_file() else []
+        return [json.loads(line) for line in lines]
+
+    def main(self) -> str:
+        return run(
+            ["git", "--git-dir", str(self.bare), "rev-parse", "main"], self.bare
+        ).stdout.strip()
+
+
+def _release(merged: Path, tmp_path: Path, s3: str, env: dict[str, str] | None = None) -> Release:
+    """Run release.yaml's fleet job (and what it needs) on a copy of the merge's origin."""
+    bare = tmp_path / "origin.git"
+    run(["git", "clone", "-q", "--bare", str(merged), str(bare)], tmp_path)
     repo = tmp_path / "repo"
     run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
     sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
-    env = {"AWS_ENDPOINT_URL_S3": s3, "AWS_DEFAULT_REGION": CREDENTIALS["AWS_DEFAULT_REGION"]}
+    store = Store(tmp_path / "world")
+    s3_env = {"AWS_ENDPOINT_URL_S3": s3, "AWS_DEFAULT_REGION": CREDENTIALS["AWS_DEFAULT_REGION"]}
     with registry_server() as registry:
         res = run_workflow(
-            repo, "release.yaml", "push", push_event(repo), origin=bare,
-            store=Store(tmp_path / "world"), env={**env, "ACT_STANDIN_REGISTRY_URL": registry.url},
+            repo, "release.yaml", "push", push_event(repo), origin=bare, store=store,
+            env={**s3_env, "ACT_STANDIN_REGISTRY_URL": registry.url, **(env or {})},
             secrets={"GITHUB_TOKEN": "ghs_stand-in", "DVC_AWS_ACCESS_KEY_ID": "testing",
                      "DVC_AWS_SECRET_ACCESS_KEY": "testing"},
             job="fleet", timeout=900,
         )  # fmt: skip
+    return Release(bare, sha, res, registry, store)
+
+
+def _model_image(rel: Release) -> tuple[str, str]:
+    """(image@digest, digest) of the one fleet image the run pushed."""
+    pushed = {name: tag for (name, tag) in rel.registry.tags if name.startswith("acme/fleet/")}
+    assert list(pushed) == [f"acme/fleet/{MODEL}"], rel.registry.tags  # one model image only
+    digest = rel.registry.digest(f"acme/fleet/{MODEL}", pushed[f"acme/fleet/{MODEL}"])
+    return f"ghcr.io/acme/fleet/{MODEL}@{digest}", digest
+
+
+def test_a_merge_changing_one_fleet_model_signs_and_releases_that_model_alone(
+    merged: Path, s3: str, tmp_path: Path
+) -> None:
+    rel = _release(merged, tmp_path, s3)
+    res, registry, sha, bare = rel.res, rel.registry, rel.sha, rel.bare
     assert res.jobs.get("build") == "success", res.tail()
     assert f'"models": ["{MODEL}"]' in res.step_log("fleet-changed", "changed"), res.tail()
     assert res.jobs.get("fleet") == "success", res.tail()
@@ -76,9 +126,7 @@ def test_a_merge_changing_one_fleet_model_releases_that_model_alone(
     assert len(tags) == 1 and tags[0].startswith(f"ghcr.io/acme/fleet/{MODEL}:"), context
 
     runtime = registry.digest(REPO_SLUG, f"sha-{sha}")
-    pushed = {name: tag for (name, tag) in registry.tags if name.startswith("acme/fleet/")}
-    assert list(pushed) == [f"acme/fleet/{MODEL}"], registry.tags  # one model image, no other
-    digest = registry.digest(f"acme/fleet/{MODEL}", pushed[f"acme/fleet/{MODEL}"])
+    image, digest = _model_image(rel)
     descriptor = json.loads(registry.manifests[digest])["config"]
     config = json.loads(base64.b64decode(descriptor["data"]))["stand_in"]
     args = dict(a.split("=", 1) for a in config["build_args"])
@@ -100,3 +148,26 @@ def test_a_merge_changing_one_fleet_model_releases_that_model_alone(
     pinned = release.read(shown)
     assert (pinned.image, pinned.digest) == (f"ghcr.io/acme/fleet/{MODEL}", digest)
     assert pinned.model_sha256 == args["MODEL_SHA256"]
+
+    # Signed, with its SBOM attested: exactly the digest the registry answered for the model
+    # image (not a tag, not the runtime's), and before the promotion: the job's work tree had
+    # no promotion commit yet when cosign ran.
+    calls = rel.cosign_calls()
+    assert [(c["argv"][0], c["argv"][-1]) for c in calls] == [("sign", image), ("attest", image)]
+    assert {c["head"] for c in calls} == {sha}, calls
+    # The SBOM attested is the one made for that image (the cosign stand-in refuses any other).
+    (sbom,) = [json.loads(p.read_text()) for p in res.artifacts.glob("*/*.spdx.json")]
+    assert sbom["name"] == image, sbom
+
+
+def test_a_fleet_image_whose_signing_fails_is_not_promoted(
+    merged: Path, s3: str, tmp_path: Path
+) -> None:
+    rel = _release(merged, tmp_path, s3, env={"ACT_STANDIN_COSIGN_REFUSE": "sign"})
+    assert rel.main() == rel.sha, "an unsigned image was promoted: a commit reached origin"
+    assert rel.res.jobs.get("fleet") == "failure", rel.res.tail()
+    assert rel.res.step("fleet", "promote") == "skipped", rel.res.tail()
+    image, _ = _model_image(rel)  # it was built and pushed, and then refused a signature
+    assert [(c["argv"][0], c["argv"][-1], c["refused"]) for c in rel.cosign_calls()] == [
+        ("sign", image, True)
+    ]

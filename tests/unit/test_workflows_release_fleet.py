@@ -58,14 +58,37 @@ def test_the_fleet_image_builds_from_the_runtime_digest_with_the_cli_build_args(
     assert promote["env"]["IMAGE_REF"] == "${{ steps.image.outputs.image }}"
 
 
-def test_a_release_never_builds_from_a_cache_and_only_the_sign_job_gets_oidc() -> None:
+def test_a_release_never_builds_from_a_cache_and_only_the_signing_jobs_get_oidc() -> None:
     jobs = _jobs()
     assert not [s for s in jobs["fleet"]["steps"] if s.get("uses", "").startswith("actions/cache@")]
-    assert jobs["fleet"]["permissions"] == {"contents": "write", "packages": "write"}
+    assert jobs["fleet"]["permissions"] == {
+        "contents": "write", "packages": "write", "id-token": "write",
+    }  # fmt: skip
     with_oidc = sorted(n for n, j in jobs.items() if j["permissions"].get("id-token") == "write")
-    assert with_oidc == ["sign"]
+    assert with_oidc == ["fleet", "sign"]
     assert "release-sign" in jobs["sign"]["steps"][-1]["run"]
     assert set(jobs["promote"]["needs"]) == {"build", "sign"}, "promote only a signed runtime"
+
+
+def test_the_fleet_job_signs_and_attests_the_digest_it_promotes_before_promoting_it() -> None:
+    fleet = _jobs()["fleet"]
+    steps = fleet["steps"]
+    (sign,) = [s for s in steps if s.get("id") == "sign"]
+    promote = steps[-1]
+    # The same make target as the runtime's `sign` job: the cosign commands have one home.
+    assert sign["run"] == "make release-sign"
+    # IMAGE_REF reaches make through the environment, and it is the very digest promoted.
+    assert sign["env"]["IMAGE_REF"] == promote["env"]["IMAGE_REF"]
+    sbom, installer = _step(fleet, "anchore/sbom-action"), _step(fleet, "sigstore/cosign-installer")
+    assert sbom["with"]["image"] == sign["env"]["IMAGE_REF"]
+    # `make release-sign` attests the SBOM file the `sign` job's SBOM step writes.
+    sign_job_sbom = _step(_jobs()["sign"], "anchore/sbom-action")["with"]
+    assert sbom["with"]["output-file"] == sign_job_sbom["output-file"]
+    assert sbom["with"]["format"] == sign_job_sbom["format"]
+    # One SBOM artifact per matrix job: a shared name is refused (409) from the second on.
+    assert "${{ matrix.model }}" in sbom["with"]["artifact-name"]
+    order = [steps.index(s) for s in (sbom, installer, sign, promote)]
+    assert order == sorted(order), "SBOM, cosign, signature, and only then the promotion"
 
 
 def test_fleet_promotions_do_not_trigger_another_release() -> None:
