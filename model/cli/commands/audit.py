@@ -74,9 +74,7 @@ def verify(
     docker: bool = typer.Option(
         True, help="Compare the image's OCI labels when Docker has the image."
     ),
-    model: Annotated[
-        str | None, model_name_option("its release files = its promotions")
-    ] = None,
+    model: Annotated[str | None, model_name_option("its release files = its promotions")] = None,
     repo: Annotated[Path, typer.Option(help="Work tree.")] = HERE,
 ) -> None:
     """Check overlay = trailers, model = dvc.lock pin, MLflow alias = Git, labels = trailers."""

@@ -72,6 +72,7 @@ def promote(
     for line in after_promotion(env, release, landed, req.branch, open_pr):
         console.print(line)
 
+
 def register(app: typer.Typer) -> None:
     """Attach `model promote`."""
     app.command("promote")(promote)

@@ -32,9 +32,7 @@ def register_model(
     sync_aliases: bool = typer.Option(
         False, help="Instead: point staging/prod aliases at what Git pins."
     ),
-    model: Annotated[
-        str | None, model_name_option("registers it as MLflow model NAME")
-    ] = None,
+    model: Annotated[str | None, model_name_option("registers it as MLflow model NAME")] = None,
     changed_in: str = typer.Option(
         "",
         help="With --sync-aliases, instead of --model: every model whose pins this commit "
