@@ -149,6 +149,10 @@ def test_a_merge_changing_one_fleet_model_signs_and_releases_that_model_alone(
     assert (pinned.image, pinned.digest) == (f"ghcr.io/acme/fleet/{MODEL}", digest)
     assert pinned.model_sha256 == args["MODEL_SHA256"]
 
+    # Registered as MLflow model churn before the promotion; no server here: a loud skip.
+    assert res.step("fleet", "register") == "success", res.tail()
+    assert "MLflow registry: NOT registered" in res.step_log("fleet", "register")
+
     # Signed, with its SBOM attested: exactly the digest the registry answered for the model
     # image (not a tag, not the runtime's), and before the promotion: the job's work tree had
     # no promotion commit yet when cosign ran.

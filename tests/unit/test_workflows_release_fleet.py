@@ -87,8 +87,11 @@ def test_the_fleet_job_signs_and_attests_the_digest_it_promotes_before_promoting
     assert sbom["with"]["format"] == sign_job_sbom["format"]
     # One SBOM artifact per matrix job: a shared name is refused (409) from the second on.
     assert "${{ matrix.model }}" in sbom["with"]["artifact-name"]
-    order = [steps.index(s) for s in (sbom, installer, sign, promote)]
-    assert order == sorted(order), "SBOM, cosign, signature, and only then the promotion"
+    (register,) = [s for s in steps if s.get("id") == "register"]
+    assert register["run"] == 'model register --model "$MODEL" --image "$IMAGE_REF"'
+    assert register["env"]["IMAGE_REF"] == promote["env"]["IMAGE_REF"]
+    order = [steps.index(s) for s in (sbom, installer, sign, register, promote)]
+    assert order == sorted(order), "SBOM, cosign, signature, registration, then the promotion"
 
 
 def test_fleet_promotions_do_not_trigger_another_release() -> None:
