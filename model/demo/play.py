@@ -13,7 +13,7 @@ from rich.console import Console
 from model.config import set_param
 from model.demo.fleet_story import fleet_loop
 from model.demo.pods import Preview
-from model.demo.retrain_loop import hold_back, retrain_loop
+from model.demo.retrain_loop import TRAINER_IMAGE, hold_back, retrain_loop
 from model.demo.runner import Runner, StepFailed
 from model.demo.story import PR1_BRANCH, PR2_BRANCH, Scratch, Story
 
@@ -27,7 +27,7 @@ def docs_only(ws: Path) -> None:
         fh.write("\nReviewed by the demo: a documentation-only change.\n")
 
 
-def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
+def chapters(story: Story, source: Path, trainer: str = TRAINER_IMAGE) -> list[tuple[str, Any]]:
     """(title, action) for each step, in the order the issue tells the story."""
 
     def pr1() -> None:
@@ -91,7 +91,7 @@ def chapters(story: Story, source: Path) -> list[tuple[str, Any]]:
         ("audit both environments and verify", audit),
         (
             "retrain loop: new labels in the bucket → PR; drift without labels → attention",
-            lambda: retrain_loop(story, story.preview.docker),
+            lambda: retrain_loop(story, story.preview.docker, trainer),
         ),
         (
             "fleet: PR improves churn → fleet comment → release → prod → audit; PR adds a model",
@@ -106,8 +106,18 @@ def setup(story: Story, source: Path) -> None:
     hold_back(story)
 
 
-def play(source: Path, root: Path, console: Console, env: dict[str, str]) -> int:
-    """Run the demo in `root` (wiped first); return 0, or 1 after printing the failing step."""
+def play(
+    source: Path,
+    root: Path,
+    console: Console,
+    env: dict[str, str],
+    trainer: str | None = None,
+) -> int:
+    """Run the demo in `root` (wiped first); return 0, or 1 after printing the failing step.
+
+    Step 9 runs in the `trainer` image (default: `make image-trainer`'s) when the engine
+    holds it built from this very package.
+    """
     from model.gitops.images import docker
 
     shutil.rmtree(root, ignore_errors=True)
@@ -117,7 +127,8 @@ def play(source: Path, root: Path, console: Console, env: dict[str, str]) -> int
     story = Story(run, scratch, Preview(docker(), scratch.ws / "models"))
     code = 0
     try:
-        for number, (title, action) in enumerate(chapters(story, source), start=1):
+        steps = chapters(story, source, trainer or TRAINER_IMAGE)
+        for number, (title, action) in enumerate(steps, start=1):
             with run.step(number, title):
                 action()
     except StepFailed as err:

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests.conftest import run
+from tests.e2e.test_trainer_image import trainer_image  # noqa: F401 (fixture)
 from tests.tools import find
 
 pytestmark = pytest.mark.e2e
@@ -26,20 +27,35 @@ def engine_present() -> bool:
     return bool(docker) and subprocess.run([docker, "info"], capture_output=True).returncode == 0  # type: ignore[list-item]
 
 
-@pytest.fixture(scope="module")
-def demo(origin: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def _trainer(request: pytest.FixtureRequest) -> str | None:
+    """The trainer image built from this tree (test_trainer_image's fixture), so the demo's
+    step 9 runs inside it as the cluster would; None where no image can be built here."""
     if not engine_present():
         print("no Docker engine: the demo previews pods as local processes (CI has an engine)")
+        return None
+    try:
+        return str(request.getfixturevalue("trainer_image"))
+    except pytest.skip.Exception as why:  # no root for debootstrap: step 9 runs locally
+        print(f"no trainer image: {why}")
+        return None
+
+
+@pytest.fixture(scope="module")
+def demo(
+    origin: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> dict[str, Any]:
+    trainer = _trainer(request)
     root = tmp_path_factory.mktemp("demo") / "scratch"
+    image = ["--trainer-image", trainer] if trainer else []
     proc = run(
-        ["model", "demo", "--workdir", str(root), "--source", str(origin)],
+        ["model", "demo", "--workdir", str(root), "--source", str(origin), *image],
         origin.parent,
         check=False,
         timeout=1500,
     )
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     facts = json.loads((root / "demo-summary.json").read_text())
-    facts["root"], facts["stdout"] = root, proc.stdout
+    facts["root"], facts["stdout"], facts["trainer"] = root, proc.stdout, trainer
     return facts
 
 
@@ -104,6 +120,23 @@ def test_demo_leaves_no_process_running(demo: dict[str, Any]) -> None:
             [docker, "ps", "--format", "{{.Names}}"], capture_output=True, text=True
         ).stdout
         assert "credit-scoring-preview" not in names
+
+
+def test_the_retrain_loop_proposed_a_branch_then_ended_in_attention(demo: dict[str, Any]) -> None:
+    """Step 9: next month's export -> a retrain branch on origin with its report; drift
+    without labels -> attention (exit 3), run in the trainer image when there is one."""
+    facts = demo["retrain_loop"]
+    new, attention = facts["new_data"], facts["attention"]
+    assert new["status"] == "proposed" and new["pushed"] is True
+    heads = run(["git", "ls-remote", "--heads", str(demo["root"] / "origin.git")], demo["root"])
+    assert f"refs/heads/{new['branch']}" in heads.stdout
+    assert new["branch"].startswith("retrain/new-data-") and Path(new["report"]).read_text().strip()
+    assert new["snapshot"].endswith("/snapshots/next-month.csv")
+    assert attention["exit"] == 3 and {"Income", "Age"} <= set(attention["drifted"])
+    assert "Drift report" in Path(attention["report"]).read_text()
+    assert "drift without new labels" in attention["run_report"]
+    where = f"in the trainer image {demo['trainer']}" if demo["trainer"] else "local processes"
+    assert where in facts["runs"], facts["runs"]
 
 
 def _release_file(origin: Path, env: str, model: str) -> dict[str, Any]:
