@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -20,6 +21,7 @@ from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
 from model.serving.metrics import Metrics
 from model.serving.request import (
+    CLIENT_GONE,
     TIMED_OUT,
     Budget,
     ClientGone,
@@ -32,7 +34,6 @@ from model.serving.schema import RequestError
 
 log = logging.getLogger("model.serving")
 JSON = b"application/json"
-CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
@@ -69,6 +70,18 @@ def split_model(param: str) -> tuple[str, str | None]:
     """(name, version or None) from a handler's path parameter."""
     name, slash, version = param.partition("/")
     return name, version if slash else None
+
+
+@dataclass(slots=True)
+class Direct:
+    """A request the connection answers itself once its body is in (model/serving/guard.py)."""
+
+    label: str
+    method: str
+    handler: Handler
+    param: str
+    framing: bytes | None
+    start: float
 
 
 class BaseServer:
@@ -192,13 +205,66 @@ class BaseServer:
                 check_media(head, head.framing is not None and getattr(handler, "binary", False))
                 body = await read_body(head, receive, self.limits.max_body, self.budget)
                 framing, head = head.framing, None  # read to the end: the connection may be kept
-            if framing is None:
-                return handler(body, param), False
-            return handler(body, param, framing), False  # type: ignore[call-arg]
         except RequestError as err:
             return error(err.status, err.message), bool(head and head.has_body)
-        except ClientGone:
-            raise
+        return self._call(handler, body, param, framing, method, scope["path"]), False
+
+    @staticmethod
+    def _call(
+        handler: Handler, body: bytes, param: str, framing: bytes | None, method: str, path: str
+    ) -> Reply:
+        """The handler's reply; a request error is its 4xx, a bug costs this request a 500."""
+        try:
+            if framing is None:
+                return handler(body, param)
+            return handler(body, param, framing)  # type: ignore[call-arg]
+        except RequestError as err:
+            return error(err.status, err.message)
         except Exception:  # a bug must cost one request, never the worker
-            log.exception("unhandled error on %s %.80r", method, scope["path"])
-            return error(500, "internal error; the request was not scored"), bool(head)
+            log.exception("unhandled error on %s %.80r", method, path)
+            return error(500, "internal error; the request was not scored")
+
+    # ---- the direct path: no ASGI cycle for a request whose body is bounded and typed -----
+    def direct_route(self, method: str, path: str, headers: Headers) -> Direct | None:
+        """The request's route when the connection may answer it itself, else None (ASGI).
+
+        uvicorn spends about 30 us of CPU per request on the ASGI cycle (a task, an event,
+        message dicts, two writes): twice what the whole HTTP exchange costs without it. A
+        request that needs nothing asynchronous skips it: a known route whose body, if any,
+        has a Content-Length within the limit and an accepted media type. Every other request
+        (chunked, oversized, badly typed, unknown route) takes the ASGI path and its answers.
+        """
+        label, handler, param = self._route(method, path)
+        if handler is None:
+            return None
+        framing = None
+        if method == "POST":
+            head = body_headers(headers)
+            length = head.content_length
+            if head.chunked or not length.isdigit() or int(length) > self.limits.max_body:
+                return None
+            try:
+                check_media(head, head.framing is not None and getattr(handler, "binary", False))
+            except RequestError:
+                return None
+            framing = head.framing
+        elif any(key in (b"content-length", b"transfer-encoding") for key, _ in headers):
+            return None  # a GET with a body: the ASGI path reads it before answering
+        return Direct(label, method, handler, param, framing, time.perf_counter())
+
+    def direct_reply(self, direct: Direct, body: bytes, path: str) -> Reply:
+        """Answer a direct request whose whole body arrived; counted like any other."""
+        status = 500
+        try:
+            d = direct
+            reply = self._call(d.handler, body, d.param, d.framing, d.method, path)
+            status = reply[0]
+            return reply
+        finally:
+            elapsed = time.perf_counter() - direct.start
+            self.metrics.observe_request(direct.label, direct.method, status, elapsed)
+
+    def direct_lost(self, direct: Direct, status: int) -> None:
+        """Count a direct request that ended before its body arrived (408, or 499 when gone)."""
+        elapsed = time.perf_counter() - direct.start
+        self.metrics.observe_request(direct.label, direct.method, status, elapsed)

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from model.serving.limits import Limits
-from model.serving.request import TIMED_OUT
+from model.serving.request import CLIENT_GONE, TIMED_OUT
+
+if TYPE_CHECKING:
+    from model.serving.asgi import BaseServer, Direct
 
 Reject = Callable[[int], None]
 
@@ -42,6 +45,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
     limits: Limits = Limits()
     on_reject: Reject = staticmethod(lambda status: None)
+    scorer: BaseServer | None = None  # answers direct requests (asgi.BaseServer.direct_route)
+    _direct: Direct | None = None  # the request being answered without an ASGI cycle
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header deadline: a connection that never sends is closed too."""
@@ -53,10 +58,12 @@ class GuardedProtocol(HttpToolsProtocol):
         self._deadline(self.limits.header_timeout)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        """Drop the timer with the connection."""
+        """Drop the timer with the connection; a direct request cut short is counted (499)."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._direct is not None:
+            self._end_direct(CLIENT_GONE)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -81,12 +88,56 @@ class GuardedProtocol(HttpToolsProtocol):
         cap = self.limit_concurrency
         if cap is not None and (len(self.connections) >= cap or len(self.tasks) >= cap):
             type(self).on_reject(503)  # uvicorn answers it without calling the app: count it
+        elif self.scorer is not None and self._may_answer_directly():
+            self._direct = self.scorer.direct_route(
+                self.parser.get_method().decode("ascii"), self._path, self.headers
+            )
+            if self._direct is not None:
+                self._body: list[bytes] = []
+                self._size = 0
+                return
         super().on_headers_complete()
+
+    def _may_answer_directly(self) -> bool:
+        """No ASGI cycle in flight or queued (answers stay in order), a plain path, no upgrade
+        and no `Expect: 100-continue` (uvicorn's cycle sends the interim response)."""
+        if self.pipeline or (self.cycle is not None and not self.cycle.response_complete):
+            return False
+        if self.transport.is_closing():
+            return False  # refused already: uvicorn's cycle knows to send nothing more
+        if self.expect_100_continue or self.parser.should_upgrade():
+            return False
+        url = self.url
+        if b"%" in url or not url.startswith(b"/"):
+            return False  # escaped or absolute-form targets: uvicorn's parsing decides
+        self._path = url.partition(b"?")[0].decode("ascii", "replace")
+        return True
+
+    def on_body(self, body: bytes) -> None:
+        """Buffer a direct request's body within the shared budget (its length was checked)."""
+        if self._direct is None:
+            if self.cycle is not None:  # None: a direct request refused mid-body, now closing
+                super().on_body(body)
+            return
+        budget = self.scorer.budget  # type: ignore[union-attr]
+        if budget.used + len(body) > budget.limit:
+            self._end_direct(503)
+            message = "server busy: too many request bodies in flight; retry with backoff"
+            self._reject(503, "Service Unavailable", message, count=False)
+            return
+        budget.used += len(body)
+        self._size += len(body)
+        self._body.append(body)
 
     def on_message_complete(self) -> None:
         """The whole request arrived: no deadline while it is answered (idle if it was)."""
         self._phase = None
-        if self.cycle is not None and self.cycle.response_complete:
+        if self._direct is not None:
+            self._answer_directly()
+            return
+        if self.cycle is None:  # a direct request refused mid-body: its connection is closing
+            return
+        if self.cycle.response_complete:
             self._deadline(self.timeout_keep_alive)  # answered before its body had arrived
         else:
             self._until = INF
@@ -107,6 +158,35 @@ class GuardedProtocol(HttpToolsProtocol):
             self._start_asgi_task(cycle, app)
         elif self._phase is None:  # not when the reply came before the whole request
             self._deadline(self.timeout_keep_alive)
+
+    def _answer_directly(self) -> None:
+        """Score and answer in one write, then wait for the next request (or close)."""
+        direct, body = self._direct, self._body
+        self._direct = None
+        self.scorer.budget.used -= self._size  # type: ignore[union-attr]
+        payload = body[0] if len(body) == 1 else b"".join(body)
+        status, content, extra = self.scorer.direct_reply(direct, payload, self._path)  # type: ignore[union-attr, arg-type]
+        keep = self.parser.should_keep_alive() and self.parser.get_http_version() != "1.0"
+        head = [STATUS_LINE[status]]
+        for name, value in (*self.server_state.default_headers, *extra):
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"content-length: %d\r\n" % len(content))
+        head.append(b"\r\n" if keep else b"connection: close\r\n\r\n")
+        if direct.method != "HEAD":  # type: ignore[union-attr]
+            head.append(content)
+        self.transport.write(b"".join(head))
+        self.server_state.total_requests += 1
+        if not keep:
+            self.transport.close()
+        else:
+            self._deadline(self.timeout_keep_alive)
+
+    def _end_direct(self, status: int) -> None:
+        """A direct request ends unanswered: give its buffered bytes back and count it."""
+        direct, self._direct = self._direct, None
+        self.scorer.budget.used -= self._size  # type: ignore[union-attr]
+        self._size = 0
+        self.scorer.direct_lost(direct, status)  # type: ignore[union-attr, arg-type]
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes that are not HTTP: counted like any other response."""
@@ -143,6 +223,10 @@ class GuardedProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _body_timeout(self) -> None:
+        if self._direct is not None:
+            self._end_direct(408)
+            self._reject(408, "Request Timeout", "request body not received in time", count=False)
+            return
         cycle: Any = self.cycle
         if cycle is not None and cycle.response_started:
             self.transport.close()  # the answer is on its way; stop reading the body
@@ -163,10 +247,13 @@ class GuardedProtocol(HttpToolsProtocol):
             self.cycle.message_event.set()
 
 
-def guarded(limits: Limits, on_reject: Reject) -> type[GuardedProtocol]:
-    """A protocol class bound to these limits (uvicorn instantiates it per connection)."""
+def guarded(
+    limits: Limits, on_reject: Reject, server: BaseServer | None = None
+) -> type[GuardedProtocol]:
+    """A protocol class bound to these limits (uvicorn instantiates it per connection); with a
+    `server`, the requests it routes directly skip the ASGI cycle."""
     return type(
         "GuardedProtocol",
         (GuardedProtocol,),
-        {"limits": limits, "on_reject": staticmethod(on_reject)},
+        {"limits": limits, "on_reject": staticmethod(on_reject), "scorer": server},
     )

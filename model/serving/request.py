@@ -18,6 +18,7 @@ JSON_TYPES = (b"application/json",)
 BINARY_TYPES = (b"", b"application/octet-stream")  # tritonclient sends no Content-Type
 UTF8 = (b"utf-8", b"utf8", b"us-ascii")
 BINARY_TENSORS = b"inference-header-content-length"  # OIP binary tensor data extension
+CLIENT_GONE = 499  # nginx's "client closed request": counted, never sent
 TIMED_OUT = "model.read_timeout"  # scope key the connection guard sets when it answered 408
 
 

@@ -36,11 +36,14 @@ def serve(
         from model.serving.app import create_app
 
         app = create_app(model_dir)
-    uvicorn.run(app, host=host, port=port, **uvicorn_options(app.limits, app.count_rejected))
+    uvicorn.run(app, host=host, port=port, **uvicorn_options(app.limits, app.count_rejected, app))
 
 
-def uvicorn_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[str, Any]:
-    """The uvicorn settings of `model serve` (the benchmark's HTTP floor runs under them too)."""
+def uvicorn_options(
+    limits: Limits, on_reject: Callable[[int], None], server: BaseServer | None = None
+) -> dict[str, Any]:
+    """The uvicorn settings of `model serve` (the benchmark's HTTP floor runs under them too);
+    with `server`, the connections answer its plain requests without an ASGI cycle."""
     return {
         "loop": _pick("uvloop", "asyncio"),
         "lifespan": "on",
@@ -52,18 +55,20 @@ def uvicorn_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[st
         "log_level": "info",
         "timeout_graceful_shutdown": 10,
         "limit_concurrency": limits.max_connections,
-        **_http_options(limits, on_reject),
+        **_http_options(limits, on_reject, server),
     }
 
 
-def _http_options(limits: Limits, on_reject: Callable[[int], None]) -> dict[str, Any]:
+def _http_options(
+    limits: Limits, on_reject: Callable[[int], None], server: BaseServer | None
+) -> dict[str, Any]:
     """httptools behind the connection guard; h11 (headers bounded, no read deadlines) else."""
     import importlib.util
 
     if importlib.util.find_spec("httptools"):
         from model.serving.guard import guarded
 
-        return {"http": guarded(limits, on_reject)}
+        return {"http": guarded(limits, on_reject, server)}
     logging.getLogger("model.serving").warning(
         "httptools is not installed: serving with h11, without header/body read deadlines"
     )
