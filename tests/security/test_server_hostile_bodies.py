@@ -10,11 +10,10 @@ import pytest
 
 from tests.unit.serving_helpers import (
     MODEL,
-    SERVING_ENV,
     Client,
-    client_for,
     contract_of,
     read_rows,
+    serving_client,
     to_tensors,
 )
 from tests.unit.tiny_model import TinyModel
@@ -31,11 +30,8 @@ def row(tiny_model: TinyModel) -> dict[str, Any]:
 
 @pytest.fixture
 def client(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    c = client_for(tiny_model.models)
-    yield c
-    c.close()
+    with serving_client(tiny_model.models, monkeypatch) as c:
+        yield c
 
 
 def counted(client: Client) -> int:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import csv
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from model.core.schema import Contract
 from model.serving.app import create_app
@@ -52,6 +55,20 @@ class Client:
 def client_for(model_dir: Path) -> Client:
     """A fresh app (reading the current environment) wrapped in a client."""
     return Client(create_app(model_dir))
+
+
+@contextmanager
+def serving_client(model_dir: Path, mp: pytest.MonkeyPatch, **env: str) -> Iterator[Client]:
+    """A client over a fresh app that sees no SERVING_ENV variable but `env` (set through `mp`)."""
+    for name in SERVING_ENV:
+        mp.delenv(name, raising=False)
+    for name, value in env.items():
+        mp.setenv(name, value)
+    client = client_for(model_dir)
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def copy_models(workspace: Path, dest: Path) -> Path:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.unit.serving_helpers import MODEL, SERVING_ENV, Client, client_for
+from tests.unit.serving_helpers import MODEL, Client, serving_client
 from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
@@ -21,11 +21,8 @@ POST_ROUTES = ["/v1/predict", f"/v2/models/{MODEL}/infer"]
 
 @pytest.fixture
 def client(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    c = client_for(tiny_model.models)
-    yield c
-    c.close()
+    with serving_client(tiny_model.models, monkeypatch) as c:
+        yield c
 
 
 def allowed(reply: object) -> set[str]:

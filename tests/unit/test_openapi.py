@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from tests.unit.openapi_fuzz import fuzz_no_5xx, served_routes
-from tests.unit.serving_helpers import SERVING_ENV, Client, client_for, contract_of
+from tests.unit.serving_helpers import Client, contract_of, serving_client
 from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
@@ -17,13 +17,8 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def server(tiny_model: TinyModel) -> Iterator[Client]:
-    mp = pytest.MonkeyPatch()
-    for name in SERVING_ENV:
-        mp.delenv(name, raising=False)
-    client = client_for(tiny_model.models)
-    yield client
-    client.close()
-    mp.undo()
+    with pytest.MonkeyPatch.context() as mp, serving_client(tiny_model.models, mp) as client:
+        yield client
 
 
 @pytest.fixture(scope="module")

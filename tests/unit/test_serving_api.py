@@ -11,11 +11,10 @@ import pytest
 
 from tests.unit.serving_helpers import (
     MODEL,
-    SERVING_ENV,
     Client,
-    client_for,
     contract_of,
     read_rows,
+    serving_client,
     to_tensors,
 )
 from tests.unit.tiny_model import TinyModel
@@ -36,13 +35,9 @@ def rows(tiny_model: TinyModel, model_dir: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def client(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("MODEL_MAX_ROWS", "1000")
-    monkeypatch.setenv("MODEL_MAX_BODY_BYTES", str(1 << 20))
-    c = client_for(model_dir)
-    yield c
-    c.close()
+    limits = {"MODEL_MAX_ROWS": "1000", "MODEL_MAX_BODY_BYTES": str(1 << 20)}
+    with serving_client(model_dir, monkeypatch, **limits) as c:
+        yield c
 
 
 def test_health_and_server_metadata(client: Client) -> None:

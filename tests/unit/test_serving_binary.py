@@ -15,11 +15,10 @@ from model.serving import binary
 from model.serving.schema import RequestError
 from tests.unit.serving_helpers import (
     MODEL,
-    SERVING_ENV,
     Client,
-    client_for,
     contract_of,
     read_rows,
+    serving_client,
     to_tensors,
 )
 from tests.unit.tiny_model import TinyModel
@@ -136,11 +135,8 @@ def rows(tiny_model: TinyModel, model_dir: Path) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def client(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    c = client_for(model_dir)
-    yield c
-    c.close()
+    with serving_client(model_dir, monkeypatch) as c:
+        yield c
 
 
 def framed(tensors: list[dict[str, Any]], extra: dict[str, Any] | None = None) -> tuple[bytes, int]:

@@ -12,11 +12,10 @@ from hypothesis import strategies as st
 
 from tests.unit.serving_helpers import (
     MODEL,
-    SERVING_ENV,
     Client,
-    client_for,
     contract_of,
     read_rows,
+    serving_client,
     to_tensors,
 )
 from tests.unit.tiny_model import TinyModel
@@ -44,13 +43,8 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 
 @pytest.fixture(scope="module")
 def client(tiny_model: TinyModel) -> Iterator[Client]:
-    mp = pytest.MonkeyPatch()
-    for name in SERVING_ENV:
-        mp.delenv(name, raising=False)
-    c = client_for(tiny_model.models)
-    yield c
-    c.close()
-    mp.undo()
+    with pytest.MonkeyPatch.context() as mp, serving_client(tiny_model.models, mp) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
