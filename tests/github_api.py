@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.loopback import serve_handler
+from tests.loopback import serve_state
 
 FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
 _PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls(?:/(\d+))?$")
@@ -141,10 +140,6 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextmanager
-def serve() -> Iterator[FakeGitHub]:
+def serve() -> AbstractContextManager[FakeGitHub]:
     """Run the stand-in on an ephemeral 127.0.0.1 port for the duration of the block."""
-    state = FakeGitHub()
-    with serve_handler(_handler(state)) as url:
-        state.url = url
-        yield state
+    return serve_state(FakeGitHub(), _handler)

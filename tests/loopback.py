@@ -6,9 +6,10 @@ import json
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol, TypeVar
 
 from model.proc import NotReady, wait_http
 
@@ -25,6 +26,25 @@ def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+class Stateful(Protocol):
+    """A stand-in's state: what its handler answers from and records into, and its URL."""
+
+    url: str
+
+
+State = TypeVar("State", bound=Stateful)
+
+
+@contextmanager
+def serve_state(
+    state: State, handler: Callable[[State], type[BaseHTTPRequestHandler]]
+) -> Iterator[State]:
+    """Serve `handler(state)` on a free 127.0.0.1 port for the block; yield `state`, url set."""
+    with serve_handler(handler(state)) as url:
+        state.url = url
+        yield state
 
 
 def wait_ready(url: str, path: str = "/v2/health/ready", timeout: float = 30) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import serve_handler
+from tests.loopback import serve_state
 
 Answer = tuple[int, Any]
 
@@ -84,10 +84,6 @@ def _handler(state: Recorder) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextmanager
-def recording_server() -> Iterator[Recorder]:
+def recording_server() -> AbstractContextManager[Recorder]:
     """Serve a Recorder on 127.0.0.1 (a free port) for the duration of the block."""
-    state = Recorder()
-    with serve_handler(_handler(state)) as url:
-        state.url = url
-        yield state
+    return serve_state(Recorder(), _handler)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from tests.loopback import serve_handler
+from tests.loopback import serve_state
 
 MANIFEST = re.compile(r"/v2/(?P<name>[a-z0-9._/-]+)/manifests/(?P<ref>[A-Za-z0-9_.:-]+)")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -91,10 +90,6 @@ def _handler(state: Registry) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@contextmanager
-def registry_server() -> Iterator[Registry]:
+def registry_server() -> AbstractContextManager[Registry]:
     """Serve a Registry on 127.0.0.1 (a free port) for the duration of the block."""
-    state = Registry()
-    with serve_handler(_handler(state)) as url:
-        state.url = url
-        yield state
+    return serve_state(Registry(), _handler)
