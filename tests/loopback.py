@@ -1,17 +1,25 @@
-"""Helpers for servers on 127.0.0.1 in tests: serve a handler, wait for readiness, call MLflow."""
+"""Helpers for servers on 127.0.0.1 in tests: serve a handler, run a server process, wait for
+readiness, read its counters, call MLflow."""
 
 from __future__ import annotations
 
 import json
+import re
+import signal
+import subprocess
+import tempfile
 import threading
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Protocol, TypeVar
 
-from model.proc import NotReady, wait_http
+import httpx
+
+from model.proc import NotReady, free_port, wait_http
 
 
 @contextmanager
@@ -45,6 +53,50 @@ def serve_state(
     with serve_handler(handler(state)) as url:
         state.url = url
         yield state
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """A server process answering on 127.0.0.1."""
+
+    url: str
+    port: int
+    pid: int
+
+
+@contextmanager
+def server_process(
+    cmd: Sequence[str], env: Mapping[str, str], timeout: float = 30
+) -> Iterator[ServerProcess]:
+    """Run `cmd --port P` (P free) until /v2/health/ready answers; SIGTERM it after the block."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: nobody reads while it serves
+        proc = subprocess.Popen(
+            [*cmd, "--port", str(port)], env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            try:
+                wait_http(f"{url}/v2/health/ready", timeout, alive=lambda: proc.poll() is None)
+            except NotReady as exc:
+                log.seek(0)
+                said = log.read()[-4000:].decode(errors="replace")
+                raise AssertionError(f"expected a ready server: {exc}; it said:\n{said}") from exc
+            yield ServerProcess(url, port, proc.pid)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def counted(url: str, status: int) -> int:
+    """Responses with `status` that the server's /metrics has counted."""
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    found = re.findall(rf'^model_http_requests_total\{{.*status="{status}".*\}} (\S+)$', text, re.M)
+    return int(sum(float(v) for v in found))
 
 
 def wait_ready(url: str, path: str = "/v2/health/ready", timeout: float = 30) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +12,8 @@ import numpy as np
 import pytest
 
 from model.names import PIN_FILE
-from model.proc import free_port, wait_http
-from tests.unit.serving_helpers import SERVING_ENV, contract_of, read_rows
+from tests.loopback import server_process
+from tests.unit.serving_helpers import contract_of, read_rows, serving_env
 from tests.unit.tiny_model import TinyModel
 
 http = pytest.importorskip("tritonclient.http")
@@ -34,19 +31,11 @@ def server(tiny_model: TinyModel, tmp_path_factory: pytest.TempPathFactory) -> I
         lines.append(f"- {{name: {name}, uri: {name}, sha256: '{digest}'}}\n")
     (root / "bad" / PIN_FILE).write_text(tiny_model.digest)  # the index pin wins
     (root / "models.yaml").write_text("".join(lines))
-    port = free_port()
-    drop = (*SERVING_ENV, "MODEL_MEMORY_BUDGET")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
-    env |= {"MODEL_MEMORY_BUDGET": "2", "MODEL_REQUIRE_PIN": "1"}
+    env = serving_env(MODEL_MEMORY_BUDGET="2", MODEL_REQUIRE_PIN="1")
     model = str(Path(sys.executable).parent / "model")
-    cmd = [model, "serve", "--repository", str(root / "models.yaml"), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v2/health/ready", 30, alive=lambda: proc.poll() is None)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    cmd = [model, "serve", "--repository", str(root / "models.yaml")]
+    with server_process(cmd, env) as server:
+        yield f"127.0.0.1:{server.port}"
 
 
 def _inputs(tiny: TinyModel) -> list[Any]:

@@ -7,11 +7,7 @@ A client that hangs up mid-body must cost a counted 499 and give its buffered by
 
 from __future__ import annotations
 
-import os
-import re
-import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -23,11 +19,10 @@ from typing import Any
 import httpx
 import yaml
 
-from model.proc import free_port
 from model.serving.limits import DEFAULT_MAX_ROWS
 from tests.conftest import ROOT
-from tests.loopback import wait_ready
-from tests.unit.serving_helpers import SERVING_ENV, contract_of, read_rows
+from tests.loopback import counted, server_process
+from tests.unit.serving_helpers import contract_of, read_rows, serving_env
 from tests.unit.tiny_model import TinyModel
 
 DEPLOYMENT = ROOT / "k8s" / "base" / "credit-scoring-deployment.yaml"
@@ -44,28 +39,9 @@ def liveness_timeout_s() -> float:
 @contextmanager
 def serving(models: Path, **env: str) -> Iterator[str]:
     """`python -m model.serving` on a free port with `env`; yield its URL, stop it after."""
-    port = free_port()
-    full = {k: v for k, v in os.environ.items() if k not in SERVING_ENV} | env
-    cmd = [sys.executable, "-m", "model.serving", "--model-dir", str(models), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, timeout=60)
-        yield url
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
-def counted(url: str, status: int) -> int:
-    """Responses with `status` that /metrics has counted."""
-    text = httpx.get(f"{url}/metrics", timeout=5).text
-    found = re.findall(rf'^model_http_requests_total\{{.*status="{status}".*\}} (\S+)$', text, re.M)
-    return int(sum(float(v) for v in found))
+    cmd = [sys.executable, "-m", "model.serving", "--model-dir", str(models)]
+    with server_process(cmd, serving_env(**env), timeout=60) as server:
+        yield server.url
 
 
 def test_liveness_answers_within_the_probe_timeout_during_10k_row_batches(

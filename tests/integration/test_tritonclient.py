@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +11,8 @@ import httpx
 import numpy as np
 import pytest
 
-from model.proc import free_port, wait_http
-from tests.unit.serving_helpers import MODEL, SERVING_ENV, contract_of, read_rows
+from tests.loopback import server_process
+from tests.unit.serving_helpers import MODEL, contract_of, read_rows, serving_env
 from tests.unit.tiny_model import TinyModel
 
 http = pytest.importorskip("tritonclient.http")
@@ -24,17 +21,10 @@ http = pytest.importorskip("tritonclient.http")
 @pytest.fixture(scope="module")
 def server(tiny_model: TinyModel) -> Iterator[str]:
     """`model serve` as a process on a free 127.0.0.1 port; yields host:port."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SERVING_ENV}
     model = str(Path(sys.executable).parent / "model")
-    cmd = [model, "serve", "--model-dir", str(tiny_model.models), "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v2/health/ready", 30, alive=lambda: proc.poll() is None)
-        yield f"127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    cmd = [model, "serve", "--model-dir", str(tiny_model.models)]
+    with server_process(cmd, serving_env()) as server:
+        yield f"127.0.0.1:{server.port}"
 
 
 @pytest.fixture(scope="module")

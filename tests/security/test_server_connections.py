@@ -6,11 +6,8 @@ that the server closed the connection and that its peak RSS stayed bounded.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -20,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.loopback import wait_ready
-from tests.unit.serving_helpers import SERVING_ENV
+from tests.loopback import counted, server_process
+from tests.unit.serving_helpers import serving_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.security]
 MIB = 1 << 20
@@ -51,43 +48,20 @@ class Server:
 
     def counted(self, status: int) -> int:
         """Responses with `status` counted by /metrics."""
-        text = httpx.get(f"{self.url}/metrics", timeout=5).text
-        found = re.findall(
-            rf'^model_http_requests_total\{{.*status="{status}".*\}} (\S+)$', text, re.M
-        )
-        return int(sum(float(v) for v in found))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        return counted(self.url, status)
 
 
 @pytest.fixture(scope="module")
 def server(trained_workspace: Path) -> Iterator[Server]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in SERVING_ENV}
-    env |= {
-        "MODEL_HEADER_TIMEOUT": str(TIMEOUT),
-        "MODEL_BODY_TIMEOUT": str(TIMEOUT),
-        "MODEL_MAX_BUFFERED_BYTES": str(BUFFERED),
-        "MODEL_MAX_CONNECTIONS": str(CONNECTIONS),
-    }
-    cmd = [sys.executable, "-m", "model.serving", "--model-dir",
-           str(trained_workspace / "models"), "--port", str(port)]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url)
-        yield Server(url, port, proc.pid)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+    env = serving_env(
+        MODEL_HEADER_TIMEOUT=str(TIMEOUT),
+        MODEL_BODY_TIMEOUT=str(TIMEOUT),
+        MODEL_MAX_BUFFERED_BYTES=str(BUFFERED),
+        MODEL_MAX_CONNECTIONS=str(CONNECTIONS),
+    )
+    cmd = [sys.executable, "-m", "model.serving", "--model-dir", str(trained_workspace / "models")]
+    with server_process(cmd, env) as server:
+        yield Server(server.url, server.port, server.pid)
 
 
 def read_reply(sock: socket.socket, seconds: float) -> bytes:

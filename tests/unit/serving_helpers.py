@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +56,11 @@ class Client:
 def client_for(model_dir: Path) -> Client:
     """A fresh app (reading the current environment) wrapped in a client."""
     return Client(create_app(model_dir))
+
+
+def serving_env(**extra: str) -> dict[str, str]:
+    """For a server process: this environment without any SERVING_ENV variable, plus `extra`."""
+    return {k: v for k, v in os.environ.items() if k not in SERVING_ENV} | extra
 
 
 @contextmanager
