@@ -17,6 +17,7 @@ from model.cli.app import _register_commands, app
 from model.cli.console import EXIT_FAILED, EXIT_USAGE
 from model.gitops import audit
 from model.gitops.trailers import KEYS, Release, message
+from tests.sample_release import RELEASE
 from tests.unit.gitops_repo import git, make_repo
 
 pytestmark = [pytest.mark.integration, pytest.mark.security]  # real git commits
@@ -56,39 +57,32 @@ def _head(repo: Path) -> str:
     return git(repo, "rev-parse", "HEAD").strip()
 
 
-@pytest.mark.parametrize("option", ["--promoted-by", "--source-pr", "--model-version"])
-@pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
-def test_control_characters_in_trailer_values_are_refused(
+TRAILER_OPTIONS = ["--promoted-by", "--source-pr", "--model-version"]
+REFUSED = [
+    *[(option, value) for option in TRAILER_OPTIONS for value in HOSTILE],
+    ("--source-pr", "12abc"),
+    ("--source-pr", "-1"),
+    ("--source-pr", "#12"),
+    ("--model-version", "v1 beta"),
+    ("--model-version", "v1;rm -rf /"),
+    ("--model-version", "../../etc"),
+    ("--model-version", "v" * 200),
+]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), REFUSED, ids=[f"{option}-{i}" for i, (option, _) in enumerate(REFUSED)]
+)
+def test_control_characters_and_unsafe_charsets_in_trailer_values_are_refused(
     tmp_path: Path, option: str, value: str
 ) -> None:
+    """Control characters anywhere; a source PR of digits (or none); a safe version charset."""
     repo = make_repo(tmp_path / "repo")
     before = _head(repo)
     code, output = _cli(repo, "promote", "staging", "--image", GOOD, option, value)
     assert code == EXIT_USAGE, output
     assert option.removeprefix("--") in output  # the error names what to fix
     assert _head(repo) == before and git(repo, "status", "--porcelain") == ""
-
-
-@pytest.mark.parametrize(
-    ("option", "value"),
-    [
-        ("--source-pr", "12abc"),
-        ("--source-pr", "-1"),
-        ("--source-pr", "#12"),
-        ("--model-version", "v1 beta"),
-        ("--model-version", "v1;rm -rf /"),
-        ("--model-version", "../../etc"),
-        ("--model-version", "v" * 200),
-    ],
-)
-def test_source_pr_is_digits_or_none_and_versions_use_a_safe_charset(
-    tmp_path: Path, option: str, value: str
-) -> None:
-    repo = make_repo(tmp_path / "repo")
-    before = _head(repo)
-    code, output = _cli(repo, "promote", "staging", "--image", GOOD, option, value)
-    assert code == EXIT_USAGE, output
-    assert option.removeprefix("--") in output and _head(repo) == before
 
 
 def test_ordinary_values_still_promote(tmp_path: Path) -> None:
@@ -111,18 +105,6 @@ def _git_in(repo: Path, *args: str, stdin: str) -> None:
     subprocess.run(["git", *args], cwd=repo, input=stdin, text=True, check=True)
 
 
-def _release(**changes: str) -> Release:
-    return Release(
-        environment="staging",
-        model_version="v1",
-        model_sha256="a" * 64,
-        data_md5="d" * 32,
-        image="ghcr.io/org/credit-scoring",
-        image_digest="sha256:" + "b" * 64,
-        source_commit="c" * 40,
-    ).with_(**changes)
-
-
 def _unchecked(release: Release, extra: str = "") -> str:
     """A promotion message built by hand, bypassing every check `model promote` makes."""
     values = release.as_dict()
@@ -131,23 +113,23 @@ def _unchecked(release: Release, extra: str = "") -> str:
 
 
 FORGED = {
-    "relabel": _unchecked(_release(), "Environment: prod\n"),
-    "impersonate": _unchecked(_release(), "Promoted-By: Ada <ada@bank.example>\n"),
-    "lower-case repeat": _unchecked(_release(), "environment: prod\n"),
-    "separator": _unchecked(_release(promoted_by="Mallory\x1eEnvironment: prod")),
-    "field separator": _unchecked(_release(promoted_by="Mallory\x1fx\x1dy")),
-    "swap digest": _unchecked(_release(), f"Image-Digest: {EVIL_DIGEST}\n"),
-    "missing digest": _unchecked(_release(image_digest="")),
-    "unknown env": _unchecked(_release(environment="qa")),
-    "bad source pr": _unchecked(_release(source_pr="12; drop")),
-    "bad digest": _unchecked(_release(image_digest="sha256:abc")),
+    "relabel": _unchecked(RELEASE, "Environment: prod\n"),
+    "impersonate": _unchecked(RELEASE, "Promoted-By: Ada <ada@bank.example>\n"),
+    "lower-case repeat": _unchecked(RELEASE, "environment: prod\n"),
+    "separator": _unchecked(RELEASE.with_(promoted_by="Mallory\x1eEnvironment: prod")),
+    "field separator": _unchecked(RELEASE.with_(promoted_by="Mallory\x1fx\x1dy")),
+    "swap digest": _unchecked(RELEASE, f"Image-Digest: {EVIL_DIGEST}\n"),
+    "missing digest": _unchecked(RELEASE.with_(image_digest="")),
+    "unknown env": _unchecked(RELEASE.with_(environment="qa")),
+    "bad source pr": _unchecked(RELEASE.with_(source_pr="12; drop")),
+    "bad digest": _unchecked(RELEASE.with_(image_digest="sha256:abc")),
 }
 
 
 @pytest.mark.parametrize("kind", list(FORGED))
 def test_a_forged_commit_is_reported_as_malformed_not_trusted(tmp_path: Path, kind: str) -> None:
     repo = make_repo(tmp_path / "repo")
-    good = _hand_commit(repo, _unchecked(_release()))
+    good = _hand_commit(repo, _unchecked(RELEASE))
     forged = _hand_commit(repo, FORGED[kind])
     book = audit.read(repo)
     assert [e.commit for e in book.entries] == [good]  # the forged values are never trusted
@@ -171,7 +153,7 @@ def test_a_promotion_hidden_behind_a_paragraph_is_caught_by_verify(tmp_path: Pat
     assert code == 0, output
     kustomization = repo / "k8s/overlays/staging/kustomization.yaml"
     kustomization.write_text(kustomization.read_text().replace("b" * 64, "e" * 64))
-    hidden = message("promote staging", "", _release(image_digest=EVIL_DIGEST))
+    hidden = message("promote staging", "", RELEASE.with_(image_digest=EVIL_DIGEST))
     _git_in(repo, "commit", "-q", "-a", "-F", "-", stdin=hidden + "\nnot a trailer any more\n")
     code, output = _cli(repo, "audit", "verify", "--no-docker")
     assert code == EXIT_FAILED and f"found {EVIL_DIGEST}" in output
