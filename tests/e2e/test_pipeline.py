@@ -55,21 +55,6 @@ def test_run_is_logged_to_mlflow(trained_workspace: Path, mlflow_server: str) ->
     assert {"metrics.json", "model.onnx"} <= artifacts
 
 
-def test_repro_twice_is_identical(
-    trained_workspace: Path, origin: Path, dvc_remote: Path, tmp_path: Path
-) -> None:
-    ws = clone(origin, tmp_path / "again", dvc_remote)
-    quiet = {"MODEL_TRACKING": "0"}
-    assert "from remote" in run(["model", "data", "pull"], ws, env=quiet).stdout
-    results = []
-    for _ in range(2):
-        run(["dvc", "repro", "-f"], ws, env=quiet)
-        results.append((lock_outs(ws), (ws / "reports/metrics.json").read_bytes()))
-    assert results[0] == results[1]
-    assert results[0][0]["models/model.onnx"] == lock_outs(trained_workspace)["models/model.onnx"]
-    assert results[0][1] == (trained_workspace / "reports/metrics.json").read_bytes()
-
-
 def test_noop_repro_runs_nothing(trained_workspace: Path) -> None:
     out = run(["dvc", "repro"], trained_workspace, env={"MODEL_TRACKING": "0"}).stdout
     assert "didn't change, skipping" in out and "Running stage" not in out
