@@ -24,7 +24,7 @@ from tests.loopback import serve_handler
 
 ENV = "staging"
 NS = f"credit-scoring-{ENV}"
-POLL_S = 5  # the command's poll interval
+POLL_S = 1  # --poll: the command reads every second (its default is 5)
 
 
 class FakeCluster:
@@ -120,9 +120,10 @@ def cluster(repo: Path, request: pytest.FixtureRequest) -> Iterator[tuple[FakeCl
 
 
 def status(repo: Path, kubeconfig: Path, wait: int) -> tuple[subprocess.CompletedProcess, float]:
-    """Run `model status staging --wait N` and time it."""
+    """Run `model status staging --wait N --poll POLL_S` and time it."""
     start = time.monotonic()
-    proc = run([str(VENV_BIN / "model"), "status", ENV, "--wait", str(wait), "--repo", str(repo)],
+    proc = run([str(VENV_BIN / "model"), "status", ENV, "--wait", str(wait), "--poll", str(POLL_S),
+                "--repo", str(repo)],
                repo, check=False, env={"KUBECONFIG": str(kubeconfig)}, timeout=120)  # fmt: skip
     return proc, time.monotonic() - start
 

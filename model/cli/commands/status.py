@@ -17,7 +17,10 @@ MODEL_HELP = "its Application NAME-ENV vs deploy/ENV/NAME.yaml"
 def status(
     env: str = typer.Argument(..., help="staging or prod."),
     wait: int = typer.Option(
-        0, help="Poll up to this many seconds for Synced+Healthy and a match."
+        0, min=0, help="Poll up to this many seconds for Synced+Healthy and a match."
+    ),
+    poll: float = typer.Option(
+        5.0, min=0.5, max=300, help="Seconds between reads while --wait lasts."
     ),
     repo: Annotated[Path, typer.Option(help="Work tree holding the desired state.")] = HERE,
     model: Annotated[str | None, model_name_option(MODEL_HELP)] = None,
@@ -36,7 +39,7 @@ def status(
         from model.fleet.release import desired as release_of
 
         name, desired = info.name, release_of(root, env, info.name)
-    live, problems = wait_for(root, env, clients(), wait, model=name, desired=desired)
+    live, problems = wait_for(root, env, clients(), wait, poll, model=name, desired=desired)
     label = f"{env}" if name is None else f"{name} in {env}"
     if live is not None:
         console.print(
