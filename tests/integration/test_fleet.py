@@ -178,38 +178,3 @@ def test_pull_recreates_the_data_offline_then_from_the_remote(repo: Path) -> Non
     _, out = model(repo, "fleet", "pull", "churn")
     assert "from remote" in out
     assert (data / "mlc_churn.csv").read_bytes() == pinned
-
-
-def test_the_lock_check_agrees_with_dvc_status(tmp_path: Path) -> None:
-    from model.fleet.status import fleet_stale
-
-    root = tmp_path / "r"
-    folder = root / "fleet" / "m"
-    folder.mkdir(parents=True)
-    run(["git", "init", "-q"], root)
-    run(["dvc", "init", "-q"], root)
-    run(["dvc", "init", "-q", "--subdir"], folder)
-    (root / "model").mkdir()
-    (root / "model" / "code.py").write_text("X = 1\n")
-    (folder / "data.csv").write_text("a\n1\n")
-    (folder / "params.yaml").write_text("train:\n  seed: 1\n")
-    (folder / "dvc.yaml").write_text(
-        "stages:\n  train:\n    cmd: cp data.csv out.csv\n"
-        "    deps: [data.csv, ../../model]\n    params: [train.seed]\n    outs: [out.csv]\n"
-    )
-    run(["dvc", "repro", "-q"], folder)
-
-    def dvc_says_stale() -> bool:
-        return "changed" in run(["dvc", "status"], folder).stdout
-
-    assert fleet_stale([folder]) == {"m": []} and not dvc_says_stale()
-    for path, text in (
-        (folder / "params.yaml", "train:\n  seed: 2\n"),
-        (root / "model" / "code.py", "X = 2\n"),
-        (folder / "data.csv", "a\n2\n"),
-    ):
-        before = path.read_text()
-        path.write_text(text)
-        assert fleet_stale([folder]) == {"m": ["train"]} and dvc_says_stale(), path
-        path.write_text(before)
-        assert fleet_stale([folder]) == {"m": []} and not dvc_says_stale(), path

@@ -13,18 +13,24 @@ from model.fleet.status import fleet_stale
 from tests.conftest import run
 
 
+def _project(tmp_path: Path) -> tuple[Path, Path]:
+    """(root, fleet/m): a git + DVC root project and its folder holding data.csv."""
+    root = tmp_path / "r"
+    folder = root / "fleet" / "m"
+    folder.mkdir(parents=True)
+    run(["git", "init", "-q"], root)
+    run(["dvc", "init", "-q"], root)
+    (folder / "data.csv").write_text("a\n1\n")
+    return root, folder
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A root project with shared code and one fleet subrepo, reproduced once."""
-    root = tmp_path / "r"
-    sub = root / "fleet" / "m"
-    sub.mkdir(parents=True)
-    run(["git", "init", "-q"], root)
-    run(["dvc", "init", "-q"], root)
+    root, sub = _project(tmp_path)
     run(["dvc", "init", "-q", "--subdir"], sub)
     (root / "model").mkdir()
     (root / "model" / "code.py").write_text("X = 1\n")
-    (sub / "data.csv").write_text("a\n1\n")
     (sub / "params.yaml").write_text("train:\n  seed: 1\n")
     (sub / "dvc.yaml").write_text(
         "stages:\n  train:\n"
@@ -56,6 +62,14 @@ EDITS: dict[str, Callable[[Path], None]] = {
 }
 
 
+# The edits whose file can be put back: the folder is fresh again, as DVC says too.
+UNDOABLE: dict[str, Callable[[Path], Path]] = {
+    "data edited, same size": lambda s: s / "data.csv",
+    "shared code edited": lambda s: s.parents[1] / "model" / "code.py",
+    "param edited": lambda s: s / "params.yaml",
+}
+
+
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_the_check_agrees_with_dvc_status(folder: Path, edit: str) -> None:
     state = folder.parents[1] / ".dvc" / "tmp" / "fleet-status.json"
@@ -65,6 +79,16 @@ def test_the_check_agrees_with_dvc_status(folder: Path, edit: str) -> None:
     assert dvc_says_stale(folder), edit  # the control: DVC itself sees the change
     assert fleet_stale([folder], state) == {"m": ["train"]}, edit
     assert fleet_stale([folder]) == {"m": ["train"]}, edit  # and without the state file
+
+
+@pytest.mark.parametrize("edit", list(UNDOABLE))
+def test_an_edit_put_back_is_fresh_again(folder: Path, edit: str) -> None:
+    path = UNDOABLE[edit](folder)
+    before = path.read_text()
+    EDITS[edit](folder)
+    assert fleet_stale([folder]) == {"m": ["train"]} and dvc_says_stale(folder), edit
+    path.write_text(before)
+    assert fleet_stale([folder]) == {"m": []} and not dvc_says_stale(folder), edit
 
 
 def test_a_remembered_hash_is_not_reused_once_the_file_changes(folder: Path) -> None:
@@ -79,12 +103,7 @@ def test_a_remembered_hash_is_not_reused_once_the_file_changes(folder: Path) -> 
 
 def test_a_folder_of_the_root_project_uses_the_root_cache(tmp_path: Path) -> None:
     """No .dvc/ of its own: its cached outputs are in the root project's cache (as DVC says)."""
-    root = tmp_path / "r"
-    folder = root / "fleet" / "m"
-    folder.mkdir(parents=True)
-    run(["git", "init", "-q"], root)
-    run(["dvc", "init", "-q"], root)
-    (folder / "data.csv").write_text("a\n1\n")
+    root, folder = _project(tmp_path)
     (folder / "dvc.yaml").write_text(
         "stages:\n  train:\n    cmd: cp data.csv out.csv\n"
         "    deps: [data.csv]\n    outs: [out.csv]\n"
