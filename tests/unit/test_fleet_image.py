@@ -45,19 +45,25 @@ def test_hostile_runtime_references_are_refused(ref: str) -> None:
         check_runtime(ref)
 
 
-def _fleet(tmp_path: Path, tiny_model: TinyModel) -> Path:
+@pytest.fixture
+def models(tmp_path: Path, tiny_model: TinyModel) -> Path:
+    """fleet/tiny/models under tmp_path (the tiny model), with Dockerfile.model at the root."""
     folder = tmp_path / "fleet" / "tiny" / "models"
     shutil.copytree(tiny_model.models, folder)
     (tmp_path / "Dockerfile.model").write_text((ROOT / "Dockerfile.model").read_text())
     return folder
 
 
+@pytest.fixture
+def ctx(tmp_path: Path) -> Path:
+    """An empty build context."""
+    (tmp_path / "ctx").mkdir()
+    return tmp_path / "ctx"
+
+
 def test_the_context_holds_the_pinned_model_and_nothing_else(
-    tmp_path: Path, tiny_model: TinyModel
+    tmp_path: Path, models: Path, ctx: Path
 ) -> None:
-    models = _fleet(tmp_path, tiny_model)
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
     pin = write_context(tmp_path, "tiny", ctx, "v1", "c0ffee")
     assert pin == (models / PIN_FILE).read_text().strip()
     # Exactly what Dockerfile.model copies: the Dockerfile itself is passed with -f / `file:`.
@@ -68,10 +74,7 @@ def test_the_context_holds_the_pinned_model_and_nothing_else(
     assert (info["version"], info["git_commit"]) == ("v1", "c0ffee")
 
 
-def test_a_pin_that_disagrees_with_the_files_is_refused(
-    tmp_path: Path, tiny_model: TinyModel
-) -> None:
-    models = _fleet(tmp_path, tiny_model)
+def test_a_pin_that_disagrees_with_the_files_is_refused(models: Path) -> None:
     (models / PIN_FILE).write_text("f" * 64 + "\n")
     with pytest.raises(FleetError, match="hash to"):
         model_pin(models)
@@ -81,13 +84,10 @@ RUNTIME = "ghcr.io/acme/credit-scoring@sha256:" + "b" * 64
 
 
 def test_prepare_returns_the_build_args_dockerfile_model_declares(
-    tmp_path: Path, tiny_model: TinyModel
+    tmp_path: Path, models: Path, ctx: Path
 ) -> None:
     import re
 
-    models = _fleet(tmp_path, tiny_model)
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
     got = prepare(tmp_path, "tiny", ctx, RUNTIME, pinned_digest(RUNTIME), "", "c0ffee")
     pin = (models / PIN_FILE).read_text().strip()
     assert (got.pin, got.version) == (pin, pin[:12])
@@ -103,9 +103,7 @@ def test_a_runtime_without_a_digest_is_refused_for_a_ci_context(ref: str) -> Non
         pinned_digest(ref)
 
 
-def test_prepare_refuses_a_version_that_is_not_a_tag(tmp_path: Path, tiny_model: TinyModel) -> None:
-    _fleet(tmp_path, tiny_model)
-    ctx = tmp_path / "ctx"
-    ctx.mkdir()
+@pytest.mark.usefixtures("models")
+def test_prepare_refuses_a_version_that_is_not_a_tag(tmp_path: Path, ctx: Path) -> None:
     with pytest.raises(FleetError, match="image tag"):
         prepare(tmp_path, "tiny", ctx, RUNTIME, "sha256:" + "b" * 64, "v 1", "c0ffee")
