@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -82,6 +83,14 @@ def docker_engine() -> str:
             f"start one: {PROVISION['docker']}"
         )
     return client
+
+
+def kustomize(path: Path) -> list[dict]:
+    """The objects the real `kubectl kustomize PATH` renders (empty documents dropped)."""
+    out = subprocess.run(
+        [require("kubectl"), "kustomize", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    return [d for d in yaml.safe_load_all(out) if d]
 
 
 def _where(name: str) -> str:

@@ -6,23 +6,17 @@ tests/integration/test_platform_apps_render.py's check.
 
 from __future__ import annotations
 
-import subprocess
-
 import yaml
 
 from tests.conftest import ROOT
-from tests.tools import require
+from tests.tools import kustomize
 from tests.unit.monitoring_helpers import MONITORING, environments
 
 BASE = ROOT / "k8s" / "base"
 
 
 def rendered() -> list[dict]:
-    kubectl = require("kubectl")
-    out = subprocess.run(
-        [kubectl, "kustomize", str(MONITORING)], capture_output=True, text=True, check=True
-    ).stdout
-    return [d for d in yaml.safe_load_all(out) if d]
+    return kustomize(MONITORING)
 
 
 def test_the_podmonitor_selects_the_server_pods_and_port() -> None:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
-import yaml
-
 from model.training import render, spec
-from tests.tools import require
-from tests.workflow_manifests import (
-    OUT,
-    pod_templates,
-)
+from tests.tools import kustomize
+from tests.workflow_manifests import OUT, pod_templates
 
 
 def test_kustomize_builds_and_pins_the_trainer_image() -> None:
-    kubectl = require("kubectl")
-    out = subprocess.run(
-        [kubectl, "kustomize", str(OUT)], capture_output=True, text=True, check=True
-    ).stdout
-    docs = [d for d in yaml.safe_load_all(out) if d]
+    docs = kustomize(OUT)
     images = {
         t["container"]["image"]
         for d in docs
