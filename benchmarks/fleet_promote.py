@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
-from benchmarks.gitops import BIN, ENV  # noqa: E402  (one home for the benchmarks' git env)
+from benchmarks.gitops import BIN, ENV, publish  # noqa: E402  (one home for the git env)
 from benchmarks.gitops import median_time as median_call  # noqa: E402  (in-process calls)
 from model.gitops import audit  # noqa: E402
 from model.gitops.trailers import Release, message  # noqa: E402
@@ -65,11 +65,7 @@ def seed_origin(base: Path, models: list[str]) -> Path:
         (where / "data.dvc").write_text(f"outs:\n- md5: {'2' * 32}.dir\n  path: data\n")
         (where / "reports/metrics.json").write_text('{"roc_auc": 0.7}\n')
     (src / ".gitignore").write_text("/fleet/*/models/\n")
-    sh(["git", "init", "-q", "-b", "main"], src)
-    sh(["git", "add", "-A"], src)
-    sh(["git", "commit", "-q", "-m", "seed"], src)
-    sh(["git", "clone", "-q", "--bare", str(src), str(base / "origin.git")], base)
-    return base / "origin.git"
+    return publish(src, base)
 
 
 def clone(origin: Path, dest: Path, model: str) -> Path:

@@ -55,6 +55,15 @@ def digest(i: int) -> str:
     return "sha256:" + hashlib.sha256(str(i).encode()).hexdigest()
 
 
+def publish(src: Path, base: Path) -> Path:
+    """Commit `src` as main's one commit; return its bare clone, base/origin.git."""
+    sh(["git", "init", "-q", "-b", "main"], src)
+    sh(["git", "add", "-A"], src)
+    sh(["git", "commit", "-q", "-m", "seed"], src)
+    sh(["git", "clone", "-q", "--bare", str(src), str(base / "origin.git")], base)
+    return base / "origin.git"
+
+
 def seed_origin(base: Path) -> Path:
     """A bare origin whose main pins MODEL in dvc.lock and carries our k8s/ tree."""
     src = base / "src"
@@ -68,11 +77,7 @@ def seed_origin(base: Path) -> Path:
         f"    - path: models/model.json\n      md5: {meta_md5}\n"
     )
     (src / ".gitignore").write_text("/models/\n")
-    sh(["git", "init", "-q", "-b", "main"], src)
-    sh(["git", "add", "-A"], src)
-    sh(["git", "commit", "-q", "-m", "seed"], src)
-    sh(["git", "clone", "-q", "--bare", str(src), str(base / "origin.git")], base)
-    return base / "origin.git"
+    return publish(src, base)
 
 
 def clone(origin: Path, dest: Path) -> Path:
