@@ -36,14 +36,35 @@ def _repo(tmp_path: Path, salt: str) -> tuple[Path, str]:
     return repo, facts.model_sha256(repo, git(repo, "rev-parse", "HEAD").strip())
 
 
-def _versions(uri: str, sha: str) -> list[dict[str, object]]:
-    found = mlflow_api(uri, "GET", "model-versions/search", {"filter": "name='credit-scoring'"})
+def _versions(uri: str, sha: str, name: str = "credit-scoring") -> list[dict[str, object]]:
+    """The versions of registered model `name` whose model_sha256 tag is `sha`, tags as a dict."""
+    found = mlflow_api(uri, "GET", "model-versions/search", {"filter": f"name='{name}'"})
     out = []
     for v in found.get("model_versions", []):  # type: ignore[union-attr]
         tags = {t["key"]: t["value"] for t in v.get("tags", [])}
         if tags.get("model_sha256") == sha:
             out.append({**v, "tags": tags})
     return out
+
+
+def _register_once(
+    uri: str, repo: Path, sha: str, args: list[str], name: str = "credit-scoring"
+) -> tuple[dict[str, object], dict[str, str], str]:
+    """`model register ARGS`: (the one version of `sha` it made, that version's tags, stdout)."""
+    out = run(["model", "register", *args], repo, env={"MLFLOW_TRACKING_URI": uri}).stdout
+    (version,) = _versions(uri, sha, name)
+    tags = version["tags"]
+    assert isinstance(tags, dict)
+    return version, tags, out
+
+
+def _registered_once_only(
+    uri: str, repo: Path, sha: str, args: list[str], version: dict[str, object], name: str
+) -> None:
+    """Running `model register ARGS` again says so and adds no second version."""
+    again = run(["model", "register", *args], repo, env={"MLFLOW_TRACKING_URI": uri}).stdout
+    assert f"already registered: {name} v{version['version']}" in again
+    assert len(_versions(uri, sha, name)) == 1
 
 
 def _closed_port() -> int:
@@ -54,20 +75,15 @@ def _closed_port() -> int:
 
 def test_registers_from_release_facts_without_a_run(mlflow_server: str, tmp_path: Path) -> None:
     repo, sha = _repo(tmp_path, "no-run")
-    env = {"MLFLOW_TRACKING_URI": mlflow_server}
-    out = run(["model", "register", "--image", IMAGE], repo, env=env).stdout
-    (version,) = _versions(mlflow_server, sha)
-    tags = version["tags"]
-    assert isinstance(tags, dict)
+    version, tags, out = _register_once(mlflow_server, repo, sha, ["--image", IMAGE])
     commit = git(repo, "rev-parse", "HEAD").strip()
     assert tags["git_commit"] == commit and tags["image"] == IMAGE
     assert tags["model_version"] == sha[:12] and tags["data_md5"] == "1" * 32 + ".dir"
     assert tags["mlflow_run"] == "none" and version["run_id"] == ""
     assert version["source"] == f"docker:///{IMAGE}"
     assert f"registered credit-scoring v{version['version']}" in out
-    again = run(["model", "register", "--image", IMAGE], repo, env=env).stdout
-    assert f"already registered: credit-scoring v{version['version']}" in again
-    assert len(_versions(mlflow_server, sha)) == 1
+    args = ["--image", IMAGE]
+    _registered_once_only(mlflow_server, repo, sha, args, version, "credit-scoring")
 
 
 def test_a_local_image_name_without_a_registry_host_registers(
@@ -168,25 +184,12 @@ def _fleet_repo(tmp_path: Path, salt: str) -> tuple[Path, str]:
     return repo, pin_standins(repo, FLEET, f"{salt} {tmp_path.name}")
 
 
-def _fleet_versions(uri: str, sha: str, name: str = FLEET) -> list[dict[str, object]]:
-    found = mlflow_api(uri, "GET", "model-versions/search", {"filter": f"name='{name}'"})
-    out = []
-    for v in found.get("model_versions", []):  # type: ignore[union-attr]
-        tags = {t["key"]: t["value"] for t in v.get("tags", [])}
-        if tags.get("model_sha256") == sha:
-            out.append({**v, "tags": tags})
-    return out
-
-
 def test_a_fleet_model_registers_as_its_own_model_from_its_folder_facts(
     mlflow_server: str, tmp_path: Path
 ) -> None:
     repo, sha = _fleet_repo(tmp_path, "fleet-register")
-    env = {"MLFLOW_TRACKING_URI": mlflow_server}
-    out = run(["model", "register", "--model", FLEET, "--image", FLEET_IMAGE], repo, env=env).stdout
-    (version,) = _fleet_versions(mlflow_server, sha)
-    tags = version["tags"]
-    assert isinstance(tags, dict)
+    args = ["--model", FLEET, "--image", FLEET_IMAGE]
+    version, tags, out = _register_once(mlflow_server, repo, sha, args, FLEET)
     commit = git(repo, "rev-parse", "HEAD").strip()
     assert tags["model"] == FLEET and tags["git_commit"] == commit and tags["image"] == FLEET_IMAGE
     assert tags["model_version"] == sha[:12]
@@ -194,9 +197,7 @@ def test_a_fleet_model_registers_as_its_own_model_from_its_folder_facts(
     assert version["source"] == f"docker:///{FLEET_IMAGE}"
     assert f"registered {FLEET} v{version['version']}" in out
     assert _versions(mlflow_server, sha) == []  # not a version of credit-scoring
-    again = run(["model", "register", "--model", FLEET], repo, env=env).stdout
-    assert f"already registered: {FLEET} v{version['version']}" in again
-    assert len(_fleet_versions(mlflow_server, sha)) == 1
+    _registered_once_only(mlflow_server, repo, sha, ["--model", FLEET], version, FLEET)
 
 
 def test_a_fleet_model_without_an_image_points_at_its_own_dvc_lock(
@@ -204,7 +205,7 @@ def test_a_fleet_model_without_an_image_points_at_its_own_dvc_lock(
 ) -> None:
     repo, sha = _fleet_repo(tmp_path, "fleet-no-image")
     run(["model", "register", "--model", FLEET], repo, env={"MLFLOW_TRACKING_URI": mlflow_server})
-    (version,) = _fleet_versions(mlflow_server, sha)
+    (version,) = _versions(mlflow_server, sha, FLEET)
     commit = git(repo, "rev-parse", "HEAD").strip()
     assert version["source"] == f"dvc://fleet/{FLEET}/models/model.onnx?rev={commit}"
 
@@ -220,7 +221,7 @@ def test_a_fleet_model_not_pulled_is_a_clear_failure_not_the_root_models_bytes(
     assert "Traceback" not in proc.stderr
     assert f"fleet/{FLEET}/models/model.onnx with md5" in proc.stderr
     assert f"run `dvc pull` in fleet/{FLEET} first" in proc.stderr
-    assert _fleet_versions(mlflow_server, sha) == []
+    assert _versions(mlflow_server, sha, FLEET) == []
 
 
 def _alias(uri: str, alias: str, name: str) -> dict[str, object] | None:
@@ -296,7 +297,7 @@ def test_a_bad_or_unknown_model_is_a_usage_error_before_anything_is_sent(
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert says in proc.stderr
     assert not (repo / "x").exists()
-    assert _fleet_versions(mlflow_server, sha) == []
+    assert _versions(mlflow_server, sha, FLEET) == []
     assert not _registered(mlflow_server, "no-such-model")
 
 
