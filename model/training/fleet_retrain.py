@@ -18,7 +18,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from model.training import spec
-from model.training.trigger import mark_step, resource_patch
+from model.training.trigger import bucket_template, mark_step, scan_step
 
 if TYPE_CHECKING:
     from hera.workflows import CronWorkflow, Resource, WorkflowTemplate
@@ -104,57 +104,16 @@ def _main() -> object:
 
 def fan_out_template() -> WorkflowTemplate:
     """scan -> (submit -> mark) per model with new data, PARALLELISM at a time."""
-    from hera.workflows import Parameter, WorkflowTemplate
-    from hera.workflows import models as m
-
-    out = Parameter(name="models", value_from=m.ValueFrom(path=MODELS_FILE))
-    args = ["fleet", "new-data", "--snapshots", "{{workflow.parameters.snapshots}}"]
-    scan = spec.step(
-        "scan", [*args, "--out", MODELS_FILE], workdir="/tmp", bucket=True, outputs=[out]
-    )
-    mark = mark_step()
-    return WorkflowTemplate(
-        name=FAN_OUT,
-        namespace=spec.NAMESPACE,
-        labels=spec.LABELS,
-        entrypoint="main",
-        service_account_name=SERVICE_ACCOUNT,
-        security_context=spec.pod_security(),
-        pod_spec_patch=resource_patch(),
-        arguments=[
-            Parameter(
-                name="snapshots",
-                value=SNAPSHOTS_URI,
-                enum=[SNAPSHOTS_URI],
-                description="Where each fleet model's labelled snapshots land: <model>/*.csv.",
-            )
-        ],
-        templates=[_main(), _one(), scan, _submit(), mark],
-        volumes=[m.Volume(name="work", empty_dir=m.EmptyDirVolumeSource())],
-        # each retrain run has an hour (spec.py's activeDeadlineSeconds); a queue of them more
-        active_deadline_seconds=6 * 3600,
-        ttl_strategy=m.TTLStrategy(seconds_after_completion=24 * 3600),
-        pod_gc=m.PodGC(strategy="OnPodSuccess"),
-    )
+    scan = scan_step(["fleet", "new-data"], "models", MODELS_FILE)
+    snapshots = (SNAPSHOTS_URI, "Where each fleet model's labelled snapshots land: <model>/*.csv.")
+    templates = [_main(), _one(), scan, _submit(), mark_step()]
+    # each retrain run has an hour (spec.py's activeDeadlineSeconds); a queue of them more
+    return bucket_template(FAN_OUT, SERVICE_ACCOUNT, snapshots, templates, deadline=6 * 3600)
 
 
 def cron() -> CronWorkflow:
     """Runs the fan-out hourly at :47 (the single-model scan runs at :17), never two at once."""
-    from hera.workflows import CronWorkflow
-    from hera.workflows import models as m
-
-    return CronWorkflow(
-        name=CRON,
-        namespace=spec.NAMESPACE,
-        labels=spec.LABELS,
-        schedules=["47 * * * *"],
-        timezone="UTC",
-        concurrency_policy="Forbid",
-        starting_deadline_seconds=600,
-        successful_jobs_history_limit=3,
-        failed_jobs_history_limit=3,
-        workflow_template_ref=m.WorkflowTemplateRef(name=FAN_OUT),
-    )
+    return spec.cron(CRON, FAN_OUT, "47 * * * *", starting_deadline=600)
 
 
 def rbac() -> dict[str, dict[str, Any]]:

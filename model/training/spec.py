@@ -370,23 +370,28 @@ def workflow_template(name: str, trigger: str, with_drift: bool) -> WorkflowTemp
     )
 
 
-def daily() -> CronWorkflow:
-    """Runs the drift-gated template every day; never two at once."""
+def cron(name: str, template: str, schedule: str, starting_deadline: int) -> CronWorkflow:
+    """A CronWorkflow running `template` on `schedule` (UTC), never two at once."""
     from hera.workflows import CronWorkflow
     from hera.workflows import models as m
 
     return CronWorkflow(
-        name=DAILY,
+        name=name,
         namespace=NAMESPACE,
         labels=LABELS,
-        schedules=["0 4 * * *"],
+        schedules=[schedule],
         timezone="UTC",
         concurrency_policy="Forbid",
-        starting_deadline_seconds=3600,
+        starting_deadline_seconds=starting_deadline,
         successful_jobs_history_limit=3,
         failed_jobs_history_limit=3,
-        workflow_template_ref=m.WorkflowTemplateRef(name=RETRAIN),
+        workflow_template_ref=m.WorkflowTemplateRef(name=template),
     )
+
+
+def daily() -> CronWorkflow:
+    """Runs the drift-gated template every day; never two at once."""
+    return cron(DAILY, RETRAIN, "0 4 * * *", starting_deadline=3600)
 
 
 def resources() -> dict[str, WorkflowTemplate | CronWorkflow]:

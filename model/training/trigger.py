@@ -11,7 +11,7 @@ controller's templateReferencing: Secure requires anyway.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from model.training import spec
 
@@ -84,58 +84,56 @@ def mark_step() -> Container:
     return mark
 
 
-def scan_template() -> WorkflowTemplate:
-    """scan -> submit -> mark, on an emptyDir work volume (nothing to keep)."""
+def scan_step(command: list[str], output: str, path: str) -> Container:
+    """`model COMMAND --snapshots <the template's argument> --out PATH`; PATH is output `output`."""
+    from hera.workflows import Parameter
+    from hera.workflows import models as m
+
+    out = Parameter(name=output, value_from=m.ValueFrom(path=path))
+    args = [*command, "--snapshots", "{{workflow.parameters.snapshots}}", "--out", path]
+    return spec.step("scan", args, workdir="/tmp", bucket=True, outputs=[out])
+
+
+def bucket_template(
+    name: str, account: str, snapshots: tuple[str, str], templates: list[Any], deadline: int
+) -> WorkflowTemplate:
+    """A template that scans the bucket and creates runs (this trigger, the fleet fan-out).
+
+    `templates` main first; `snapshots` is (URI, description) of the one prefix it may list;
+    work happens on an emptyDir volume (nothing to keep).
+    """
     from hera.workflows import Parameter, WorkflowTemplate
     from hera.workflows import models as m
 
-    out = Parameter(name="snapshot", value_from=m.ValueFrom(path=SNAPSHOT_FILE))
-    args = ["workflows", "scan", "--snapshots", "{{workflow.parameters.snapshots}}"]
-    scan = spec.step(
-        "scan", [*args, "--out", SNAPSHOT_FILE], workdir="/tmp", bucket=True, outputs=[out]
-    )
-    mark = mark_step()
+    uri, description = snapshots
     return WorkflowTemplate(
-        name=SCAN,
+        name=name,
         namespace=spec.NAMESPACE,
         labels=spec.LABELS,
         entrypoint="main",
-        service_account_name=SERVICE_ACCOUNT,
+        service_account_name=account,
         security_context=spec.pod_security(),
         pod_spec_patch=resource_patch(),
-        arguments=[
-            Parameter(
-                name="snapshots",
-                value=spec.SNAPSHOTS_URI,
-                enum=[spec.SNAPSHOTS_URI],
-                description="Where labelled snapshots (*.csv) land.",
-            )
-        ],
-        templates=[_main(), scan, _submit(), mark],
+        arguments=[Parameter(name="snapshots", value=uri, enum=[uri], description=description)],
+        templates=templates,
         volumes=[m.Volume(name="work", empty_dir=m.EmptyDirVolumeSource())],
-        active_deadline_seconds=900,
+        active_deadline_seconds=deadline,
         ttl_strategy=m.TTLStrategy(seconds_after_completion=24 * 3600),
         pod_gc=m.PodGC(strategy="OnPodSuccess"),
     )
 
 
+def scan_template() -> WorkflowTemplate:
+    """scan -> submit -> mark."""
+    scan = scan_step(["workflows", "scan"], "snapshot", SNAPSHOT_FILE)
+    snapshots = (spec.SNAPSHOTS_URI, "Where labelled snapshots (*.csv) land.")
+    templates = [_main(), scan, _submit(), mark_step()]
+    return bucket_template(SCAN, SERVICE_ACCOUNT, snapshots, templates, deadline=900)
+
+
 def scan_cron() -> CronWorkflow:
     """Runs the scan every hour at :17, never two at once."""
-    from hera.workflows import CronWorkflow
-    from hera.workflows import models as m
-
-    return CronWorkflow(
-        name=SCAN_CRON,
-        namespace=spec.NAMESPACE,
-        labels=spec.LABELS,
-        schedules=["17 * * * *"],
-        timezone="UTC",
-        concurrency_policy="Forbid",
-        starting_deadline_seconds=600,
-        successful_jobs_history_limit=3,
-        failed_jobs_history_limit=3,
-        workflow_template_ref=m.WorkflowTemplateRef(name=SCAN),
-    )
+    return spec.cron(SCAN_CRON, SCAN, "17 * * * *", starting_deadline=600)
 
 
 def resources() -> dict[str, WorkflowTemplate | CronWorkflow]:
