@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.loopback import serve_state
+from tests.loopback import send_json, serve_state
 
 FORBIDDEN = "GitHub Actions is not permitted to create or approve pull requests."
 _PULLS = re.compile(r"^/repos/([^/]+)/([^/]+)/pulls(?:/(\d+))?$")
@@ -54,12 +54,7 @@ def _handler(state: FakeGitHub) -> type[BaseHTTPRequestHandler]:
             """Silence the default stderr access log."""
 
         def _reply(self, status: int, payload: object) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, payload)
 
         def _record(self) -> tuple[Recorded, re.Match[str] | None]:
             parts = urlsplit(self.path)

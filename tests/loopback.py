@@ -36,6 +36,16 @@ def serve_handler(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         thread.join()
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, payload: object) -> None:
+    """Answer the handler's request with `payload` as JSON (and its Content-Length)."""
+    data = json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class Stateful(Protocol):
     """A stand-in's state: what its handler answers from and records into, and its URL."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from tests.loopback import serve_state
+from tests.loopback import send_json, serve_state
 
 Answer = tuple[int, Any]
 
@@ -68,13 +68,7 @@ def _handler(state: Recorder) -> type[BaseHTTPRequestHandler]:
                 body = raw
             req = Request(self.command, self.path, dict(self.headers.items()), body)
             state.requests.append(req)
-            status, payload = state.answer(req)
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, *state.answer(req))
 
         do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
 

@@ -20,7 +20,7 @@ import pytest
 
 from model.gitops import overlay
 from tests.conftest import ROOT, VENV_BIN, run
-from tests.loopback import serve_handler
+from tests.loopback import send_json, serve_handler
 
 ENV = "staging"
 NS = f"credit-scoring-{ENV}"
@@ -82,12 +82,8 @@ class FakeCluster:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 found = routes.get(self.path.split("?")[0])
-                body = json.dumps(found() if found else {"kind": "Status", "code": 404}).encode()
-                self.send_response(200 if found else 404)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                payload = found() if found else {"kind": "Status", "code": 404}
+                send_json(self, 200 if found else 404, payload)
 
             def log_message(self, *args: object) -> None:
                 pass
