@@ -18,7 +18,6 @@ from model.serving.asgi import (
     JSON_HEADERS,
     METRICS_HEADERS,
     BaseServer,
-    Handler,
     Reply,
     accepts_binary,
     split_model,
@@ -68,20 +67,8 @@ class ModelServer(BaseServer):
             log.error("model integrity check failed, refusing to serve: %s", self.reason)
         self.metrics.ready.set(1 if self.model else 0)
         self.sampler = Sampler.from_env(on_error=self._sample_error)
-        self.routes: dict[str, tuple[str, Handler]] = {
-            "/v1/predict": ("POST", self.predict),
-            "/v2": ("GET", self.server_metadata),
-            "/v2/health/live": ("GET", self.live),
-            "/v2/health/ready": ("GET", self.ready),
-            "/metrics": ("GET", self.prometheus),
-            "/model": ("GET", self.model_info),
-            "/openapi.json": ("GET", self.openapi_json),
-        }
-        self.model_routes = {
-            "": ("GET", self.oip_metadata),
-            "/ready": ("GET", self.oip_ready),
-            "/infer": ("POST", self.infer),
-        }
+        extra = {"/v1/predict": ("POST", self.predict), "/model": ("GET", self.model_info)}
+        self._oip_routes(extra, self.oip_metadata, self.oip_ready)
 
     def _load(self, files: dict[str, bytes]) -> None:
         """Build schema and session from the verified bytes (never re-read from disk)."""

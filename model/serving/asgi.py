@@ -93,6 +93,32 @@ class BaseServer:
     sampler: Sampler | None
     routes: dict[str, tuple[str, Handler]]
     model_routes: dict[str, tuple[str, Handler]]
+    # what each mode implements for the Open Inference Protocol paths `_oip_routes` lists
+    server_metadata: Handler
+    live: Handler
+    ready: Handler
+    prometheus: Handler
+    openapi_json: Handler
+    infer: Handler
+
+    def _oip_routes(
+        self, extra: dict[str, tuple[str, Handler]], metadata: Handler, model_ready: Handler
+    ) -> None:
+        """Fill `routes` (the OIP v2 server paths both modes serve, plus `extra`) and
+        `model_routes` (a model's metadata, readiness and inference)."""
+        self.routes = {
+            "/v2": ("GET", self.server_metadata),
+            "/v2/health/live": ("GET", self.live),
+            "/v2/health/ready": ("GET", self.ready),
+            "/metrics": ("GET", self.prometheus),
+            "/openapi.json": ("GET", self.openapi_json),
+            **extra,
+        }
+        self.model_routes = {
+            "": ("GET", metadata),
+            "/ready": ("GET", model_ready),
+            "/infer": ("POST", self.infer),
+        }
 
     def close(self) -> None:
         """Release files held open (the sample log)."""

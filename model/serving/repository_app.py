@@ -59,20 +59,9 @@ class RepositoryServer(BaseServer):
         self.repository.on_load = self._loaded
         self.repository.on_evict = self._evicted
         self.sampler = None  # drift samples name no model: single-model mode only
-        self.routes: dict[str, tuple[str, Handler]] = {
-            "/v2": ("GET", self.server_metadata),
-            "/v2/health/live": ("GET", self.live),
-            "/v2/health/ready": ("GET", self.ready),
-            "/metrics": ("GET", self.prometheus),
-            "/v2/repository/index": ("POST", self.index),
-            "/openapi.json": ("GET", self.openapi_json),
-        }
+        extra = {"/v2/repository/index": ("POST", self.index)}
+        self._oip_routes(extra, self.metadata, self.model_ready)
         self.openapi = orjson.dumps(openapi.repository_document(self.limits.max_rows))
-        self.model_routes = {
-            "": ("GET", self.metadata),
-            "/ready": ("GET", self.model_ready),
-            "/infer": ("POST", self.infer),
-        }
         self.repo_routes = {"load": self.load, "unload": self.unload}
         log.info("model repository %s: %d models, budget %s", source, len(catalog), budget)
 
