@@ -40,25 +40,23 @@ def _instance(contract: Contract) -> dict[str, Any]:
     }
 
 
-def _tensor(col: Column, max_rows: int) -> dict[str, Any]:
-    """An OIP input tensor for one feature (pandas codec: shape [N] or [N, 1])."""
-    item = value(col)
+def _tensor(
+    name: dict[str, Any], datatypes: list[str], max_rows: int, items: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An OIP input tensor: shape [N] or [N, 1] with N at most `max_rows`, data `items`."""
+    data: dict[str, Any] = {"type": "array", **({"items": items} if items else {})}
     return {
         "type": "object",
         "properties": {
-            "name": {"const": col.name},
-            "datatype": {"enum": ["BYTES"] if col.kind == "category" else NUMBERS},
+            "name": name,
+            "datatype": {"enum": datatypes},
             "shape": {
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1, "maximum": max_rows},
                 "minItems": 1,
                 "maxItems": 2,
             },
-            "data": {
-                "type": "array",
-                "items": {"anyOf": [item, {"type": "array", "items": item, "maxItems": 1}]},
-                "maxItems": max_rows,
-            },
+            "data": {**data, "maxItems": max_rows},
             "parameters": {
                 "type": "object",
                 "properties": {"binary_data_size": {"type": "integer", "minimum": 0}},
@@ -66,6 +64,14 @@ def _tensor(col: Column, max_rows: int) -> dict[str, Any]:
         },
         "required": ["name", "datatype", "shape"],
     }
+
+
+def _feature_tensor(col: Column, max_rows: int) -> dict[str, Any]:
+    """The input tensor of one feature (pandas codec: each row a value or a one-value list)."""
+    item = value(col)
+    datatypes = ["BYTES"] if col.kind == "category" else NUMBERS
+    rows = {"anyOf": [item, {"type": "array", "items": item, "maxItems": 1}]}
+    return _tensor({"const": col.name}, datatypes, max_rows, rows)
 
 
 def schemas(contract: Contract, max_rows: int, labels: tuple[str, str]) -> dict[str, Any]:
@@ -112,7 +118,7 @@ def schemas(contract: Contract, max_rows: int, labels: tuple[str, str]) -> dict[
                 "id": {"type": "string"},
                 "inputs": {
                     "type": "array",
-                    "items": {"oneOf": [_tensor(c, max_rows) for c in contract.features]},
+                    "items": {"oneOf": [_feature_tensor(c, max_rows) for c in contract.features]},
                     "minItems": len(contract.features),
                     "maxItems": len(contract.features),
                 },
@@ -172,25 +178,7 @@ def schemas(contract: Contract, max_rows: int, labels: tuple[str, str]) -> dict[
 
 def generic_schemas(max_rows: int) -> dict[str, Any]:
     """Schemas for repository mode, where each model has its own inputs."""
-    tensor = {
-        "type": "object",
-        "properties": {
-            "name": {"type": "string"},
-            "datatype": {"enum": ["BYTES", *NUMBERS]},
-            "shape": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 1, "maximum": max_rows},
-                "minItems": 1,
-                "maxItems": 2,
-            },
-            "data": {"type": "array", "maxItems": max_rows},
-            "parameters": {
-                "type": "object",
-                "properties": {"binary_data_size": {"type": "integer", "minimum": 0}},
-            },
-        },
-        "required": ["name", "datatype", "shape"],
-    }
+    tensor = _tensor({"type": "string"}, ["BYTES", *NUMBERS], max_rows)
     single = schemas(_NO_FEATURES, max_rows, ("good", "bad"))
     request = single["InferenceRequest"]
     request["properties"]["inputs"] = {"type": "array", "items": tensor, "minItems": 1}
