@@ -24,6 +24,19 @@ INF = float("inf")
 SCORE_EDGES = np.round(np.arange(1, 21) * 0.05, 2)  # 0.05 … 1.0
 
 
+def _by_version(
+    kind: type[CounterMetricFamily | GaugeMetricFamily],
+    name: str,
+    doc: str,
+    version: list[str],
+    value: float,
+) -> Metric:
+    """A metric family with one sample, labelled with the model version."""
+    family = kind(name, doc, labels=["version"])
+    family.add_metric(version, value)
+    return family
+
+
 class ScoreCollector(Collector):
     """Score histogram and rows counter updated with numpy: a 1,000-row batch costs one call."""
 
@@ -76,26 +89,17 @@ class ScoreCollector(Collector):
         )
         score.add_metric(version, buckets=buckets, sum_value=self.total)
         yield score
-        rows = CounterMetricFamily(
-            "model_rows_scored", "Rows scored by the model.", labels=["version"]
-        )
-        rows.add_metric(version, self.rows)
-        yield rows
+        doc = "Rows scored by the model."
+        yield _by_version(CounterMetricFamily, "model_rows_scored", doc, version, self.rows)
         if self.threshold is not None:
-            positives = CounterMetricFamily(
-                "model_positive_decisions",
-                "Rows scored at or above the decision threshold (labelled positive).",
-                labels=["version"],
+            doc = "Rows scored at or above the decision threshold (labelled positive)."
+            yield _by_version(
+                CounterMetricFamily, "model_positive_decisions", doc, version, self.positives
             )
-            positives.add_metric(version, self.positives)
-            yield positives
-            threshold = GaugeMetricFamily(
-                "model_decision_threshold",
-                "P(default) at or above which a row is labelled positive.",
-                labels=["version"],
+            doc = "P(default) at or above which a row is labelled positive."
+            yield _by_version(
+                GaugeMetricFamily, "model_decision_threshold", doc, version, self.threshold
             )
-            threshold.add_metric(version, self.threshold)
-            yield threshold
         yield CounterMetricFamily(
             "model_sample_write_errors",
             "Failed writes of drift samples (requests still served).",
