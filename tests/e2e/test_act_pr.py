@@ -12,7 +12,6 @@ remote-status step has both answers to give: held (neutral PR) and missing (wors
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +23,10 @@ from tests.act.harness import ActResult, Store, pull_request_event, push_event, 
 from tests.conftest import clone, run
 from tests.e2e.test_act_comment import post_comment
 from tests.moto_s3 import BUCKET, CREDENTIALS, PREFIX, client, put_dvc_object, serve_s3
+from tests.pr_edits import NO_TRACKING, fewer_trees, forge_train_output
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 JOB = "review"
 REPORT_FILES = {"report.json", "report.md", "lock.json", "roc.png", "pr.png"}
 
@@ -93,7 +92,7 @@ def world(
 
 
 def pull_request(world: World, tmp_path: Path, name: str,
-                 change: Callable[[Path], None]) -> tuple[ActResult, Path]:  # fmt: skip
+                 change: Callable[[Path], object]) -> tuple[ActResult, Path]:  # fmt: skip
     """Branch off main, apply `change`, commit, push, run pr.yaml on the pull_request."""
     ws = world.ws
     git(ws, "checkout", "-q", "-B", name, "main")
@@ -135,16 +134,6 @@ def test_push_to_main_runs_the_pipeline_and_fills_the_cache(world: World) -> Non
     assert not (world.store.artifacts / "model-report").exists(), "push uploads no report"
     saved = [p for p in world.store.cache.iterdir() if p.name.startswith("dvc-cache-")]
     assert saved and any((saved[0] / "files" / "md5").iterdir()), "main's outputs are cached"
-
-
-def fewer_trees(ws: Path) -> None:
-    params = ws / "params.yaml"
-    trees = yaml.safe_load(params.read_text())["train"]["n_estimators"]
-    assert trees >= 50, f"expected main to train at least 50 trees, found {trees}"
-    text, count = re.subn(r"(?m)^(  n_estimators: )\d+", r"\g<1>5", params.read_text())
-    assert count == 1, "expected one `n_estimators:` line under train: in params.yaml"
-    params.write_text(text)
-    run(["dvc", "repro", "--quiet"], ws, env=NO_TRACKING)  # the author commits the new lock
 
 
 def test_a_worse_model_fails_its_gate_with_the_report_uploaded(
@@ -209,13 +198,7 @@ def test_a_neutral_pr_passes_with_reproducible_lock(world: World, tmp_path: Path
 
 def forged_lock(ws: Path) -> None:
     readme_only(ws)
-    lock = ws / "dvc.lock"
-    text = lock.read_text()
-    start, end = text.index("  train:"), text.index("  evaluate:")
-    onnx = re.search(r"path: models/model.onnx\n\s+hash: md5\n\s+md5: (\w+)", text[start:end])
-    assert onnx, "expected train's models/model.onnx output with an md5 in dvc.lock"
-    forged = text[start:end].replace(onnx.group(1), "deadbeef" * 4)
-    lock.write_text(text[:start] + forged + text[end:])
+    forge_train_output(ws / "dvc.lock")
 
 
 def test_a_tampered_lock_fails_verify_lock_naming_the_stage(world: World, tmp_path: Path) -> None:

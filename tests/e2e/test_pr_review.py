@@ -14,13 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests.conftest import clone, expected_test_rows, run
+from tests.pr_edits import NO_TRACKING, fewer_trees
 
 pytestmark = pytest.mark.e2e
-
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 def git(ws: Path, *args: str) -> str:
@@ -73,14 +71,7 @@ def report(ws: Path, out: Path, *args: str) -> tuple[int, dict, str]:
 def test_drastically_fewer_trees_fails_the_gate_with_a_significant_drop(
     branch: Path, tmp_path: Path
 ) -> None:
-    params = branch / "params.yaml"
-    # Whatever main's value is (PRs tune it), 5 boosting rounds is drastically fewer.
-    trees = yaml.safe_load(params.read_text())["train"]["n_estimators"]
-    assert trees >= 50, f"expected main to train at least 50 trees, found {trees}"
-    text, count = re.subn(r"(?m)^(  n_estimators: )\d+", r"\g<1>5", params.read_text())
-    assert count == 1, "expected one `n_estimators:` line under train: in params.yaml"
-    params.write_text(text)
-    run(["dvc", "repro", "--quiet"], branch, env=NO_TRACKING)
+    trees = fewer_trees(branch)
     git(branch, "commit", "-qam", "train: 5 boosting rounds")
     code, data, md = report(branch, tmp_path, "--head", "HEAD")  # base: merge-base with origin/main
     assert code == 1

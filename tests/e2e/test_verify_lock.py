@@ -8,16 +8,14 @@ made every PR's verify fall back to `dvc pull`, fail, and report "not checked".
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import clone, run
+from tests.pr_edits import NO_TRACKING, forge_train_output
 
 pytestmark = pytest.mark.e2e
-
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +55,7 @@ def test_a_tampered_lock_is_not_reproducible_and_names_the_stage(
     elsewhere: Path, tmp_path: Path
 ) -> None:
     run(["git", "checkout", "-q", "-b", "tampered"], elsewhere)
-    lock = elsewhere / "dvc.lock"
-    text = lock.read_text()
-    start, end = text.index("  train:"), text.index("  evaluate:")
-    onnx = re.search(r"path: models/model.onnx\n\s+hash: md5\n\s+md5: (\w+)", text[start:end])
-    assert onnx, "expected train's models/model.onnx output with an md5 in dvc.lock"
-    forged = text[start:end].replace(onnx.group(1), "deadbeef" * 4)
-    lock.write_text(text[:start] + forged + text[end:])
+    forge_train_output(elsewhere / "dvc.lock")
     run(["git", "commit", "-qam", "forge train's output in dvc.lock"], elsewhere)
     code, result, output = verify(elsewhere, tmp_path / "lock.json")
     assert code == 1, output

@@ -9,15 +9,14 @@ the test also covers the file that hands verify-lock's verdict to the report.
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import clone, run
+from tests.pr_edits import NO_TRACKING, forge_train_output
 
 MODEL = "telco-area-code-510"  # the smallest fleet model's data (≈100 kB): the fastest repro
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 def git(ws: Path, *args: str) -> str:
@@ -41,17 +40,6 @@ def fleet_repo(origin: Path, dvc_remote: Path, tmp_path_factory: pytest.TempPath
     git(ws, "add", "fleet")
     git(ws, "commit", "-q", "--allow-empty", "-m", f"main: {MODEL}'s dvc.lock for this code")
     return ws
-
-
-def forge_train_output(lock: Path) -> str:
-    """Replace train's models/model.onnx md5 in `lock`; return the forged md5."""
-    text = lock.read_text()
-    start, end = text.index("  train:"), text.index("  evaluate:")
-    onnx = re.search(r"path: models/model.onnx\n\s+hash: md5\n\s+md5: (\w+)", text[start:end])
-    assert onnx, f"expected train's models/model.onnx output with an md5 in {lock}"
-    forged = "deadbeef" * 4
-    lock.write_text(text[:start] + text[start:end].replace(onnx.group(1), forged) + text[end:])
-    return forged
 
 
 def test_an_honest_fleet_lock_reproduces_and_the_report_says_so(
