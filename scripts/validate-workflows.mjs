@@ -2,12 +2,10 @@
 // Argo Workflows kinds (@kubernetes-models/argo-workflows) and External Secrets kinds
 // (@kubernetes-models/external-secrets). Without this a typo'd field renders, passes every
 // other check, and is refused (or dropped) by the controller in the cluster.
-// Usage: node scripts/validate-workflows.mjs FILE...   (exit 1 on any invalid or unknown object)
-import { readFileSync } from "node:fs";
-import { relative } from "node:path";
-import { parseAllDocuments } from "yaml";
+// Usage: node scripts/validate-workflows.mjs PATH...   (exit 1 on any invalid or unknown object)
 import * as argo from "@kubernetes-models/argo-workflows/argoproj.io/v1alpha1";
 import * as eso from "@kubernetes-models/external-secrets/external-secrets.io/v1";
+import { validateAll } from "./validate-objects.mjs";
 
 // Only the Argo Workflows kinds: an Argo CD or Argo Events object here is a mistake.
 const MODELS = {
@@ -41,43 +39,16 @@ function schemaShape(obj) {
   return obj;
 }
 
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  console.error("usage: node scripts/validate-workflows.mjs FILE...");
-  process.exit(2);
+function check(obj) {
+  const Model = MODELS[obj.apiVersion]?.[obj.kind];
+  if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}; add it to MODELS`);
+  new Model(schemaShape(obj)).validate();
 }
-let checked = 0;
-let failed = 0;
-for (const file of files) {
-  for (const doc of parseAllDocuments(readFileSync(file, "utf8"))) {
-    if (doc.errors.length) {
-      console.error(`FAIL ${relative(".", file)}: ${doc.errors[0].message}`);
-      failed++;
-      continue;
-    }
-    const obj = doc.toJS();
-    const apiVersion = String(obj?.apiVersion ?? "");
-    if (!GROUPS.some((group) => apiVersion.startsWith(group))) continue;
-    const where = `${relative(".", file)}: ${obj.kind}/${obj.metadata?.name}`;
-    const Model = MODELS[apiVersion]?.[obj.kind];
-    checked++;
-    if (!Model) {
-      console.error(`FAIL ${where}: no schema for ${apiVersion} ${obj.kind}; add it to MODELS`);
-      failed++;
-      continue;
-    }
-    try {
-      new Model(schemaShape(obj)).validate();
-      console.log(`ok   ${where}`);
-    } catch (err) {
-      console.error(`FAIL ${where}: ${err.message}`);
-      failed++;
-    }
-  }
-}
-if (checked === 0) {
-  console.error(`no ${GROUPS.join(" or ")} objects found in ${files.join(" ")}`);
-  process.exit(1);
-}
-console.log(`${checked} Argo Workflows / External Secrets object(s) checked, ${failed} invalid`);
-process.exit(failed ? 1 : 0);
+
+validateAll({
+  usage: "node scripts/validate-workflows.mjs PATH...",
+  wanted: (obj) => GROUPS.some((group) => String(obj.apiVersion ?? "").startsWith(group)),
+  check,
+  groups: GROUPS.join(" or "),
+  what: "Argo Workflows / External Secrets",
+});
