@@ -4,16 +4,20 @@
 # `make image` does this with a debootstrap base (nothing can be pulled on the dev machine).
 ARG BASE_IMAGE=python:3.11-slim-bookworm
 
-# ---- builder: a venv with the project and the `serve` extra only, installed by hash ----
-FROM ${BASE_IMAGE} AS builder
+# ---- uv: the pinned uv that exports the lock, the one stage builder and trainer share ----
+# (so the trainer never waits on the serving builder, which needs a trained model)
+FROM ${BASE_IMAGE} AS uv
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 ARG UV_VERSION=0.13.9
+RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
+WORKDIR /src
+
+# ---- builder: a venv with the project and the `serve` extra only, installed by hash ----
+FROM uv AS builder
 # binutils only for `strip`; it never reaches the runtime stage.
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends binutils \
  && rm -rf /var/lib/apt/lists/*
-RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
-WORKDIR /src
 COPY pyproject.toml uv.lock ./
 # The lock is the single source of versions and hashes; pip verifies every hash.
 RUN /opt/uv/bin/uv export --frozen --no-dev --extra serve --no-emit-project --no-header \
@@ -49,18 +53,13 @@ p = a.model.predict({c.name: [c.column.categories[0] if c.column.categories else
 assert 0 <= p[0] <= 1, p; print('smoke: p =', p[0])"
 
 # ---- trainer: the full project (pipeline + gitops extras) and git, for `model retrain` ----
-FROM ${BASE_IMAGE} AS trainer
+FROM uv AS trainer
 # DVC's site cache defaults to /var/tmp, which a read-only root filesystem refuses.
-ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore \
-    PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/tmp ORT_DISABLE_TELEMETRY=1 \
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HOME=/tmp ORT_DISABLE_TELEMETRY=1 \
     DVC_SITE_CACHE_DIR=/tmp/dvc-site-cache
-ARG UV_VERSION=0.13.9
 RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends git \
  && rm -rf /var/lib/apt/lists/*
-# Its own uv, so the trainer never waits on the serving builder (which needs a trained model).
-RUN python3 -m venv /opt/uv && /opt/uv/bin/pip install --quiet "uv==${UV_VERSION}"
-WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 # s3: the in-cluster workflows push to the team's S3 remote (MODEL_DVC_REMOTE=s3).
 RUN /opt/uv/bin/uv export --frozen --no-dev --extra pipeline --extra gitops --extra serve --extra s3 \
