@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.harness import REPO_SLUG, ActResult, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin, place_outputs
 from tests.conftest import run
 from tests.fleet_standins import pin_standins
@@ -122,6 +122,18 @@ def _alias(uri: str, alias: str, name: str = "credit-scoring") -> dict[str, obje
         return json.loads(resp.read())["model_version"]
 
 
+def _sync_alias(origin: Path, mlflow_server: str, tmp_path: Path) -> ActResult:
+    """promote.yaml's sync-alias job on a push to `origin`'s main; it must succeed."""
+    repo = _clone(origin, tmp_path / "repo")
+    res = run_workflow(
+        repo, "promote.yaml", "push", push_event(repo), origin=origin,
+        store=Store(tmp_path / "world"), secrets={"MLFLOW_TRACKING_URI": mlflow_server},
+        job="sync-alias",
+    )  # fmt: skip
+    assert res.jobs.get("sync-alias") == "success", res.tail()
+    return res
+
+
 def test_merged_prod_promotion_syncs_the_mlflow_alias(
     staged: Path, mlflow_server: str, tmp_path: Path
 ) -> None:
@@ -130,13 +142,7 @@ def test_merged_prod_promotion_syncs_the_mlflow_alias(
     env = {"MLFLOW_TRACKING_URI": mlflow_server}
     run(["model", "register", "--image", IMAGE], seed, env=env)
     run(["model", "promote", "prod", "--image", IMAGE, "--push", "--direct"], seed, env=NO_REGISTRY)
-    repo = _clone(staged, tmp_path / "repo")
-    res = run_workflow(
-        repo, "promote.yaml", "push", push_event(repo), origin=staged,
-        store=Store(tmp_path / "world"), secrets={"MLFLOW_TRACKING_URI": mlflow_server},
-        job="sync-alias",
-    )  # fmt: skip
-    assert res.jobs.get("sync-alias") == "success", res.tail()
+    res = _sync_alias(staged, mlflow_server, tmp_path)
     version = _alias(mlflow_server, "prod")
     tags = {t["key"]: t["value"] for t in version["tags"]}  # type: ignore[union-attr]
     assert tags["model_sha256"] == model_sha
@@ -248,13 +254,7 @@ def test_merged_prod_promotion_of_a_fleet_model_syncs_its_own_alias(
     run(["git", "push", "-q", "origin", "main"], seed)
     before = _alias_or_none(mlflow_server, "prod")
 
-    repo = _clone(bare, tmp_path / "repo")
-    res = run_workflow(
-        repo, "promote.yaml", "push", push_event(repo), origin=bare,
-        store=Store(tmp_path / "world"), secrets={"MLFLOW_TRACKING_URI": mlflow_server},
-        job="sync-alias",
-    )  # fmt: skip
-    assert res.jobs.get("sync-alias") == "success", res.tail()
+    res = _sync_alias(bare, mlflow_server, tmp_path)
     version = _alias(mlflow_server, "prod", "churn")
     tags = {t["key"]: t["value"] for t in version["tags"]}  # type: ignore[union-attr]
     assert tags["model_sha256"] == model_sha and tags["model"] == "churn"

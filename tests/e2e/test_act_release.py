@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from model.gitops import facts as release_facts
-from tests.act.harness import REPO_SLUG, Store, push_event, run_workflow
+from tests.act.harness import REPO_SLUG, ActResult, Store, push_event, run_workflow
 from tests.act.pinned import pinned_origin, place_outputs
 from tests.act.registry import registry_server
 from tests.conftest import clone, run
@@ -60,16 +60,30 @@ def _env(s3: str) -> dict[str, str]:
     return {"AWS_ENDPOINT_URL_S3": s3, "AWS_DEFAULT_REGION": CREDENTIALS["AWS_DEFAULT_REGION"]}
 
 
+def _build(origin: Path, s3: str, tmp_path: Path) -> tuple[Path, str, ActResult]:
+    """Clone `origin` and run release.yaml's build job on a push: (clone, its HEAD, result)."""
+    repo = tmp_path / "repo"
+    run(["git", "clone", "-q", str(origin), str(repo)], tmp_path)
+    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
+    res = run_workflow(
+        repo, "release.yaml", "push", push_event(repo), origin=origin,
+        store=Store(tmp_path / "world"), env=_env(s3), secrets=SECRETS, job="build",
+    )  # fmt: skip
+    return repo, sha, res
+
+
+def _dispatch(image: str) -> dict[str, object]:
+    """The workflow_dispatch event that promotes `image` from main."""
+    return {
+        "inputs": {"image": image}, "ref": "refs/heads/main",
+        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
+    }  # fmt: skip
+
+
 def test_build_runs_to_the_registry_login_with_everything_before_it_done(
     released: Path, s3: str, tmp_path: Path
 ) -> None:
-    repo = tmp_path / "repo"
-    run(["git", "clone", "-q", str(released), str(repo)], tmp_path)
-    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
-    res = run_workflow(
-        repo, "release.yaml", "push", push_event(repo), origin=released,
-        store=Store(tmp_path / "world"), env=_env(s3), secrets=SECRETS, job="build",
-    )  # fmt: skip
+    repo, sha, res = _build(released, s3, tmp_path)
     for step in ("model", "facts", "meta"):
         assert res.step("build", step) == "success", f"{step}:\n{res.tail()}"
     assert res.step("build", "login") == "failure", res.tail()
@@ -142,13 +156,7 @@ def test_build_rebuilds_a_model_the_remote_lacks_and_pushes_it(
     # main's model) may have stored this very model. This test needs a remote that lacks it.
     delete_dvc_objects(s3, pinned)
     assert not pinned & remote_md5s(s3), "expected the s3 remote to lack the model"
-    repo = tmp_path / "repo"
-    run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
-    sha = run(["git", "rev-parse", "HEAD"], repo).stdout.strip()
-    res = run_workflow(
-        repo, "release.yaml", "push", push_event(repo), origin=bare,
-        store=Store(tmp_path / "world"), env=_env(s3), secrets=SECRETS, job="build",
-    )  # fmt: skip
+    _, sha, res = _build(bare, s3, tmp_path)
     log = res.step_log("build", "model")
     assert res.step("build", "model") == "success", f"{log}\n{res.tail()}"
     assert "rebuilt with `dvc repro --force train`; every md5 matches dvc.lock; pushed to " \
@@ -171,12 +179,8 @@ def test_promote_job_from_a_given_image_registers_and_promotes_to_staging(
     run_id = created["run"]["info"]["run_id"]  # type: ignore[index]
     repo = tmp_path / "repo"
     run(["git", "clone", "-q", str(released), str(repo)], tmp_path)
-    event = {
-        "inputs": {"image": IMAGE}, "ref": "refs/heads/main",
-        "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
-    }  # fmt: skip
     res = run_workflow(
-        repo, "release.yaml", "workflow_dispatch", event, origin=released,
+        repo, "release.yaml", "workflow_dispatch", _dispatch(IMAGE), origin=released,
         store=Store(tmp_path / "world"), env=_env(s3),
         secrets={**SECRETS, "MLFLOW_TRACKING_URI": mlflow_server}, job="promote",
     )  # fmt: skip
@@ -216,12 +220,8 @@ def test_promote_job_signs_the_staging_promotion_with_the_release_key(
         run(["git", "clone", "-q", str(bare), str(repo)], tmp_path)
         # Its own digest: the test above may already have promoted IMAGE on this origin.
         image = IMAGE.split("@")[0] + "@sha256:" + "e" * 64
-        event = {
-            "inputs": {"image": image}, "ref": "refs/heads/main",
-            "repository": {"full_name": REPO_SLUG, "default_branch": "main"},
-        }  # fmt: skip
         res = run_workflow(
-            repo, "release.yaml", "workflow_dispatch", event, origin=bare,
+            repo, "release.yaml", "workflow_dispatch", _dispatch(image), origin=bare,
             store=Store(tmp_path / "world"), env={**_env(s3), "GNUPGHOME": str(gnupg)},
             secrets={**SECRETS, "MLFLOW_TRACKING_URI": mlflow_server,
                      "PROMOTION_GPG_KEY": keys.secret_key(maker, fpr)}, job="promote",
