@@ -397,6 +397,24 @@ def test_rendered_workflows_and_external_secrets_pass_their_crd_schemas(tmp_path
 
 
 @pytest.mark.e2e
+def test_workflow_validation_walks_a_folder_of_manifests() -> None:
+    # validate-workflows and validate-crds share one loop (scripts/validate-objects.mjs), so a
+    # folder is walked for *.yaml as validate-crds always did; before, it failed with EISDIR.
+    proc = validate(OUT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    expected = sum(
+        str(doc.get("apiVersion", "")).split("/")[0] in render.CRD_GROUPS
+        for path in OUT.glob("*.yaml")
+        for doc in yaml.safe_load_all(path.read_text())
+        if doc
+    )
+    assert expected > 0
+    assert (
+        f"{expected} Argo Workflows / External Secrets object(s) checked, 0 invalid" in proc.stdout
+    )
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "breakage",
     ["store-kind", "remote-ref", "workflow-field", "unknown-kind"],
