@@ -30,12 +30,12 @@ from tests.conftest import clone, run
 from tests.e2e.test_act_pr import remote_md5s, train_outs
 from tests.loopback import mlflow_api
 from tests.moto_s3 import CREDENTIALS, delete_dvc_objects, put_dvc_object, serve_s3
+from tests.pr_edits import NO_TRACKING
 
 pytestmark = [pytest.mark.e2e, pytest.mark.act]
 IMAGE = "ghcr.io/acme/credit-scoring@sha256:" + "f" * 64
 TAG = "release.yaml"
 SECRETS = {"DVC_AWS_ACCESS_KEY_ID": "testing", "DVC_AWS_SECRET_ACCESS_KEY": "testing"}
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,11 @@ import yaml
 
 from tests.conftest import ROOT, clone, run
 from tests.moto_s3 import CREDENTIALS, serve_s3
+from tests.pr_edits import NO_TRACKING
 
 pytestmark = pytest.mark.e2e
 OUTS = {"models/model.onnx": b"onnx bytes\n", "models/model.json": b"{}\n"}
 AWS = {**CREDENTIALS, "MODEL_ENV_READY": "1"}  # the test venv is the project's environment
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 @pytest.fixture(scope="module")

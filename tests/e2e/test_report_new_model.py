@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import clone, run
+from tests.pr_edits import NO_TRACKING
 
 pytestmark = pytest.mark.e2e
-
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 
 
 def git(ws: Path, *args: str) -> str:

@@ -17,13 +17,13 @@ import yaml
 
 from tests.conftest import clone, run
 from tests.github_api import serve
+from tests.pr_edits import NO_TRACKING
 
 pytestmark = pytest.mark.e2e
 
 MODEL = "telco-area-code-408"
 FOLDER = f"fleet/{MODEL}"
 RAW = f"{FOLDER}/data/mlc_churn.csv"
-NO_TRACKING = {"MODEL_TRACKING": "0"}
 BRANCH = re.compile(rf"refs/heads/(retrain/{MODEL}-new-data-\d{{8}}-\d{{6}})$")
 
 
