@@ -47,6 +47,7 @@ class GuardedProtocol(HttpToolsProtocol):
     on_reject: Reject = staticmethod(lambda status: None)
     scorer: BaseServer | None = None  # answers direct requests (asgi.BaseServer.direct_route)
     _direct: Direct | None = None  # the request being answered without an ASGI cycle
+    _last_head: tuple[Any, Any, int, bytes] = (None, None, 0, b"")  # see _head
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the header deadline: a connection that never sends is closed too."""
@@ -167,19 +168,33 @@ class GuardedProtocol(HttpToolsProtocol):
         payload = body[0] if len(body) == 1 else b"".join(body)
         status, content, extra = self.scorer.direct_reply(direct, payload, self._path)  # type: ignore[union-attr, arg-type]
         keep = self.parser.should_keep_alive() and self.parser.get_http_version() != "1.0"
-        head = [STATUS_LINE[status]]
-        for name, value in (*self.server_state.default_headers, *extra):
-            head += (name, b": ", value, b"\r\n")
-        head.append(b"content-length: %d\r\n" % len(content))
-        head.append(b"\r\n" if keep else b"connection: close\r\n\r\n")
-        if direct.method != "HEAD":  # type: ignore[union-attr]
-            head.append(content)
-        self.transport.write(b"".join(head))
+        length = b"content-length: %d\r\n" % len(content)
+        end = b"\r\n" if keep else b"connection: close\r\n\r\n"
+        body = content if direct.method != "HEAD" else b""  # type: ignore[union-attr]
+        self.transport.write(b"".join((self._head(status, extra), length, end, body)))
         self.server_state.total_requests += 1
         if not keep:
             self.transport.close()
         else:
             self._deadline(self.timeout_keep_alive)
+
+    def _head(self, status: int, extra: list[tuple[bytes, bytes]]) -> bytes:
+        """Status line, uvicorn's default headers (its date) and the reply's own, as bytes.
+
+        Kept for the last (defaults, headers, status) seen: uvicorn swaps in a new defaults
+        list each second, and a handler's headers are module-level lists, so the hot route
+        re-joins them about once a second instead of on every request.
+        """
+        defaults = self.server_state.default_headers
+        last = GuardedProtocol._last_head
+        if last[0] is defaults and last[1] is extra and last[2] == status:
+            return last[3]
+        parts = [STATUS_LINE[status]]
+        for name, value in (*defaults, *extra):
+            parts += (name, b": ", value, b"\r\n")
+        head = b"".join(parts)
+        GuardedProtocol._last_head = (defaults, extra, status, head)
+        return head
 
     def _end_direct(self, status: int) -> None:
         """A direct request ends unanswered: give its buffered bytes back and count it."""

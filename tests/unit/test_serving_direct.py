@@ -235,3 +235,25 @@ def test_expect_100_continue_takes_the_asgi_path(app: ModelServer, rows: list[di
     direct, asgi = both(app, data, answers=2)
     assert direct == asgi and direct[0].startswith(b"HTTP/1.1 100 Continue")
     assert direct[1].startswith(b"HTTP/1.1 200 OK")
+
+
+def test_each_answer_carries_the_current_date(app: ModelServer, rows: list[dict]) -> None:
+    """uvicorn swaps in a new default-headers list (its date) every second; the head is kept
+    per list, so an answer after a swap carries the new date."""
+    data = post_json("/v1/predict", {"instances": rows})
+
+    async def main() -> list[bytes]:
+        conn = Connection(app, direct=True)
+        dates = []
+        for stamp in (b"Mon, 01 Jan 2024 00:00:00 GMT", b"Mon, 01 Jan 2024 00:00:01 GMT"):
+            conn.proto.server_state.default_headers = [(b"date", stamp)]
+            conn.transport.calls.clear()
+            conn.proto.data_received(data)
+            dates.append(re.search(rb"\r\ndate: ([^\r]*)\r\n", conn.transport.sent).group(1))  # type: ignore[union-attr]
+        conn.proto.connection_lost(None)
+        return dates
+
+    assert uvloop.run(main()) == [
+        b"Mon, 01 Jan 2024 00:00:00 GMT",
+        b"Mon, 01 Jan 2024 00:00:01 GMT",
+    ]
