@@ -64,6 +64,25 @@ def serve_floor(port: int) -> None:
     uvicorn.run(floor_app, host="127.0.0.1", port=port, **options)
 
 
+def serve_asgi_path(port: int, model_dir: Path) -> None:
+    """`model serve` with its direct path off: every request through uvicorn's ASGI cycle."""
+    import uvicorn
+
+    from model.serving.app import create_app
+    from model.serving.run import uvicorn_options
+
+    app = create_app(model_dir)
+    options = uvicorn_options(app.limits, app.count_rejected) | {"log_level": "warning"}
+    uvicorn.run(app, host="127.0.0.1", port=port, **options)
+
+
+def asgi_path(model_dir: Path) -> tuple[Proc, str]:
+    """Start this server without its direct path on a free port."""
+    port = free_port()
+    cmd = [sys.executable, str(Path(__file__).resolve()), str(port), str(model_dir)]
+    return Proc(cmd), f"http://127.0.0.1:{port}"
+
+
 def floor() -> tuple[Proc, str]:
     """Start the floor app on a free port."""
     port = free_port()
@@ -79,14 +98,17 @@ def checked(result: dict[str, float], what: str) -> dict[str, float]:
 
 
 def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int) -> Any:
-    """Single-row /v1/predict vs the floor, same body, same wrk, same uvicorn, alternated."""
+    """Single-row /v1/predict vs the floor, same body, same wrk, same uvicorn, alternated;
+    and the same server with its direct path off (every request through the ASGI cycle)."""
     body = json.dumps({"instances": rows[:1]}).encode()
-    runs: dict[str, list[dict[str, float]]] = {"ours": [], "floor": []}
+    runs: dict[str, list[dict[str, float]]] = {"ours": [], "asgi": [], "floor": []}
+    starts = (("ours", lambda: ours(model_dir)), ("asgi", lambda: asgi_path(model_dir)),
+              ("floor", floor))  # fmt: skip
     for _ in range(rounds):
-        for label, start in (("ours", lambda: ours(model_dir)), ("floor", floor)):
+        for label, start in starts:
             proc, url = start()
             try:
-                proc.ready(f"{url}/v2/health/ready" if label == "ours" else url, 30)
+                proc.ready(url if label == "floor" else f"{url}/v2/health/ready", 30)
                 before = cpu_seconds(proc.proc.pid)
                 result = checked(wrk(f"{url}/v1/predict", body, duration), label)
                 # CPU per request: steadier than req/s when other jobs share the cores
@@ -95,6 +117,7 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
             finally:
                 proc.stop()
     ratios = [a["rps"] / b["rps"] for a, b in zip(runs["ours"], runs["floor"], strict=True)]
+    direct = [a["rps"] / b["rps"] for a, b in zip(runs["ours"], runs["asgi"], strict=True)]
     cpu = [b["cpu_us"] / a["cpu_us"] for a, b in zip(runs["ours"], runs["floor"], strict=True)]
     return {
         "rounds": rounds,
@@ -104,6 +127,10 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
         "cpu_ratios": cpu,
         "ours_rps": statistics.median(r["rps"] for r in runs["ours"]),
         "floor_rps": statistics.median(r["rps"] for r in runs["floor"]),
+        "asgi_rps": statistics.median(r["rps"] for r in runs["asgi"]),
+        "asgi_cpu_us": statistics.median(r["cpu_us"] for r in runs["asgi"]),
+        "direct_ratio": statistics.median(direct),
+        "direct_ratios": direct,
         "ratio": statistics.median(ratios),
         "ratios": ratios,
         "ours_p99_ms": statistics.median(r["p99_ms"] for r in runs["ours"]),
@@ -346,6 +373,11 @@ def report_floor(f: dict[str, Any]) -> None:
         f"  server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} "
         f"us: CPU ratio {f['cpu_ratio']:.2f} (per round {_each(f['cpu_ratios'])})"
     )
+    print(
+        f"  the same server with its direct path off (ASGI cycle for every request): "
+        f"{f['asgi_rps']:.0f} req/s, {f['asgi_cpu_us']:.0f} us CPU per request; direct ÷ ASGI "
+        f"{f['direct_ratio']:.2f} (per round {_each(f['direct_ratios'])})"
+    )
 
 
 def report_binary(b: dict[str, Any]) -> None:
@@ -380,5 +412,8 @@ def report_repository(r: dict[str, Any]) -> None:
     )
 
 
-if __name__ == "__main__":  # the floor app, started by floor() as its own process
-    serve_floor(int(sys.argv[1]))
+if __name__ == "__main__":  # floor() and asgi_path() start their servers as processes
+    if len(sys.argv) > 2:
+        serve_asgi_path(int(sys.argv[1]), Path(sys.argv[2]))
+    else:
+        serve_floor(int(sys.argv[1]))
