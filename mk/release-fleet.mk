@@ -4,7 +4,14 @@
 
 FLEET_CONTEXT_DIR ?= .state/fleet-context
 
-.PHONY: release-fleet-changed release-fleet-context
+.PHONY: release-fleet-bytecode release-fleet-changed release-fleet-context
+
+# Python's bytecode outside the work tree for the job's later steps: a __pycache__ under the
+# shared model/core would dirty a fleet model's reproduced dvc.lock. (PYTHONDONTWRITEBYTECODE
+# would make `make env` compile 20k files first, about 60 s a job.)
+release-fleet-bytecode: ## CI: later steps write bytecode under $RUNNER_TEMP/pycache (via $GITHUB_ENV)
+	@test -n "$$GITHUB_ENV" || { echo "release-fleet-bytecode: GITHUB_ENV is not set (a CI step)" >&2; exit 2; }
+	@echo "PYTHONPYCACHEPREFIX=$${RUNNER_TEMP:-/tmp}/pycache" >> "$$GITHUB_ENV"
 
 release-fleet-changed: env ## The fleet models the merge changed (since HEAD^) as JSON; CI: job output `fleet`
 	$(RUN) model fleet changed --base HEAD^ $(if $(GITHUB_OUTPUT),--github-output "$$GITHUB_OUTPUT")
