@@ -279,18 +279,13 @@ class BaseServer:
         return Direct(label, method, handler, param, framing, time.perf_counter())
 
     def direct_reply(self, direct: Direct, body: bytes, path: str) -> Reply:
-        """Answer a direct request whose whole body arrived; counted like any other."""
-        status = 500
-        try:
-            d = direct
-            reply = self._call(d.handler, body, d.param, d.framing, d.method, path)
-            status = reply[0]
-            return reply
-        finally:
-            elapsed = time.perf_counter() - direct.start
-            self.metrics.observe_request(direct.label, direct.method, status, elapsed)
+        """Answer a direct request whose whole body arrived (`_call` never raises)."""
+        d = direct
+        reply = self._call(d.handler, body, d.param, d.framing, d.method, path)
+        self.direct_counted(direct, reply[0])
+        return reply
 
-    def direct_lost(self, direct: Direct, status: int) -> None:
-        """Count a direct request that ended before its body arrived (408, or 499 when gone)."""
+    def direct_counted(self, direct: Direct, status: int) -> None:
+        """Count a direct request's outcome: its answer, or 408/499 if its body never came."""
         elapsed = time.perf_counter() - direct.start
         self.metrics.observe_request(direct.label, direct.method, status, elapsed)

@@ -201,7 +201,7 @@ class GuardedProtocol(HttpToolsProtocol):
         direct, self._direct = self._direct, None
         self.scorer.budget.used -= self._size  # type: ignore[union-attr]
         self._size = 0
-        self.scorer.direct_lost(direct, status)  # type: ignore[union-attr, arg-type]
+        self.scorer.direct_counted(direct, status)  # type: ignore[union-attr, arg-type]
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes that are not HTTP: counted like any other response."""
