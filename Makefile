@@ -53,7 +53,7 @@ test: env ## Run every test tier (unit, data, model, e2e); pytest's "no tests" i
 ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then make test
 	bash .ci/run
 
-test-fast: env ## Unit and data tiers: no subprocess, no pipeline (tests/conftest.py refuses both); about 70 s
+test-fast: env ## Unit and data tiers: no subprocess, no pipeline (tests/conftest.py refuses both); about 60 s
 	$(RUN) pytest -m "unit or data" --durations=10
 
 lint: env ## ruff on the package, tests and benchmarks
