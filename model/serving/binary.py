@@ -10,11 +10,14 @@ size is a 400 naming it, never an allocation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.serving.schema import FLOAT32_MAX, RequestError, _show
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 DTYPES = {"FP32": np.dtype("<f4"), "FP64": np.dtype("<f8"), "INT64": np.dtype("<i8")}
 MAX_HEADER_DIGITS = 12  # a body is at most MODEL_MAX_BODY_BYTES: no honest length is longer
@@ -126,8 +129,9 @@ class Categories:
         self.names = np.array(list(tokens.values()), dtype=object)
         self.complete = len(free) == len(tokens)  # else every tensor takes the precise path
 
-    def decode(self, chunk: memoryview, n: int, where: str) -> list[str]:
-        """n category strings; 400 on bad framing, 422 naming an unknown value."""
+    def decode(self, chunk: memoryview, n: int, where: str) -> Sequence[str]:
+        """n category strings (an object array when all are known, as the ONNX feed takes
+        them: no list in between); 400 on bad framing, 422 naming an unknown value."""
         data = raw = bytes(chunk)
         if self.complete:
             for token, marker in self.replacements:
@@ -135,7 +139,7 @@ class Categories:
             if len(data) == n:
                 index = self.table[np.frombuffer(data, dtype=np.uint8)]
                 if index.min(initial=0) >= 0:
-                    return self.names[index].tolist()  # type: ignore[no-any-return]
+                    return self.names[index]  # type: ignore[no-any-return]
         return self._precise(raw, n, where)
 
     def _precise(self, raw: bytes, n: int, where: str) -> list[str]:
