@@ -7,6 +7,8 @@ cold start, peak RSS under load, sampling on vs off, and the image's size.
     uv run python benchmarks/serving.py [--model-dir models] [--duration 15]
     uv run python benchmarks/serving.py --only-limits   # just the limits on/off comparison
     uv run python benchmarks/serving.py --only-floor --rounds 5   # server vs HTTP floor only
+    uv run python benchmarks/serving.py --only-binary --rounds 5  # 1,000-row binary vs ONNX
+    uv run python benchmarks/serving.py --only-repository --rounds 3 --duration 8  # 1,000 models
 
 The limits comparison alternates the production server (connection guard, concurrency cap,
 media-type and body-budget checks) with the same app on stock uvicorn and those checks
@@ -537,6 +539,8 @@ def main() -> int:
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")
     parser.add_argument("--only-oip", action="store_true", help="only issue 14's figures")
     parser.add_argument("--only-floor", action="store_true", help="only server vs HTTP floor")
+    parser.add_argument("--only-binary", action="store_true", help="only 1,000-row binary")
+    parser.add_argument("--only-repository", action="store_true", help="only the 1,000 models")
     parser.add_argument("--no-repository", action="store_true", help="skip the 1,000-model run")
     parser.add_argument("--rounds", type=int, default=3, help="limits on/off rounds")
     parser.add_argument("--with-h11", action="store_true", help="also time stock h11")
@@ -559,6 +563,20 @@ def main() -> int:
         floor = serving_oip.bench_floor(args.model_dir, rows, args.duration, args.rounds)
         serving_oip.report_floor(floor)
         write_out({"floor": floor}, "serving-floor.json")
+        return 0
+    if args.only_binary or args.only_repository:  # one of issue 14's figures, its own rounds
+        import serving_oip
+
+        if args.only_binary:
+            binary = serving_oip.bench_binary(args.model_dir, rows, args.duration, args.rounds)
+            serving_oip.report_binary(binary)
+            write_out({"binary": binary}, "serving-binary.json")
+        else:
+            repo = serving_oip.bench_repository(
+                args.model_dir, rows, args.duration, rounds=args.rounds
+            )
+            serving_oip.report_repository(repo)
+            write_out({"repository": repo}, "serving-repository.json")
         return 0
     if args.only_oip:
         import serving_oip

@@ -30,12 +30,21 @@ FLOOR_BODY = (
     b'{"model_name":"credit-scoring","model_version":"0","threshold":0.5,'
     b'"predictions":[{"probability":0.1,"label":"good"}]}'
 )
-ROTATE_LUA = """local i = 0
+# Every arm of the many-models figure sends through this one request function, so wrk spends
+# the same client CPU per request in each: a static request costs wrk less than a Lua-built one,
+# and on two shared cores the client's cost comes out of the server's.
+ROTATE_LUA = """local paths = {{{paths}}}
+local i = 0
 request = function()
-  i = (i + 1) % {hot}
-  return wrk.format(nil, string.format("/v2/models/m%04d/infer", {first} + i))
+  i = i % #paths + 1
+  return wrk.format(nil, paths[i])
 end
 """
+
+
+def rotating(names: list[str]) -> str:
+    """wrk Lua sending infer requests to `names` in turn."""
+    return ROTATE_LUA.format(paths=", ".join(f'"/v2/models/{n}/infer"' for n in names))
 
 
 async def floor_app(scope: Any, receive: Any, send: Any) -> None:
@@ -279,7 +288,7 @@ def bench_repository(
     ]
     body = json.dumps({"inputs": tensors}).encode()
     out: dict[str, Any] = {"registered": count, "hot": hot}
-    runs: dict[str, list[float]] = {"repository": [], "one_of_them": [], "single": []}
+    runs: dict[str, list[dict[str, float]]] = {"repository": [], "one_of_them": [], "single": []}
     with tempfile.TemporaryDirectory() as tmp:
         index = _repository(model_dir, Path(tmp), count)
         env = {"MODEL_MEMORY_BUDGET": str(hot)}
@@ -305,12 +314,11 @@ def bench_repository(
                     out["first_load_ms"] = first[0]  # includes ONNX Runtime's own start
                     out["cold_p50_ms"] = statistics.median(cold)
                     out["cold_p99_ms"] = float(np.percentile(cold, 99))
-                lua = ROTATE_LUA.format(hot=hot, first=2 * hot)
-                result = checked(wrk(url, body, duration, lua=lua), "rotating hot models")
-                runs["repository"].append(result["rps"])
+                names = [f"m{i:04d}" for i in range(2 * hot, 3 * hot)]
+                result = _timed(proc, url, body, duration, names, "rotating hot models")
+                runs["repository"].append(result)
                 # one model hot among the 100 loaded: no cache misses across 100 sessions
-                one = checked(wrk(f"{url}/v2/models/m{2 * hot:04d}/infer", body, duration), "one")
-                runs["one_of_them"].append(one["rps"])
+                runs["one_of_them"].append(_timed(proc, url, body, duration, names[:1], "one"))
                 peak = peak_rss_mb(proc.proc.pid)
                 out["peak_rss_mb"] = max(out.get("peak_rss_mb", 0.0), peak)
             finally:
@@ -318,22 +326,43 @@ def bench_repository(
             proc, url = ours(model_dir)
             try:
                 proc.ready(f"{url}/v2/health/ready", 30)
-                runs["single"].append(wrk(f"{url}/v2/models/{MODEL}/infer", body, duration)["rps"])
+                runs["single"].append(_timed(proc, url, body, duration, [MODEL], "single"))
             finally:
                 proc.stop()
-    ratios = [a / b for a, b in zip(runs["repository"], runs["single"], strict=True)]
-    one = [a / b for a, b in zip(runs["one_of_them"], runs["single"], strict=True)]
-    out |= {
-        "one_hot_rps": statistics.median(runs["one_of_them"]),
-        "one_hot_ratio": statistics.median(one),
+    return out | _hot_figures(runs)
+
+
+def _timed(
+    proc: Proc, url: str, body: bytes, duration: int, names: list[str], what: str
+) -> dict[str, float]:
+    """wrk over `names` in turn, with the server's CPU per request."""
+    before = cpu_seconds(proc.proc.pid)
+    result = checked(wrk(url, body, duration, lua=rotating(names)), what)
+    result["cpu_us"] = 1e6 * (cpu_seconds(proc.proc.pid) - before) / result["requests"]
+    return result
+
+
+def _hot_figures(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """req/s and CPU-per-request ratios of the many-models arms against single-model mode."""
+
+    def ratio(arm: str, key: str, inverse: bool = False) -> list[float]:
+        pairs = zip(runs[arm], runs["single"], strict=True)
+        return [(b[key] / a[key]) if inverse else (a[key] / b[key]) for a, b in pairs]
+
+    hot = ratio("repository", "rps")
+    return {
+        "one_hot_rps": statistics.median(r["rps"] for r in runs["one_of_them"]),
+        "one_hot_ratio": statistics.median(ratio("one_of_them", "rps")),
+        "hot_rps": statistics.median(r["rps"] for r in runs["repository"]),
+        "single_infer_rps": statistics.median(r["rps"] for r in runs["single"]),
+        "hot_ratio": statistics.median(hot),
+        "hot_ratios": hot,
+        # CPU per request, single-model over 100 hot: steadier than req/s on shared cores
+        "hot_cpu_us": statistics.median(r["cpu_us"] for r in runs["repository"]),
+        "one_hot_cpu_us": statistics.median(r["cpu_us"] for r in runs["one_of_them"]),
+        "single_cpu_us": statistics.median(r["cpu_us"] for r in runs["single"]),
+        "hot_cpu_ratio": statistics.median(ratio("repository", "cpu_us", inverse=True)),
     }
-    out |= {
-        "hot_rps": statistics.median(runs["repository"]),
-        "single_infer_rps": statistics.median(runs["single"]),
-        "hot_ratio": statistics.median(ratios),
-        "hot_ratios": ratios,
-    }
-    return out
 
 
 def run(
@@ -409,6 +438,11 @@ def report_repository(r: dict[str, Any]) -> None:
         f"single-model {r['single_infer_rps']:.0f}: ratio {r['hot_ratio']:.2f} "
         f"(per round {_each(r['hot_ratios'])}; target >= 0.9); one hot model among them: "
         f"{r['one_hot_rps']:.0f} req/s, ratio {r['one_hot_ratio']:.2f}"
+    )
+    print(
+        f"  server CPU per request: 100 hot {r['hot_cpu_us']:.0f} us, one hot among them "
+        f"{r['one_hot_cpu_us']:.0f} us, single-model {r['single_cpu_us']:.0f} us: CPU ratio "
+        f"(single ÷ 100 hot) {r['hot_cpu_ratio']:.2f}; every arm sends through the same wrk Lua"
     )
 
 
