@@ -18,6 +18,7 @@ from model.serving.asgi import (
     JSON_HEADERS,
     METRICS_HEADERS,
     BaseServer,
+    Batch,
     Reply,
     accepts_binary,
     split_model,
@@ -69,6 +70,8 @@ class ModelServer(BaseServer):
         self.sampler = Sampler.from_env(on_error=self._sample_error)
         extra = {"/v1/predict": ("POST", self.predict), "/model": ("GET", self.model_info)}
         self._oip_routes(extra, self.oip_metadata, self.oip_ready)
+        # single-row /v1/predict requests read in one loop turn share one ONNX run (asgi.flush)
+        self.batched = {self.predict: Batch(self.instances, self._score, self.predictions)}
 
     def _load(self, files: dict[str, bytes]) -> None:
         """Build schema and session from the verified bytes (never re-read from disk)."""
@@ -108,9 +111,15 @@ class ModelServer(BaseServer):
 
     def predict(self, body: bytes, _: str) -> Reply:
         """POST /v1/predict: a probability and a label per instance."""
+        return self.predictions(self._score(*self.instances(body, _)))
+
+    def instances(self, body: bytes, _: str) -> tuple[dict[str, list[Any]], int]:
+        """/v1/predict's body validated into columns."""
         self._require_model()
-        columns, n = self.schema.instances(parse_json(body))
-        scores = self._score(columns, n)
+        return self.schema.instances(parse_json(body))
+
+    def predictions(self, scores: list[float]) -> Reply:
+        """/v1/predict's reply for its rows' scores."""
         negative, positive = self.labels
         threshold = self.threshold
         predictions = [

@@ -18,7 +18,7 @@ from model.serving.limits import Limits
 from model.serving.request import CLIENT_GONE, TIMED_OUT
 
 if TYPE_CHECKING:
-    from model.serving.asgi import BaseServer, Direct
+    from model.serving.asgi import BaseServer, Direct, Reply
 
 Reject = Callable[[int], None]
 
@@ -47,6 +47,7 @@ class GuardedProtocol(HttpToolsProtocol):
     on_reject: Reject = staticmethod(lambda status: None)
     scorer: BaseServer | None = None  # answers direct requests (asgi.BaseServer.direct_route)
     _direct: Direct | None = None  # the request being answered without an ASGI cycle
+    _waiting = False  # its answer waits for the server's batch (asgi.BaseServer.flush)
     _last_head: tuple[Any, Any, int, bytes] = (None, None, 0, b"")  # see _head
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -69,6 +70,8 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed the parser, refusing once the headers outgrow the limit."""
+        if self._waiting:  # the last answer goes out before anything this data brings
+            self.scorer.flush()  # type: ignore[union-attr]
         phase = self._phase
         if phase is not BODY:
             if phase is None:  # the next keep-alive request starts; the first is timed from connect
@@ -80,6 +83,12 @@ class GuardedProtocol(HttpToolsProtocol):
         if self._header_bytes > self.limits.max_header and self._phase is not BODY:
             message = f"request headers exceed {self.limits.max_header} bytes"
             self._reject(431, "Request Header Fields Too Large", message)
+
+    def on_message_begin(self) -> None:
+        """A pipelined request starts: the one before it is answered first."""
+        if self._waiting:
+            self.scorer.flush()  # type: ignore[union-attr]
+        super().on_message_begin()
 
     def on_headers_complete(self) -> None:
         """Headers done: the body (if any) must arrive within the body timeout."""
@@ -161,22 +170,38 @@ class GuardedProtocol(HttpToolsProtocol):
             self._deadline(self.timeout_keep_alive)
 
     def _answer_directly(self) -> None:
-        """Score and answer in one write, then wait for the next request (or close)."""
+        """Score and answer, now or with this loop turn's batch (`_deliver` either way)."""
         direct, body = self._direct, self._body
         self._direct = None
         self.scorer.budget.used -= self._size  # type: ignore[union-attr]
         payload = body[0] if len(body) == 1 else b"".join(body)
-        status, content, extra = self.scorer.direct_reply(direct, payload, self._path)  # type: ignore[union-attr, arg-type]
-        keep = self.parser.should_keep_alive() and self.parser.get_http_version() != "1.0"
+        self._keep = self.parser.should_keep_alive() and self.parser.get_http_version() != "1.0"
+        self._bodiless = direct.method == "HEAD"  # type: ignore[union-attr]
+        reply = self.scorer.direct_reply(direct, payload, self._path, self._deliver)  # type: ignore[union-attr, arg-type]
+        if reply is None:
+            self._waiting = True
+            self._until = INF  # not idle: no keep-alive close while its answer waits
+        else:
+            self._deliver(reply)
+
+    def _deliver(self, reply: Reply) -> bool:
+        """Send one answer in one write, then wait for the next request (or close); False
+        when the connection is gone."""
+        self._waiting = False
+        if self.transport.is_closing():
+            return False
+        status, content, extra = reply
+        keep = self._keep
         length = b"content-length: %d\r\n" % len(content)
         end = b"\r\n" if keep else b"connection: close\r\n\r\n"
-        body = content if direct.method != "HEAD" else b""  # type: ignore[union-attr]
+        body = b"" if self._bodiless else content
         self.transport.write(b"".join((self._head(status, extra), length, end, body)))
         self.server_state.total_requests += 1
         if not keep:
             self.transport.close()
-        else:
+        elif self._phase is None:  # not when the next request is already being read
             self._deadline(self.timeout_keep_alive)
+        return True
 
     def _head(self, status: int, extra: list[tuple[bytes, bytes]]) -> bytes:
         """Status line, uvicorn's default headers (its date) and the reply's own, as bytes.

@@ -46,6 +46,7 @@ class ScoreCollector(Collector):
         self._edges = SCORE_EDGES.tolist()
         self.total = 0.0
         self.rows = 0
+        self.runs = 0  # model runs: rows / runs is the mean batch (asgi.BaseServer.flush)
         self.sample_errors = 0
         # Scores carry the model version, so alerts compare a model with itself, never with
         # the one it replaced; the threshold and the positives counted at it come from the
@@ -77,6 +78,7 @@ class ScoreCollector(Collector):
             self.positives += int(np.count_nonzero(values >= cut))
             self.total += float(values.sum())
         self.rows += len(scores)
+        self.runs += 1
 
     def collect(self) -> Iterator[Metric]:
         """Expose current values to the registry."""
@@ -93,6 +95,8 @@ class ScoreCollector(Collector):
         yield score
         doc = "Rows scored by the model."
         yield _by_version(CounterMetricFamily, "model_rows_scored", doc, version, self.rows)
+        doc = "Model runs that scored rows; rows scored / runs is the mean batch."
+        yield _by_version(CounterMetricFamily, "model_scoring_runs", doc, version, self.runs)
         if self.threshold is not None:
             doc = "Rows scored at or above the decision threshold (labelled positive)."
             yield _by_version(
