@@ -12,6 +12,7 @@ things measured in the same run, alternated round by round on this shared machin
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import sys
 import tempfile
@@ -99,6 +100,16 @@ def floor() -> tuple[Proc, str]:
     return Proc(cmd), f"http://127.0.0.1:{port}"
 
 
+def mean_batch(url: str) -> float:
+    """Rows per model run over the server's life, from its /metrics."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+
+    def total(name: str) -> float:
+        return sum(float(v) for v in re.findall(rf"^{name}\{{[^}}]*\}} (\S+)$", text, re.M))
+
+    return total("model_rows_scored_total") / max(total("model_scoring_runs_total"), 1.0)
+
+
 def checked(result: dict[str, float], what: str) -> dict[str, float]:
     """A wrk result, refused when any response was not 2xx (an error is not throughput)."""
     if result["non_2xx"]:
@@ -122,6 +133,8 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
                 result = checked(wrk(f"{url}/v1/predict", body, duration), label)
                 # CPU per request: steadier than req/s when other jobs share the cores
                 result["cpu_us"] = 1e6 * (cpu_seconds(proc.proc.pid) - before) / result["requests"]
+                if label != "floor":
+                    result["mean_batch"] = mean_batch(url)
                 runs[label].append(result)
             finally:
                 proc.stop()
@@ -142,6 +155,8 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
         "direct_ratios": direct,
         "ratio": statistics.median(ratios),
         "ratios": ratios,
+        "mean_batch": statistics.median(r["mean_batch"] for r in runs["ours"]),
+        "asgi_mean_batch": statistics.median(r["mean_batch"] for r in runs["asgi"]),
         "ours_p99_ms": statistics.median(r["p99_ms"] for r in runs["ours"]),
         "ours_p50_ms": statistics.median(r["p50_ms"] for r in runs["ours"]),
         "p99s_ms": [r["p99_ms"] for r in runs["ours"]],
@@ -271,6 +286,36 @@ def _infer_ms(http: httpx.Client, url: str, name: str, body: bytes) -> float:
     return took
 
 
+def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str, float]:
+    """us per single-row ONNX run: one session, then `count` sessions of the same model.onnx
+    in turn, with 2 MB of memory read between runs as a server's own work reads it (min of
+    5 rounds). The gap is what a hot model costs when 100 models share the CPU caches."""
+    from model.serving.app import create_app
+    from model.serving.inference import OnnxModel
+
+    app = create_app(model_dir)
+    onnx = (model_dir / "model.onnx").read_bytes()
+    sessions = [app.model] + [OnnxModel(onnx, app.schema) for _ in range(count - 1)]
+    feed = app.model.one
+    other_work = np.zeros(2_000_000 // 8)
+
+    def per_run(models: list[Any]) -> float:
+        runs, best = [m._run for m in models], float("inf")
+        for _ in range(5):
+            took = 0.0
+            for i in range(n):
+                other_work.sum()
+                start = time.perf_counter()
+                runs[i % len(runs)](["probabilities"], feed, None)
+                took += time.perf_counter() - start
+            best = min(best, took / n * 1e6)
+        return best
+
+    one, many = per_run(sessions[:1]), per_run(sessions)
+    app.close()
+    return {"one_session_us": one, "sessions": count, "many_sessions_us": many}
+
+
 def bench_repository(
     model_dir: Path,
     rows: list[dict[str, Any]],
@@ -329,7 +374,7 @@ def bench_repository(
                 runs["single"].append(_timed(proc, url, body, duration, [MODEL], "single"))
             finally:
                 proc.stop()
-    return out | _hot_figures(runs)
+    return out | _hot_figures(runs) | onnx_sessions(model_dir, hot)
 
 
 def _timed(
@@ -400,11 +445,14 @@ def report_floor(f: dict[str, Any]) -> None:
     )
     print(
         f"  server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} "
-        f"us: CPU ratio {f['cpu_ratio']:.2f} (per round {_each(f['cpu_ratios'])})"
+        f"us: CPU ratio {f['cpu_ratio']:.2f} (per round {_each(f['cpu_ratios'])}); "
+        f"rows per ONNX run {f['mean_batch']:.1f} (single-row requests read in one loop turn "
+        f"share a run)"
     )
     print(
         f"  the same server with its direct path off (ASGI cycle for every request): "
-        f"{f['asgi_rps']:.0f} req/s, {f['asgi_cpu_us']:.0f} us CPU per request; direct ÷ ASGI "
+        f"{f['asgi_rps']:.0f} req/s, {f['asgi_cpu_us']:.0f} us CPU per request, "
+        f"{f['asgi_mean_batch']:.1f} rows per ONNX run; direct ÷ ASGI "
         f"{f['direct_ratio']:.2f} (per round {_each(f['direct_ratios'])})"
     )
 
@@ -443,6 +491,12 @@ def report_repository(r: dict[str, Any]) -> None:
         f"  server CPU per request: 100 hot {r['hot_cpu_us']:.0f} us, one hot among them "
         f"{r['one_hot_cpu_us']:.0f} us, single-model {r['single_cpu_us']:.0f} us: CPU ratio "
         f"(single ÷ 100 hot) {r['hot_cpu_ratio']:.2f}; every arm sends through the same wrk Lua"
+    )
+    print(
+        f"  ONNX Runtime alone, in process, one row, 2 MB of other work read between runs: "
+        f"{r['one_session_us']:.1f} us per run with one session, {r['many_sessions_us']:.1f} us "
+        f"with {r['sessions']} sessions in turn (+{r['many_sessions_us'] - r['one_session_us']:.1f}"
+        f" us: each model's trees are out of cache when its turn comes)"
     )
 
 
