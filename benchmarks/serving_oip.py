@@ -160,6 +160,7 @@ def bench_floor(model_dir: Path, rows: list[dict[str, Any]], duration: int, roun
         "ours_p99_ms": statistics.median(r["p99_ms"] for r in runs["ours"]),
         "ours_p50_ms": statistics.median(r["p50_ms"] for r in runs["ours"]),
         "p99s_ms": [r["p99_ms"] for r in runs["ours"]],
+        **onnx_run_sizes(model_dir, rows),
         "loads": [r["load"] for r in runs["ours"]],
         "floor_loads": [r["load"] for r in runs["floor"]],
     }
@@ -284,6 +285,28 @@ def _infer_ms(http: httpx.Client, url: str, name: str, body: bytes) -> float:
     if reply.status_code != 200:
         raise RuntimeError(f"{name}: {reply.status_code} {reply.text[:200]}")
     return took
+
+
+def onnx_run_sizes(
+    model_dir: Path, rows: list[dict[str, Any]], sizes: tuple[int, ...] = (1, 8, 16)
+) -> dict[str, float]:
+    """us per ONNX run of 1, 8 and 16 rows, in process, as the server scores them (min of 5
+    rounds of 2,000): why single rows read in one loop turn share a run."""
+    from model.serving.app import create_app
+
+    app = create_app(model_dir)
+    out = {}
+    for size in sizes:
+        columns, n = app.schema.instances({"instances": (rows * size)[:size]})
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(2000):
+                app.model.scores(columns, n)
+            best = min(best, (time.perf_counter() - start) / 2000 * 1e6)
+        out[f"run_{size}_rows_us"] = best
+    app.close()
+    return out
 
 
 def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str, float]:
@@ -447,7 +470,8 @@ def report_floor(f: dict[str, Any]) -> None:
         f"  server CPU per request {f['ours_cpu_us']:.0f} us vs floor {f['floor_cpu_us']:.0f} "
         f"us: CPU ratio {f['cpu_ratio']:.2f} (per round {_each(f['cpu_ratios'])}); "
         f"rows per ONNX run {f['mean_batch']:.1f} (single-row requests read in one loop turn "
-        f"share a run)"
+        f"share a run; in process one run of 1 / 8 / 16 rows costs {f['run_1_rows_us']:.0f} / "
+        f"{f['run_8_rows_us']:.0f} / {f['run_16_rows_us']:.0f} us)"
     )
     print(
         f"  the same server with its direct path off (ASGI cycle for every request): "

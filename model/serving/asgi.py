@@ -342,8 +342,9 @@ class BaseServer:
     def flush(self) -> None:
         """Score the waiting single-row requests, one model run per route, and answer each.
 
-        One ONNX run of 8 rows costs about twice one row's (40 against 20 us here), so a
-        busy worker scores several connections' rows for little more than one's. Nothing
+        Scoring 8 rows costs about twice one row's (51 against 25 us here, printed by
+        benchmarks/serving.py --only-floor), so a busy worker scores several connections'
+        rows for little more than one's. Nothing
         waits for a batch to fill: it holds what one loop turn read, and a lone request is
         answered in the same turn. Each connection flushes before it reads its next request,
         so answers keep their order.
