@@ -344,10 +344,10 @@ class BaseServer:
 
         Scoring 8 rows costs about twice one row's (51 against 25 us here, printed by
         benchmarks/serving.py --only-floor), so a busy worker scores several connections'
-        rows for little more than one's. Nothing
-        waits for a batch to fill: it holds what one loop turn read, and a lone request is
-        answered in the same turn. Each connection flushes before it reads its next request,
-        so answers keep their order.
+        rows for little more than one's. Nothing waits for a batch to fill: it holds what one
+        loop turn read, and a lone request is answered in the same turn. Each connection
+        flushes before it reads its next request, so answers keep their order; a flush run
+        early leaves the scheduled one nothing to do.
         """
         waiting, self._waiting = self._waiting, None
         groups: dict[Batch, list[Waiting]] = {}
