@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from model.core.schema import Contract
-from model.serving.app import create_app
+from model.serving.app import ModelServer, create_app
 
 SERVING_ENV = (
     "MODEL_SHA256", "MODEL_SHA256_FILE", "MODEL_NAME", "MODEL_MAX_ROWS", "MODEL_MAX_BODY_BYTES",
@@ -75,6 +75,18 @@ def serving_client(model_dir: Path, mp: pytest.MonkeyPatch, **env: str) -> Itera
         yield client
     finally:
         client.close()
+
+
+@contextmanager
+def serving_app(model_dir: Path, mp: pytest.MonkeyPatch) -> Iterator[ModelServer]:
+    """A fresh app that sees no SERVING_ENV variable (unset through `mp`), closed after."""
+    for name in SERVING_ENV:
+        mp.delenv(name, raising=False)
+    app = create_app(model_dir)
+    try:
+        yield app
+    finally:
+        app.close()
 
 
 def copy_models(workspace: Path, dest: Path) -> Path:

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 import uvloop
 
-from model.serving.app import ModelServer, create_app
+from model.serving.app import ModelServer
 from model.serving.asgi import Batch
 from model.serving.schema import RequestError
-from tests.unit.serving_helpers import SERVING_ENV, contract_of, read_rows
+from tests.unit.serving_helpers import contract_of, read_rows, serving_app
 from tests.unit.test_serving_direct import Connection, post_json, request, responses
 from tests.unit.tiny_model import TinyModel
 
@@ -33,11 +33,8 @@ def rows(tiny_model: TinyModel) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def app(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    server = create_app(tiny_model.models)
-    yield server
-    server.close()
+    with serving_app(tiny_model.models, monkeypatch) as server:
+        yield server
 
 
 def runs_of(app: ModelServer) -> list[int]:

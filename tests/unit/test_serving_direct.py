@@ -18,9 +18,9 @@ import uvloop
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
-from model.serving.app import ModelServer, create_app
+from model.serving.app import ModelServer
 from model.serving.guard import guarded
-from tests.unit.serving_helpers import MODEL, SERVING_ENV, contract_of, read_rows, to_tensors
+from tests.unit.serving_helpers import MODEL, contract_of, read_rows, serving_app, to_tensors
 from tests.unit.test_serving_keep_alive import Transport
 from tests.unit.tiny_model import TinyModel
 
@@ -47,11 +47,8 @@ def rows(tiny_model: TinyModel) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def app(tiny_model: TinyModel, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
-    for name in SERVING_ENV:
-        monkeypatch.delenv(name, raising=False)
-    server = create_app(tiny_model.models)
-    yield server
-    server.close()
+    with serving_app(tiny_model.models, monkeypatch) as server:
+        yield server
 
 
 class Connection:
