@@ -46,8 +46,12 @@ pipeline: env ## dvc repro --pull (CI's pipeline step)
 	$(RUN) dvc repro --pull
 
 # -rsfE: skip reasons, failures, errors (pytest's -r is last-wins, so plain -rs would drop f/E).
-test: env ## Run every test tier (unit, data, model, e2e); pytest's "no tests" is a failure
-	@$(RUN) pytest -rsfE; rc=$$?; \
+# Two xdist workers: most of the suite waits on subprocesses (act, docker, dvc). Work units are
+# files, plus one group of files sharing Docker engine names (tests/conftest.py), handed out in
+# collection order (no reorder), so the demo's group starts first. TEST_WORKERS=0: serial.
+TEST_WORKERS ?= 2
+test: env ## Run every test tier (unit, data, model, e2e) on TEST_WORKERS xdist workers; "no tests" is a failure
+	@$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -rsfE; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then make test

@@ -22,6 +22,7 @@ import pytest
 from model import config
 
 if TYPE_CHECKING:
+    from filelock import BaseFileLock
     from pytest import TerminalReporter
 
     from tests.unit.tiny_model import TinyModel
@@ -131,6 +132,18 @@ def trained_workspace(
     run(["dvc", "repro"], ws, env=env)
     run(["dvc", "push"], ws, env=env)
     return ws
+
+
+@pytest.fixture(scope="session")
+def base_image_lock(tmp_path_factory: pytest.TempPathFactory) -> BaseFileLock:
+    """Held while scripts/base-image.sh runs: one debootstrap at a time, the others reuse it.
+
+    The lock file sits beside this run's basetemp: under xdist that folder is shared by every
+    worker (the pattern pytest-xdist documents), so two workers never debootstrap at once.
+    """
+    from filelock import FileLock
+
+    return FileLock(tmp_path_factory.getbasetemp().parent / "base-image.lock")
 
 
 @pytest.fixture(scope="session")
@@ -349,3 +362,62 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 # --- end of unit tier guard ---------------------------------------------------------------
+
+
+# --- parallel runs (make test: pytest -n 2 --dist loadfile --no-loadscope-reorder) ---------
+# Each xdist worker has its own session fixtures (origin, trained_workspace, mlflow_server), tmp
+# dirs and free ports. A work unit is one file (so a module fixture is set up once), except
+# these files, which touch state of the one Docker engine that no tmp dir or port isolates:
+# one unit, on one worker, run one after another as a serial run does.
+ENGINE_GROUP = "docker-engine-names"
+ENGINE_GROUP_FILES = (
+    # `model demo`: its preview container is named credit-scoring-preview on the manifest's
+    # host port 8080; it rebuilds credit-scoring:local and fleet/churn:<pin>, and runs
+    # credit-scoring-trainer:test. The longest unit (300 s alone, 410 s beside another
+    # worker), so it is scheduled first.
+    "tests/e2e/test_demo.py",
+    # reads (or builds) credit-scoring:local; runs the Deployment on host port 8080.
+    "tests/e2e/test_manifests_docker.py",
+    # builds fleet/churn:<pin>, the tag the demo builds, and `docker rmi -f`s it after.
+    "tests/e2e/test_fleet_model_image.py",
+    # (re)tags credit-scoring-trainer:test, which the demo's step 9 runs.
+    "tests/e2e/test_trainer_image.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The xdist work unit of a test: ENGINE_GROUP for those files, else its file."""
+    path = nodeid.split("::", 1)[0]
+    return ENGINE_GROUP if path in ENGINE_GROUP_FILES else path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put ENGINE_GROUP's tests first, the demo leading; the rest keep collection order.
+
+    xdist hands out work units in collection order (with --no-loadscope-reorder), so the
+    longest unit, the demo's group, starts at once on one worker while the other takes the rest.
+    """
+    first = {path: n for n, path in enumerate(ENGINE_GROUP_FILES)}
+    items.sort(key=lambda it: first.get(it.nodeid.split("::", 1)[0], len(first)))
+
+
+@pytest.hookimpl(optionalhook=True)  # an xdist hook: only called where xdist is installed
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """For --dist loadfile or loadgroup: one work unit per file, ENGINE_GROUP_FILES in one.
+
+    xdist_group marks cannot do this here: xdist 3.8 tags a grouped test by rewriting
+    item._nodeid, which pytest 9 no longer reads, so each test became its own unit and both
+    workers ran the demo at once (two previews on port 8080).
+    """
+    if config.getvalue("dist") not in ("loadfile", "loadgroup"):
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class EngineGroupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return EngineGroupScheduling(config, log)  # type: ignore[arg-type]
+
+
+# --- end of parallel runs -----------------------------------------------------------------

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from model import names
 from tests.conftest import ROOT, expected_test_rows, run
 from tests.tools import docker_engine
 from tests.unit.serving_helpers import contract_of, read_rows
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 LOCAL_BASE = "local/python:3.11-bookworm"
@@ -35,23 +39,20 @@ def _docker() -> str:
     return docker_engine()
 
 
-def _base_image(docker: str) -> str:
+def _base_image(lock: BaseFileLock) -> str:
     """The debootstrap base when it exists or can be built here, else the official slim image."""
-    if (
-        run([str(ROOT / "scripts" / "base-image.sh")], ROOT, check=False, timeout=900).returncode
-        == 0
-    ):
-        return LOCAL_BASE
-    return PULLED_BASE
+    with lock:  # another xdist worker may be building it right now
+        built = run([str(ROOT / "scripts" / "base-image.sh")], ROOT, check=False, timeout=900)
+    return LOCAL_BASE if built.returncode == 0 else PULLED_BASE
 
 
 @pytest.fixture(scope="module")
-def image(trained_workspace: Path) -> Iterator[str]:
+def image(trained_workspace: Path, base_image_lock: BaseFileLock) -> Iterator[str]:
     docker = _docker()
     tag = f"{names.IMAGE_NAME}:e2e-{uuid.uuid4().hex[:8]}"
     pinned = (trained_workspace / "models" / "model.sha256").read_text().strip()
     args = {
-        "BASE_IMAGE": _base_image(docker),
+        "BASE_IMAGE": _base_image(base_image_lock),
         "REVISION": "e2e",
         "SOURCE": "file://origin",
         "MODEL_VERSION": pinned[:12],

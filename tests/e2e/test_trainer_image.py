@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
@@ -24,6 +24,9 @@ from model.core.dataset import packaged_bytes, to_csv_bytes
 from model.training.spec import UID
 from tests.conftest import ROOT, run
 from tests.tools import docker_engine
+
+if TYPE_CHECKING:
+    from filelock import BaseFileLock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -40,15 +43,17 @@ def docker_bin() -> str:
 
 
 @pytest.fixture(scope="module")
-def trainer_image(trained_workspace: Path) -> str:
+def trainer_image(trained_workspace: Path, base_image_lock: BaseFileLock) -> str:
     """Build the Dockerfile's `trainer` target; the context is a clone with its outputs."""
     docker = docker_bin()
-    if subprocess.run([docker, "image", "inspect", BASE_IMAGE], capture_output=True).returncode:
-        built = run(["bash", "scripts/base-image.sh"], ROOT, env={"BASE_IMAGE": BASE_IMAGE},
-                    check=False, timeout=1800)  # fmt: skip
-        if built.returncode == BASE_IMAGE_CANNOT_RUN_HERE:  # no root and no `sudo -n`
-            pytest.skip(built.stderr.strip().splitlines()[-1])
-        assert built.returncode == 0, f"scripts/base-image.sh failed:\n{built.stderr[-3000:]}"
+    with base_image_lock:  # another xdist worker may be building it right now
+        missing = subprocess.run([docker, "image", "inspect", BASE_IMAGE], capture_output=True)
+        if missing.returncode:
+            built = run(["bash", "scripts/base-image.sh"], ROOT, env={"BASE_IMAGE": BASE_IMAGE},
+                        check=False, timeout=1800)  # fmt: skip
+            if built.returncode == BASE_IMAGE_CANNOT_RUN_HERE:  # no root and no `sudo -n`
+                pytest.skip(built.stderr.strip().splitlines()[-1])
+            assert built.returncode == 0, f"scripts/base-image.sh failed:\n{built.stderr[-3000:]}"
     run(
         [
             docker,
