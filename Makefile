@@ -57,8 +57,9 @@ test: env ## Run every test tier (unit, data, model, e2e) on TEST_WORKERS xdist 
 ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then make test
 	bash .ci/run
 
-test-fast: env ## Unit and data tiers: no subprocess, no pipeline (tests/conftest.py refuses both); about 60 s
-	$(RUN) pytest -m "unit or data" --durations=10
+# Two workers here too: 998 tests in 42 s of pytest against 54 s serially (load about 0.5).
+test-fast: env ## Unit and data tiers: no subprocess, no pipeline (tests/conftest.py refuses both); about 45 s
+	$(RUN) pytest -m "unit or data" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10
 
 lint: env ## ruff on the package, tests and benchmarks
 	$(RUN) ruff check model tests benchmarks
