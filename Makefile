@@ -50,8 +50,9 @@ pipeline: env ## dvc repro --pull (CI's pipeline step)
 # files, plus one group of files sharing Docker engine names (tests/conftest.py), handed out in
 # collection order (no reorder), so the demo's group starts first. TEST_WORKERS=0: serial.
 TEST_WORKERS ?= 2
+PARALLEL = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: env ## Run every test tier (unit, data, model, e2e) on TEST_WORKERS xdist workers; "no tests" is a failure
-	@$(RUN) pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -rsfE; rc=$$?; \
+	@$(RUN) pytest $(PARALLEL) -rsfE; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then make test
@@ -59,7 +60,7 @@ ci: ## What CI runs: provision Docker, gnupg and prometheus (root or sudo), then
 
 # Two workers here too: 998 tests in 42 s of pytest against 54 s serially (load about 0.5).
 test-fast: env ## Unit and data tiers: no subprocess, no pipeline (tests/conftest.py refuses both); about 45 s
-	$(RUN) pytest -m "unit or data" -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=10
+	$(RUN) pytest -m "unit or data" $(PARALLEL) --durations=10
 
 lint: env ## ruff on the package, tests and benchmarks
 	$(RUN) ruff check model tests benchmarks
