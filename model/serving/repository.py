@@ -6,6 +6,7 @@ relative to the index, or file://) and `sha256` per model. Every load verifies t
 against its pin before a byte is parsed; a model that fails is never ready, and the others
 keep serving. MODEL_MEMORY_BUDGET bounds what stays resident: a number of models ("100") or
 bytes ("300MiB"), each model costed by the resident memory its load added (an estimate).
+Names that pin the same digest share one loaded bundle, charged once.
 """
 
 from __future__ import annotations
@@ -48,13 +49,21 @@ class Entry:
 
 @dataclass(frozen=True)
 class Resident:
-    """A loaded model and what it costs."""
+    """A loaded model under one name."""
 
     name: str
     version: str
     digest: str
     model: loaded.Loaded
+
+
+@dataclass
+class Bundle:
+    """One verified bundle in memory, shared by every resident name that pins its digest."""
+
+    model: loaded.Loaded
     cost: int  # resident bytes its load added, at least SESSION_FACTOR x its model.onnx
+    holders: int = 0
 
 
 @dataclass(frozen=True)
@@ -164,7 +173,10 @@ class Repository:
         self.threads = threads
         self.resident: OrderedDict[str, Resident] = OrderedDict()
         self.failed: dict[str, str] = {}
-        self.used = 0
+        # Names pinning one digest (aliases, a canary equal to stable) share one session: a
+        # second copy would cost its memory and, while both take requests, its CPU caches.
+        self.bundles: dict[str, Bundle] = {}
+        self.used = 0  # the cost of the bundles in memory
         self.on_load: Any = None  # (name, outcome, seconds) -> None, set by the server
         self.on_evict: Any = None  # (name) -> None
 
@@ -196,17 +208,21 @@ class Repository:
         integrity = check(entry.path, entry.pin or pin_beside(entry.path))
         if not integrity.ok:  # never even parse bytes that do not match the pin
             self._fail(name, integrity.reason, start)
-        try:
-            built = loaded.build(integrity.files, self.max_rows, self.threads)
-        except Exception as err:  # pinned but unusable: not ready, one line, no traceback
-            self._fail(name, loaded.failure(err), start)
-        onnx = max(len(b) for b in integrity.files.values())
-        cost = max(_resident_bytes() - before, SESSION_FACTOR * onnx)
+        bundle = self.bundles.get(integrity.actual)  # same digest: the very same bytes
+        if bundle is None:
+            try:
+                built = loaded.build(integrity.files, self.max_rows, self.threads)
+            except Exception as err:  # pinned but unusable: not ready, one line, no traceback
+                self._fail(name, loaded.failure(err), start)
+            onnx = max(len(b) for b in integrity.files.values())
+            cost = max(_resident_bytes() - before, SESSION_FACTOR * onnx)
+            bundle = self.bundles[integrity.actual] = Bundle(built, cost)
+            self.used += cost
+        bundle.holders += 1
         version = _version(entry.path, integrity.actual)
-        resident = Resident(name, version, integrity.actual, built, cost)
+        resident = Resident(name, version, integrity.actual, bundle.model)
         self.failed.pop(name, None)
         self.resident[name] = resident
-        self.used += cost
         self._evict()
         if self.on_load:
             self.on_load(name, "loaded", time.perf_counter() - start)
@@ -238,7 +254,11 @@ class Repository:
         resident = self.resident.pop(name, None)
         if resident is None:
             return False
-        self.used -= resident.cost
+        bundle = self.bundles[resident.digest]
+        bundle.holders -= 1
+        if not bundle.holders:  # its last name: the session goes
+            del self.bundles[resident.digest]
+            self.used -= bundle.cost
         return True
 
     def state(self, name: str) -> dict[str, Any]:

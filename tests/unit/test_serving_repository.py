@@ -263,3 +263,44 @@ def test_repository_openapi_covers_every_route_and_fuzzing_finds_no_5xx(client: 
     documented = {(m, p) for p, item in doc["paths"].items() for m in item if m != "parameters"}
     assert served == documented
     fuzz_no_5xx(client, served)
+
+
+def _resident_bytes(client: Client) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith("model_repository_resident_bytes "):
+            return float(line.split()[1])
+    raise AssertionError("no model_repository_resident_bytes in /metrics")
+
+
+def retrained(folder: Path, threshold: float) -> None:
+    """Make `folder` another model: a new threshold, so a new bundle digest and pin."""
+    from model.core.artifact import bundle_sha256, read_bundle
+
+    meta = json.loads((folder / "model.json").read_text())
+    (folder / "model.json").write_text(json.dumps(meta | {"threshold": threshold}))
+    (folder / PIN_FILE).write_text(bundle_sha256(read_bundle(folder)) + "\n")
+
+
+def test_names_pinning_one_digest_share_one_load(
+    repo: Path, env: pytest.MonkeyPatch, rows: list[dict[str, Any]], tiny_model: TinyModel
+) -> None:
+    retrained(repo / "c", 0.25)  # a, b and d stay copies of one bundle
+    client = serve(repo)
+    try:
+        assert infer(client, "a", rows, tiny_model).status_code == 200
+        one = _resident_bytes(client)
+        assert one > 0
+        assert infer(client, "b", rows, tiny_model).status_code == 200
+        assert _resident_bytes(client) == one  # b pins a's digest: no second session
+        assert infer(client, "c", rows, tiny_model).status_code == 200
+        both = _resident_bytes(client)
+        assert both > one  # another digest is another load
+        assert client.post("/v2/repository/models/a/unload").status_code == 200
+        assert _resident_bytes(client) == both  # b still holds the bundle
+        assert infer(client, "b", rows, tiny_model).status_code == 200
+        assert client.post("/v2/repository/models/b/unload").status_code == 200
+        assert _resident_bytes(client) == both - one  # its last name gone: the load is freed
+        assert states(client) == {"a": "UNAVAILABLE", "b": "UNAVAILABLE", "c": "READY",
+                                  "d": "UNAVAILABLE"}  # fmt: skip
+    finally:
+        client.close()
