@@ -6,7 +6,8 @@ things measured in the same run, alternated round by round on this shared machin
 - single-row req/s of this server / a bare uvicorn app answering a constant JSON body;
 - 1,000-row binary-tensor requests, rows/s / in-process ONNX batch rows/s;
 - tritonclient in its default (binary) mode, against the real server;
-- 1,000 registered models with 100 hot: RSS, cold-load latency, hot req/s / single-model.
+- 1,000 registered distinct models with 100 hot: RSS, cold-load latency, hot req/s /
+  single-model; 100 names pinning one model (one shared load) for comparison.
 """
 
 from __future__ import annotations
@@ -259,16 +260,45 @@ def bench_binary(
             "tritonclient_binary_works": works}  # fmt: skip
 
 
-def _repository(model_dir: Path, tmp: Path, count: int) -> Path:
-    """An index of `count` models, all pointing at the same verified folder."""
+def _distinct_models(model_dir: Path, tmp: Path, count: int) -> Path:
+    """An index of `count` distinct models, as a fleet's are: each model.onnx has its leaf
+    weights scaled by its own factor near 1, so each name is its own bundle (own digest, own
+    ONNX session) and no two names can share a load."""
+    import onnx
+
+    from model.core.artifact import bundle_sha256, read_bundle
+
+    proto = onnx.load(model_dir / "model.onnx")
+    weights = next(
+        a for node in proto.graph.node for a in node.attribute if a.name == "class_weights"
+    )
+    base, meta, lines = list(weights.floats), (model_dir / "model.json").read_bytes(), []
+    for i in range(count):
+        folder = tmp / f"m{i:04d}"
+        folder.mkdir()
+        weights.floats[:] = [w * (1 + (i + 1) * 1e-6) for w in base]
+        (folder / "model.onnx").write_bytes(proto.SerializeToString())
+        (folder / "model.json").write_bytes(meta)
+        digest = bundle_sha256(read_bundle(folder))
+        lines.append(f"- {{name: m{i:04d}, uri: '{folder}', sha256: '{digest}'}}\n")
+    if len({line.rsplit("sha256: ", 1)[1] for line in lines}) != count:
+        raise RuntimeError("the fleet's models are not distinct: two share a digest")
+    return _index(tmp / "models.yaml", lines)
+
+
+def _aliases(model_dir: Path, tmp: Path, count: int) -> Path:
+    """An index of `count` names that all pin the one model in `model_dir` (one shared load)."""
     digest = (model_dir / "model.sha256").read_text().split()[0]
     lines = [
         f"- {{name: m{i:04d}, uri: '{model_dir.resolve()}', sha256: '{digest}'}}\n"
         for i in range(count)
     ]
-    index = tmp / "models.yaml"
-    index.write_text("".join(lines))
-    return index
+    return _index(tmp / "aliases.yaml", lines)
+
+
+def _index(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(lines))
+    return path
 
 
 def _rss_mb(pid: int) -> float:
@@ -347,7 +377,8 @@ def bench_repository(
     hot: int = 100,
     rounds: int = 2,
 ) -> dict[str, Any]:
-    """1,000 registered, 100 hot: RSS, cold-load latency, hot req/s vs single-model mode."""
+    """1,000 distinct models registered, 100 hot: RSS, cold-load latency, hot req/s vs
+    single-model mode; and 100 names pinning one model, which share one load."""
     contract = Contract.from_dict(json.loads((model_dir / "model.json").read_text())["contract"])
     types = {"category": "BYTES", "int": "INT64", "float": "FP64"}
     tensors = [
@@ -356,22 +387,15 @@ def bench_repository(
     ]
     body = json.dumps({"inputs": tensors}).encode()
     out: dict[str, Any] = {"registered": count, "hot": hot}
-    runs: dict[str, list[dict[str, float]]] = {"repository": [], "one_of_them": [], "single": []}
+    runs: dict[str, list[dict[str, float]]] = {
+        "repository": [], "one_of_them": [], "aliases": [], "single": []
+    }  # fmt: skip
+    env = {"MODEL_MEMORY_BUDGET": str(hot)}
     with tempfile.TemporaryDirectory() as tmp:
-        index = _repository(model_dir, Path(tmp), count)
-        env = {"MODEL_MEMORY_BUDGET": str(hot)}
+        index = _distinct_models(model_dir, Path(tmp), count)
+        aliases = _aliases(model_dir, Path(tmp), hot)
         for round_ in range(rounds):
-            port = free_port()
-            cmd = [
-                sys.executable,
-                "-m",
-                "model.serving",
-                "--repository",
-                str(index),
-                "--port",
-                str(port),
-            ]
-            proc, url = Proc(cmd, env), f"http://127.0.0.1:{port}"
+            proc, url = _repository_server(index, env)
             try:
                 out["start_s"] = proc.ready(f"{url}/v2/health/ready", 30)
                 with httpx.Client(timeout=30) as http:
@@ -391,6 +415,14 @@ def bench_repository(
                 out["peak_rss_mb"] = max(out.get("peak_rss_mb", 0.0), peak)
             finally:
                 proc.stop()
+            proc, url = _repository_server(aliases, env)
+            try:
+                proc.ready(f"{url}/v2/health/ready", 30)
+                names = [f"m{i:04d}" for i in range(hot)]
+                runs["aliases"].append(_timed(proc, url, body, duration, names, "aliases"))
+                out["aliases_rss_mb"] = _rss_mb(proc.proc.pid)
+            finally:
+                proc.stop()
             proc, url = ours(model_dir)
             try:
                 proc.ready(f"{url}/v2/health/ready", 30)
@@ -398,6 +430,12 @@ def bench_repository(
             finally:
                 proc.stop()
     return out | _hot_figures(runs) | onnx_sessions(model_dir, hot)
+
+
+def _repository_server(index: Path, env: dict[str, str]) -> tuple[Proc, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "model.serving", "--repository", str(index), "--port", str(port)]
+    return Proc(cmd, env), f"http://127.0.0.1:{port}"
 
 
 def _timed(
@@ -430,6 +468,8 @@ def _hot_figures(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
         "one_hot_cpu_us": statistics.median(r["cpu_us"] for r in runs["one_of_them"]),
         "single_cpu_us": statistics.median(r["cpu_us"] for r in runs["single"]),
         "hot_cpu_ratio": statistics.median(ratio("repository", "cpu_us", inverse=True)),
+        "aliases_ratio": statistics.median(ratio("aliases", "rps")),
+        "aliases_cpu_ratio": statistics.median(ratio("aliases", "cpu_us", inverse=True)),
     }
 
 
@@ -521,6 +561,14 @@ def report_repository(r: dict[str, Any]) -> None:
         f"{r['one_session_us']:.1f} us per run with one session, {r['many_sessions_us']:.1f} us "
         f"with {r['sessions']} sessions in turn (+{r['many_sessions_us'] - r['one_session_us']:.1f}"
         f" us: each model's trees are out of cache when its turn comes)"
+    )
+    gap = r["many_sessions_us"] - r["one_session_us"]
+    print(
+        f"  what those misses alone leave of single-model speed: {r['single_cpu_us']:.0f} / "
+        f"({r['single_cpu_us']:.0f} + {gap:.0f}) = "
+        f"{r['single_cpu_us'] / (r['single_cpu_us'] + gap):.2f}; {r['hot']} names pinning one "
+        f"model (one shared session, RSS {r['aliases_rss_mb']:.0f} MB): ratio "
+        f"{r['aliases_ratio']:.2f}, CPU ratio {r['aliases_cpu_ratio']:.2f}"
     )
 
 
