@@ -342,18 +342,27 @@ def onnx_run_sizes(
 def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str, float]:
     """us per single-row ONNX run: one session, then `count` sessions of the same model.onnx
     in turn, with 2 MB of memory read between runs as a server's own work reads it (min of
-    5 rounds). The gap is what a hot model costs when 100 models share the CPU caches."""
+    5 rounds). The gap is what a hot model costs when 100 models share the CPU caches. The
+    same with ONNX Runtime's memory arena off, and for the tree ensemble alone (a graph of
+    only its TreeEnsembleClassifier node, fed the encoded row): where the gap comes from."""
+    import onnxruntime as ort
+
     from model.serving.app import create_app
-    from model.serving.inference import OnnxModel
+    from model.serving.inference import fast_run
 
     app = create_app(model_dir)
     onnx = (model_dir / "model.onnx").read_bytes()
-    sessions = [app.model] + [OnnxModel(onnx, app.schema) for _ in range(count - 1)]
-    feed = app.model.one
+    trees, width = _trees_only(onnx)
+    encoded = {"X": np.random.default_rng(0).random((1, width), dtype=np.float32)}
     other_work = np.zeros(2_000_000 // 8)
 
-    def per_run(models: list[Any]) -> float:
-        runs, best = [m._run for m in models], float("inf")
+    def per_run(model: bytes, feed: dict[str, Any], many: int, arena: bool = True) -> float:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = arena
+        cpu = ["CPUExecutionProvider"]
+        sessions = [ort.InferenceSession(model, options, providers=cpu) for _ in range(many)]
+        runs, best = [fast_run(s) for s in sessions], float("inf")
         for _ in range(5):
             took = 0.0
             for i in range(n):
@@ -364,9 +373,34 @@ def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str,
             best = min(best, took / n * 1e6)
         return best
 
-    one, many = per_run(sessions[:1]), per_run(sessions)
+    feed = app.model.one
+    out = {"sessions": count, "one_session_us": per_run(onnx, feed, 1),
+           "many_sessions_us": per_run(onnx, feed, count),
+           "no_arena_one_us": per_run(onnx, feed, 1, arena=False),
+           "no_arena_many_us": per_run(onnx, feed, count, arena=False),
+           "trees_one_us": per_run(trees, encoded, 1),
+           "trees_many_us": per_run(trees, encoded, count)}  # fmt: skip
     app.close()
-    return {"one_session_us": one, "sessions": count, "many_sessions_us": many}
+    return out
+
+
+def _trees_only(onnx: bytes) -> tuple[bytes, int]:
+    """The model's TreeEnsembleClassifier alone, taking its encoded [N, width] input."""
+    import onnx as onnx_lib
+    from onnx import TensorProto, helper
+
+    proto = onnx_lib.load_from_string(onnx)
+    node = next(n for n in proto.graph.node if n.op_type == "TreeEnsembleClassifier")
+    width = 1 + max(next(a.ints for a in node.attribute if a.name == "nodes_featureids"))
+    trees = helper.make_node(node.op_type, ["X"], ["label", "probabilities"], domain=node.domain)
+    trees.attribute.extend(node.attribute)
+    graph = helper.make_graph(
+        [trees], "trees", [helper.make_tensor_value_info("X", TensorProto.FLOAT, [None, width])],
+        [helper.make_tensor_value_info("label", TensorProto.INT64, [None]),
+         helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [None, 2])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=proto.opset_import)
+    return model.SerializeToString(), width
 
 
 def bench_repository(
@@ -561,6 +595,11 @@ def report_repository(r: dict[str, Any]) -> None:
         f"{r['one_session_us']:.1f} us per run with one session, {r['many_sessions_us']:.1f} us "
         f"with {r['sessions']} sessions in turn (+{r['many_sessions_us'] - r['one_session_us']:.1f}"
         f" us: each model's trees are out of cache when its turn comes)"
+    )
+    print(
+        f"  the same with ONNX Runtime's memory arena off: {r['no_arena_one_us']:.1f} / "
+        f"{r['no_arena_many_us']:.1f} us; the tree ensemble alone: {r['trees_one_us']:.1f} / "
+        f"{r['trees_many_us']:.1f} us (one session / {r['sessions']} in turn)"
     )
     gap = r["many_sessions_us"] - r["one_session_us"]
     print(
