@@ -463,7 +463,33 @@ def bench_repository(
                 runs["single"].append(_timed(proc, url, body, duration, [MODEL], "single"))
             finally:
                 proc.stop()
-    return out | _hot_figures(runs) | onnx_sessions(model_dir, hot)
+    return out | _hot_figures(runs) | onnx_sessions(model_dir, hot) | oip_parse(model_dir, body)
+
+
+def oip_parse(model_dir: Path, body: bytes, n: int = 20000) -> dict[str, float]:
+    """us to validate this single-row /v2 infer JSON body in process: the one-row fast path,
+    then the general per-tensor path (min of 5 rounds of `n`)."""
+    from model.serving import oip
+    from model.serving.app import create_app
+    from model.serving.schema import parse_json
+
+    app = create_app(model_dir)
+    request = parse_json(body)
+    inputs = request["inputs"]
+
+    def best(call: Any) -> float:
+        out = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            out = min(out, (time.perf_counter() - start) / n * 1e6)
+        return out
+
+    fast = best(lambda: oip.parse_infer(app.schema, request))
+    general = best(lambda: oip._tensors(app.schema, inputs, None))
+    app.close()
+    return {"parse_us": fast, "parse_general_us": general}
 
 
 def _repository_server(index: Path, env: dict[str, str]) -> tuple[Proc, str]:
@@ -600,6 +626,10 @@ def report_repository(r: dict[str, Any]) -> None:
         f"  the same with ONNX Runtime's memory arena off: {r['no_arena_one_us']:.1f} / "
         f"{r['no_arena_many_us']:.1f} us; the tree ensemble alone: {r['trees_one_us']:.1f} / "
         f"{r['trees_many_us']:.1f} us (one session / {r['sessions']} in turn)"
+    )
+    print(
+        f"  this single-row /v2 JSON body, validated in process: {r['parse_us']:.1f} us "
+        f"(the general per-tensor path: {r['parse_general_us']:.1f} us)"
     )
     gap = r["many_sessions_us"] - r["one_session_us"]
     print(

@@ -178,6 +178,18 @@ def parse_infer(
     inputs = body.get("inputs")
     if type(inputs) is not list or not inputs:
         raise RequestError(422, "inputs: expected a non-empty array of tensors, one per feature")
+    one = _one_row(schema, inputs) if tail is None else None
+    columns, n = (one, 1) if one is not None else _tensors(schema, inputs, tail)
+    request_id = body.get("id")
+    if request_id is not None and type(request_id) is not str:
+        raise RequestError(422, f"id: expected a string, got {_type_name(request_id)}")
+    return columns, n, request_id
+
+
+def _tensors(
+    schema: RequestSchema, inputs: list[Any], tail: binary.Tail | None
+) -> tuple[Columns, int]:
+    """Every input tensor validated in order, the first problem named."""
     seen: dict[str, list[Any]] = {}
     counts = {_tensor(schema, tensor, i, seen, tail) for i, tensor in enumerate(inputs)}
     if tail is not None:
@@ -187,10 +199,37 @@ def parse_infer(
         raise RequestError(422, f"inputs: missing tensor(s) for {', '.join(missing)}")
     if len(counts) != 1:
         raise RequestError(422, f"inputs: every tensor needs the same N rows, got {sorted(counts)}")
-    request_id = body.get("id")
-    if request_id is not None and type(request_id) is not str:
-        raise RequestError(422, f"id: expected a string, got {_type_name(request_id)}")
-    return seen, counts.pop(), request_id
+    return seen, counts.pop()
+
+
+def _one_row(schema: RequestSchema, inputs: list[Any]) -> Columns | None:
+    """The common request, one JSON value per tensor with shape [1], checked in one loop.
+
+    The same checks as `_tensors`, without its per-tensor calls and messages: 35 -> 6 us for
+    the credit model's 13 tensors in process. Anything else, or any problem, returns None and
+    takes `_tensors`, which names the problem.
+    """
+    by_name, seen = schema.by_name, {}
+    try:
+        for tensor in inputs:
+            if type(tensor) is not dict or "parameters" in tensor:
+                return None
+            name, shape, data = tensor.get("name"), tensor.get("shape"), tensor.get("data")
+            field = by_name.get(name) if type(name) is str else None
+            if field is None or name in seen or type(shape) is not list or shape != [1]:
+                return None
+            if type(shape[0]) is not int or type(data) is not list or len(data) != 1:
+                return None  # [True] == [1] in Python: the type decides
+            value, datatype = data[0], tensor.get("datatype")
+            if field.column.kind == "category":
+                if datatype != "BYTES":
+                    return None
+            elif datatype not in NUMBER_TYPES or (datatype == "INT64" and type(value) is float):
+                return None
+            seen[name] = [field.check(value, name)]
+    except RequestError:
+        return None
+    return seen if len(seen) == len(by_name) else None
 
 
 def read_infer(
