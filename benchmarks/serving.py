@@ -1,10 +1,13 @@
-"""Serving benchmark, one run on one machine: this server vs `mlflow models serve`.
+"""Serving benchmark, one run on one machine: this server vs `mlflow models serve` and MLServer.
 
-Same trained model, same single-row request, 1 worker each, driven by `wrk -t2 -c16 -d15s`.
+Same trained model, same row (MLServer takes it as OIP tensors), 1 worker each, driven by
+`wrk -t2 -c16 -d15s`. MLServer runs from its own venv: `make serving-bench` builds it and
+runs everything; without `--mlserver-venv` it is left out and the report says so.
 Also: 1,000-row requests vs in-process batch scoring, process start -> ready, container
 cold start, peak RSS under load, sampling on vs off, and the image's size.
 
     uv run python benchmarks/serving.py [--model-dir models] [--duration 15]
+    uv run python benchmarks/serving.py --only-anchors --mlserver-venv .state/mlserver
     uv run python benchmarks/serving.py --only-limits   # just the limits on/off comparison
     uv run python benchmarks/serving.py --only-floor --rounds 5   # server vs HTTP floor only
     uv run python benchmarks/serving.py --only-binary --rounds 5  # 1,000-row binary vs ONNX
@@ -558,6 +561,12 @@ def main() -> int:
     parser.add_argument("--image", default=names.LOCAL_TAG)
     parser.add_argument("--base-image", default="local/python:3.11-bookworm")
     parser.add_argument("--skip-mlflow", action="store_true")
+    parser.add_argument(
+        "--mlserver-venv", type=Path, help="MLServer's venv (make serving-bench-env builds it)"
+    )
+    parser.add_argument(
+        "--only-anchors", action="store_true", help="only ours vs mlflow and MLServer"
+    )
     parser.add_argument("--only-limits", action="store_true", help="only limits on vs off")
     parser.add_argument("--only-oip", action="store_true", help="only issue 14's figures")
     parser.add_argument("--only-floor", action="store_true", help="only server vs HTTP floor")
@@ -610,11 +619,16 @@ def main() -> int:
         write_out({"oip": oip}, "serving-oip.json")
         return 0
     res: dict[str, Any] = {"ours": bench_ours(args.model_dir, rows, args.duration)}
+    res["mlflow"] = {} if args.skip_mlflow else bench_mlflow(args.model_dir, rows[0], args.duration)
+    res["mlserver"] = mlserver(args.mlserver_venv, args.model_dir, rows[0], args.duration)
+    if args.only_anchors:
+        report_anchors(res)
+        write_out(res, "serving-anchors.json")
+        return 0
     res["limits"] = bench_limits(args.model_dir, rows, args.duration, args.rounds, args.with_h11)
     res["in_process"] = in_process(args.model_dir, rows)
     res["sampling"] = bench_sampling(args.model_dir, rows, args.duration)
     res["container"] = container(args.image, args.base_image)
-    res["mlflow"] = {} if args.skip_mlflow else bench_mlflow(args.model_dir, rows[0], args.duration)
     import serving_oip
 
     res["oip"] = serving_oip.run(
@@ -667,24 +681,41 @@ def report_limits(lim: dict[str, Any]) -> None:
         )
 
 
-def report(res: dict[str, Any]) -> None:
-    """Print the figures and the ratios against the issue's targets."""
-    o, ip, s, c, m = (res[k] for k in ("ours", "in_process", "sampling", "container", "mlflow"))
-    row = "{:32} {:>9} {:>8} {:>8} {:>8}"
+def mlserver(venv: Path | None, model_dir: Path, row: dict[str, Any], duration: int) -> Any:
+    """MLServer's figures, or {} when no venv was given (the report says it was not measured)."""
+    if venv is None:
+        return {}
+    from serving_mlserver import bench_mlserver
+
+    return bench_mlserver(venv, model_dir, row, duration)
+
+
+def report_anchors(res: dict[str, Any]) -> None:
+    """Single-row req/s of this server, `mlflow models serve` and MLServer, and the ratios."""
+    o, m, ms = res["ours"], res["mlflow"], res["mlserver"]
+    row = "{:44} {:>9} {:>8} {:>8} {:>8}"
     print(row.format("single row, wrk -t2 -c16", "req/s", "p50 ms", "p99 ms", "start s"))
-    for name, r in (("this server (1 worker)", o), ("mlflow models serve -w 1", m)):
+    servers = (("this server (1 worker)", o), ("mlflow models serve -w 1", m),
+               ("MLServer 1.7.1, mlserver-sklearn, 1 process", ms))  # fmt: skip
+    for name, r in servers:
         if r:
-            figures = (
-                f"{r['rps']:.1f}",
-                f"{r['p50_ms']:.2f}",
-                f"{r['p99_ms']:.2f}",
-                f"{r['start_s']:.2f}",
-            )
+            figures = (f"{r['rps']:.1f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
+                       f"{r['start_s']:.2f}")  # fmt: skip
             print(row.format(name, *figures))
     if m:
         print(
             f"throughput ratio {o['rps'] / m['rps']:.1f}x (target >= 20x); p99 {o['p99_ms']:.1f} ms"
         )
+    if ms:
+        print(f"throughput ratio vs MLServer {o['rps'] / ms['rps']:.1f}x")
+    else:
+        print("MLServer not measured: pass --mlserver-venv (make serving-bench runs it)")
+
+
+def report(res: dict[str, Any]) -> None:
+    """Print the figures and the ratios against the issue's targets."""
+    o, ip, s, c, m = (res[k] for k in ("ours", "in_process", "sampling", "container", "mlflow"))
+    report_anchors(res)
     share = o["batch_rows_per_s"] / ip["onnx_rows_per_s"]
     print(
         f"1,000-row requests: {o['batch_rows_per_s']:,.0f} rows/s over HTTP (p99 "
@@ -708,7 +739,7 @@ def report(res: dict[str, Any]) -> None:
             f"docker run -> ready {c['cold_start_s']:.2f} s; image {c['image_mb']:.0f} MB, "
             f"{c['image_added_mb']:.0f} MB added over the base"
         )
-    non_2xx = o["non_2xx"] + (m["non_2xx"] if m else 0)
+    non_2xx = o["non_2xx"] + (m["non_2xx"] if m else 0) + res["mlserver"].get("non_2xx", 0)
     if non_2xx:
         print(f"WARNING: {non_2xx:.0f} non-2xx responses during load")
 
