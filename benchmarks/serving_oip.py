@@ -620,7 +620,7 @@ def report_repository(r: dict[str, Any]) -> None:
         f"  ONNX Runtime alone, in process, one row, 2 MB of other work read between runs: "
         f"{r['one_session_us']:.1f} us per run with one session, {r['many_sessions_us']:.1f} us "
         f"with {r['sessions']} sessions in turn (+{r['many_sessions_us'] - r['one_session_us']:.1f}"
-        f" us: each model's trees are out of cache when its turn comes)"
+        f" us: each model's session is out of cache when its turn comes)"
     )
     print(
         f"  the same with ONNX Runtime's memory arena off: {r['no_arena_one_us']:.1f} / "
