@@ -37,12 +37,17 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "committer@example.test",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
+# Throwaway `dvc init` repositories leave DVC's analytics on: without this, dvc commands in
+# them start `dvc daemon analytics`, which reports to dvc.org. Tests send nothing out.
+OFFLINE_ENV = {"DVC_NO_ANALYTICS": "1"}
+SESSION_ENV = {**GIT_ENV, **OFFLINE_ENV}
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True, env: dict[str, str] | None = None,
         timeout: float = 600) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run a command with the test venv first on PATH; on failure show its output."""
-    full_env = {**os.environ, **GIT_ENV, "PATH": f"{VENV_BIN}:{os.environ['PATH']}", **(env or {})}
+    path = f"{VENV_BIN}:{os.environ['PATH']}"
+    full_env = {**os.environ, **SESSION_ENV, "PATH": path, **(env or {})}
     proc = subprocess.run(
         cmd, cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
@@ -63,9 +68,10 @@ def _snapshot_files() -> list[str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _git_identity() -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in GIT_ENV}
-    os.environ.update(GIT_ENV)
+def _session_env() -> Iterator[None]:
+    """The git identity and offline switches, for this process and every subprocess."""
+    old = {k: os.environ.get(k) for k in SESSION_ENV}
+    os.environ.update(SESSION_ENV)
     yield
     for key, value in old.items():
         if value is None:
