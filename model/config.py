@@ -127,6 +127,9 @@ GIT_TOKEN = "GIT_TOKEN"
 """Push token for the retrain pod; only git's env-configured credential helper reads it."""
 ORT_DISABLE_TELEMETRY = "ORT_DISABLE_TELEMETRY"
 """ONNX Runtime's switch for its 1DS telemetry; the server sets it to 1 before loading ORT."""
+MLFLOW_DISABLE_TELEMETRY = "MLFLOW_DISABLE_TELEMETRY"
+"""MLflow 3's usage-telemetry switch; training runs and the tracking server set it to true
+(unless it is set) before MLflow starts: MLflow turns it off by itself only under CI."""
 
 # --- Signed promotions (model/gitops/signing.py) ---
 GNUPGHOME = "GNUPGHOME"

@@ -6,16 +6,27 @@ MLflow costs seconds to import, so it is imported only here and only once per ru
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model import config
 from model.proc import dirty_files, head_or_none
+from model.tracking import without_telemetry
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 EXPERIMENT = "credit-scoring"
+
+
+def import_mlflow() -> Any:
+    """`mlflow` with `mlflow.sklearn`, imported with its telemetry off (read as it starts)."""
+    without_telemetry(os.environ)
+    import mlflow
+    import mlflow.sklearn  # log_run calls mlflow.sklearn.log_model
+
+    return mlflow
 
 
 def tracking_uri() -> str | None:
@@ -64,9 +75,7 @@ def log_run(
     uri = tracking_uri()
     if uri is None:
         return None, "MLflow tracking skipped: set MLFLOW_TRACKING_URI or run `model tracking up`"
-    import mlflow
-    import mlflow.sklearn
-
+    mlflow = import_mlflow()
     from model.core.artifact import TRUSTED_TYPES
 
     mlflow.set_tracking_uri(uri)

@@ -7,11 +7,13 @@ import signal
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from model import config
 from model.proc import NotReady, free_port, wait_http
+from model.tracking import without_telemetry
 
 READY_TIMEOUT_S = 180.0  # generous: a loaded 2-core CI machine starts it slowly
 
@@ -83,14 +85,21 @@ def start(st: ServerState | None = None, port: int | None = None) -> str:
     return uri
 
 
+def server_env(base: Mapping[str, str]) -> dict[str, str]:
+    """The tracking server's environment: `base`, without MLflow's telemetry, and without its
+    background job runner (GenAI jobs), which is unused here and costs a process."""
+    env = {**base, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+    without_telemetry(env)
+    return env
+
+
 def _spawn_detached(cmd: list[str], log: Path) -> int:
     """Start `cmd` in its own session with output to `log`; no Popen object outlives this."""
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     try:
         actions = [(os.POSIX_SPAWN_DUP2, fd, 1), (os.POSIX_SPAWN_DUP2, fd, 2)]
-        # MLflow's background job runner (GenAI jobs) is unused here and costs a process.
-        child_env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-        return os.posix_spawn(cmd[0], cmd, child_env, file_actions=actions, setsid=True)
+        return os.posix_spawn(cmd[0], cmd, server_env(os.environ), file_actions=actions,
+                              setsid=True)  # fmt: skip
     finally:
         os.close(fd)
 
