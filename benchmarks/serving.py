@@ -38,6 +38,7 @@ from typing import Any
 import httpx
 
 from model import names
+from model.tracking import without_telemetry
 from model.core.schema import Contract
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -399,7 +400,8 @@ def bench_mlflow(model_dir: Path, row: dict[str, Any], duration: int) -> dict[st
                 "127.0.0.1",
                 "-p",
                 str(port),
-            ]
+            ],
+            dict(without_telemetry({})),
         )
         try:
             start = proc.ready(f"http://127.0.0.1:{port}/ping", 180)
