@@ -38,8 +38,8 @@ from typing import Any
 import httpx
 
 from model import names
-from model.tracking import without_telemetry
 from model.core.schema import Contract
+from model.tracking import without_telemetry
 
 ROOT = Path(__file__).resolve().parents[1]
 
