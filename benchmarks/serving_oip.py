@@ -272,7 +272,8 @@ def _distinct_models(model_dir: Path, tmp: Path, count: int) -> Path:
     weights = next(
         a for node in proto.graph.node for a in node.attribute if a.name == "class_weights"
     )
-    base, meta, lines = list(weights.floats), (model_dir / "model.json").read_bytes(), []
+    base, meta = list(weights.floats), (model_dir / "model.json").read_bytes()
+    lines, digests = [], set()
     for i in range(count):
         folder = tmp / f"m{i:04d}"
         folder.mkdir()
@@ -280,8 +281,9 @@ def _distinct_models(model_dir: Path, tmp: Path, count: int) -> Path:
         (folder / "model.onnx").write_bytes(proto.SerializeToString())
         (folder / "model.json").write_bytes(meta)
         digest = bundle_sha256(read_bundle(folder))
+        digests.add(digest)
         lines.append(f"- {{name: m{i:04d}, uri: '{folder}', sha256: '{digest}'}}\n")
-    if len({line.rsplit("sha256: ", 1)[1] for line in lines}) != count:
+    if len(digests) != count:
         raise RuntimeError("the fleet's models are not distinct: two share a digest")
     return _index(tmp / "models.yaml", lines)
 
