@@ -32,6 +32,9 @@ MODEL_SHA256_FILE = "MODEL_SHA256_FILE"
 MODEL_NAME = "MODEL_NAME"
 """Open Inference Protocol model name."""
 
+MODEL_COMPILED_TREES = "MODEL_COMPILED_TREES"
+"""Set to 0 to score one-row requests with ONNX Runtime too (see model/serving/compiled.py)."""
+
 MODEL_MAX_ROWS = "MODEL_MAX_ROWS"
 MODEL_MAX_BODY_BYTES = "MODEL_MAX_BODY_BYTES"
 MODEL_SAMPLE_RATE = "MODEL_SAMPLE_RATE"

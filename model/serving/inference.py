@@ -11,6 +11,7 @@ import numpy as np
 from model import config
 
 if TYPE_CHECKING:
+    from model.serving.compiled import OneRowScorer
     from model.serving.schema import Columns, RequestSchema
 
 OUTPUT = "probabilities"  # skl2onnx's name for the [N, 2] class-probability tensor (zipmap off)
@@ -45,6 +46,9 @@ class OnnxModel:
 
         self._run = fast_run(self.session)
         self.one = one_row_feed(tuple(self.kinds))
+        self.compiled = (
+            self._compile(onnx) if config.get(config.MODEL_COMPILED_TREES, "1") != "0" else None
+        )
 
     def predict(self, columns: Columns, n: int) -> np.ndarray:
         """P(positive class) per row as float64."""
@@ -53,8 +57,27 @@ class OnnxModel:
     def scores(self, columns: Columns, n: int) -> list[float]:
         """P(positive class) per row as Python floats (one row skips numpy's slicing and cast)."""
         if n == 1:
+            if self.compiled is not None:
+                return [self.compiled(columns)]
             return [float(self._probabilities(columns, 1)[0, 1])]
         return self.predict(columns, n).tolist()  # type: ignore[no-any-return]
+
+    def _compile(self, onnx: bytes) -> OneRowScorer | None:
+        """The compiled one-row scorer, if the graph compiles and gives ONNX Runtime's very
+        float32 on rows that straddle its thresholds; else None (ONNX Runtime scores all)."""
+        from model.serving.compiled import NotCompiled, compile_one_row
+        from model.serving.probe import probe
+
+        try:
+            scorer = compile_one_row(onnx, self.kinds, OUTPUT)
+            rows, answers = probe(scorer)
+        except NotCompiled:
+            return None
+        batch = {name: [row[name][0] if name in row else ("" if cat else 0.0) for row in rows]
+                 for name, cat in self.kinds}  # fmt: skip
+        expected = self._probabilities(batch, len(rows))[:, 1]
+        got = np.array(answers, dtype=np.float32)
+        return scorer if bool((got == expected).all()) else None
 
     def _probabilities(self, columns: Columns, n: int) -> np.ndarray:
         """The model's [n, 2] class probabilities."""

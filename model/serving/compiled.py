@@ -1,0 +1,315 @@
+"""One-row scoring of skl2onnx tree-ensemble graphs without ONNX Runtime.
+
+Why: a one-row ONNX Runtime run touches tens of KB of session-private memory (kernels,
+plans, the arena). With 100 distinct models hot, that memory falls out of the CPU caches and
+a run costs twice what it costs with one (benchmarks/serving_oip.py, `onnx_sessions`). Here
+a model is a few flat arrays (feature ids, thresholds, leaf weights of its padded trees,
+~40 KB for 200 trees of depth 3), and a row costs a handful of numpy calls.
+
+Only graphs made of the ops below compile; `compile_one_row` raises NotCompiled for anything
+else, and the caller keeps ONNX Runtime. A compiled scorer is used only after it agrees with
+ONNX Runtime on probe rows (`OnnxModel`), so a reading mistake here costs speed, not answers.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from model.serving.onnx_proto import Graph, Node, ProtoError, read_graph
+
+MAX_DEPTH = 4  # a padded tree has 2**depth - 1 comparisons and a 2**(2**depth - 1) leaf table
+ML = "ai.onnx.ml"
+
+
+class NotCompiled(ValueError):
+    """The graph uses something this scorer does not implement."""
+
+
+# A slot is one element of a one-row tensor: where its value comes from.
+#   ("num", input)          the input's number, NaN if null
+#   ("cat", input)          the input's string (only OneHotEncoder may read it)
+#   ("fill", input, value)  the input's number, `value` where it is NaN (Imputer)
+#   ("hot", input, label)   1.0 if the input equals `label`, else 0.0 (OneHotEncoder)
+Slot = tuple[Any, ...]
+
+
+@dataclass
+class _Tensor:
+    shape: tuple[int, ...]  # batch dimension first, always 1 here
+    slots: list[Slot]
+
+
+def _concat(node: Node, args: list[_Tensor]) -> _Tensor:
+    rank = len(args[0].shape)
+    axis = int(node.attrs.get("axis", 0))
+    axis = axis + rank if axis < 0 else axis
+    if not 1 <= axis < rank or any(len(a.shape) != rank for a in args):
+        raise NotCompiled(
+            f"Concat on axis {node.attrs.get('axis')} of ranks {[a.shape for a in args]}"
+        )
+    # Row-major order makes concatenation flat when every dimension before `axis` is 1.
+    if any(dim != 1 for a in args for dim in a.shape[:axis]):
+        raise NotCompiled("Concat of tensors wider than one row before its axis")
+    rest = {a.shape[axis + 1 :] for a in args}
+    if len(rest) != 1:
+        raise NotCompiled("Concat of tensors whose trailing dimensions differ")
+    shape = (*args[0].shape[:axis], sum(a.shape[axis] for a in args), *rest.pop())
+    return _Tensor(shape, [slot for a in args for slot in a.slots])
+
+
+def _one_hot(node: Node, arg: _Tensor) -> _Tensor:
+    if node.attrs.get("zeros", 1) != 1 or "cats_int64s" in node.attrs:
+        raise NotCompiled("OneHotEncoder with zeros=0 or integer categories")
+    if len(arg.slots) != 1 or arg.slots[0][0] != "cat":
+        raise NotCompiled("OneHotEncoder of anything but one string input")
+    labels = [label.decode() for label in node.attrs.get("cats_strings", [])]
+    name = arg.slots[0][1]
+    return _Tensor((*arg.shape, len(labels)), [("hot", name, label) for label in labels])
+
+
+def _imputer(node: Node, arg: _Tensor) -> _Tensor:
+    replaced = node.attrs.get("replaced_value_float", math.nan)
+    fills = list(node.attrs.get("imputed_value_floats", []))
+    if not math.isnan(replaced) or "imputed_value_int64s" in node.attrs:
+        raise NotCompiled("Imputer that replaces something other than NaN")
+    if any(slot[0] != "num" for slot in arg.slots) or len(fills) not in (1, len(arg.slots)):
+        raise NotCompiled("Imputer over anything but raw numeric inputs")
+    fills = fills * len(arg.slots) if len(fills) == 1 else fills
+    return _Tensor(arg.shape, [("fill", s[1], f) for s, f in zip(arg.slots, fills, strict=True)])
+
+
+def _reshape(node: Node, arg: _Tensor, graph: Graph) -> _Tensor:
+    target = graph.initializers.get(node.inputs[1]) if len(node.inputs) == 2 else None
+    if target is None or node.attrs.get("allowzero", 0):
+        raise NotCompiled("Reshape to a shape that is not a constant")
+    dims = [arg.shape[i] if d == 0 else int(d) for i, d in enumerate(target.tolist())]
+    if dims.count(-1) == 1:
+        known = math.prod(d for d in dims if d != -1)
+        dims[dims.index(-1)] = len(arg.slots) // known if known else 0
+    if math.prod(dims) != len(arg.slots) or not dims or dims[0] != 1:
+        raise NotCompiled(f"Reshape of {arg.shape} to {target.tolist()}")
+    return _Tensor(tuple(dims), arg.slots)
+
+
+@dataclass
+class Trees:
+    """An ensemble as padded perfect trees: node i's children are 2i+1 (x <= t) and 2i+2."""
+
+    depth: int
+    features: np.ndarray  # [trees, 2**depth - 1] index into the row
+    thresholds: np.ndarray  # [trees, 2**depth - 1] float32
+    leaves: np.ndarray  # [trees, 2**depth] float32
+    padding: np.ndarray  # [trees, 2**depth - 1] True where a node only pads a shallow leaf
+    base: float
+    width: int
+
+
+def _trees(node: Node, width: int) -> Trees:
+    a = node.attrs
+    if a.get("post_transform", b"NONE") != b"LOGISTIC" or len(a.get("classlabels_int64s", [])) != 2:
+        raise NotCompiled("tree ensemble that is not a binary classifier with a logistic output")
+    if set(a.get("class_ids", [])) != {0} or any(a.get("nodes_missing_value_tracks_true", [])):
+        raise NotCompiled("tree ensemble with more than one score or missing-value routing")
+    modes = a["nodes_modes"]
+    if set(modes) - {b"BRANCH_LEQ", b"BRANCH_LT", b"LEAF"}:
+        raise NotCompiled(f"tree ensemble with modes {sorted(set(modes))}")
+    # zip and dict run in C: a Python loop here was most of a load's compile time.
+    leaf_keys = list(zip(a["class_treeids"], a["class_nodeids"], strict=True))
+    weights = dict(zip(leaf_keys, a["class_weights"], strict=True))
+    if len(weights) != len(leaf_keys):  # several weights on one leaf: their sum
+        weights = {}
+        for key, w in zip(leaf_keys, a["class_weights"], strict=True):
+            weights[key] = weights.get(key, 0.0) + w
+    node_keys = zip(a["nodes_treeids"], a["nodes_nodeids"], strict=True)
+    fields = zip(modes, a["nodes_featureids"], a["nodes_values"], a["nodes_truenodeids"],
+                 a["nodes_falsenodeids"], strict=True)  # fmt: skip
+    nodes: dict[tuple[int, int], tuple[bytes, int, float, int, int]] = dict(
+        zip(node_keys, fields, strict=True)
+    )
+    tree_ids = sorted({tree for tree, _ in nodes})
+    depth = max(_depth(nodes, tree) for tree in tree_ids)
+    inner, count = 2**depth - 1, len(tree_ids)
+    # Plain lists while placing nodes: numpy's per-element writes would triple a load's cost.
+    features = [[0] * inner for _ in tree_ids]
+    thresholds = [[0.0] * inner for _ in tree_ids]
+    below = [[False] * inner for _ in tree_ids]  # BRANCH_LT: x < t is x <= (float32 below t)
+    padding = [[False] * inner for _ in tree_ids]
+    leaves = [[0.0] * (inner + 1) for _ in tree_ids]
+    for row, tree in enumerate(tree_ids):
+        stack = [(0, 0)]
+        while stack:
+            node_id, slot = stack.pop()
+            mode, feature, value, true, false = nodes[tree, node_id]
+            if slot >= inner:
+                leaves[row][slot - inner] = weights.get((tree, node_id), 0.0)
+                continue
+            if mode == b"LEAF":  # a shallow leaf: both padded children carry its weight
+                padding[row][slot] = True
+                true = false = node_id
+            elif not 0 <= feature < width:
+                raise NotCompiled(f"tree node reads feature {feature} of a {width}-wide row")
+            else:
+                features[row][slot], thresholds[row][slot] = feature, value
+                below[row][slot] = mode == b"BRANCH_LT"
+            stack += [(true, 2 * slot + 1), (false, 2 * slot + 2)]
+    cuts = np.array(thresholds, dtype=np.float32).reshape(count, inner)
+    # NaN fails x <= t as it fails x < t: missing values go the false way, as in ONNX Runtime.
+    cuts = np.where(below, np.nextafter(cuts, np.float32(-np.inf)), cuts).astype(np.float32)
+    base = list(a.get("base_values", [0.0]))
+    base_value = float(base[0]) if base else 0.0
+    return Trees(
+        depth,
+        np.array(features, dtype=np.intp).reshape(count, inner),
+        cuts,
+        np.array(leaves, dtype=np.float32).reshape(count, inner + 1),
+        np.array(padding, dtype=bool).reshape(count, inner),
+        base_value,
+        width,
+    )
+
+
+def _depth(nodes: dict[tuple[int, int], tuple[bytes, int, float, int, int]], tree: int) -> int:
+    """The tree's depth; NotCompiled past MAX_DEPTH (which also stops a cycle of node ids)."""
+    deepest, stack = 0, [(0, 0)]
+    while stack:
+        node_id, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise NotCompiled(f"tree ensemble deeper than {MAX_DEPTH}")
+        mode, _, _, true, false = nodes[tree, node_id]
+        if mode == b"LEAF":
+            deepest = max(deepest, depth)
+        else:
+            stack += [(true, depth + 1), (false, depth + 1)]
+    return deepest
+
+
+class OneRowScorer:
+    """P(positive class) for one validated row, from the compiled graph."""
+
+    def __init__(self, slots: list[Slot], trees: Trees) -> None:
+        self.trees, self.slots = trees, slots
+        self.zeros = np.zeros(len(slots), dtype=np.float32)
+        self.numbers = [(i, s[1], s[2] if s[0] == "fill" else math.nan)
+                        for i, s in enumerate(slots) if s[0] in ("num", "fill")]  # fmt: skip
+        hot: dict[str, dict[str, int]] = {}
+        for i, slot in enumerate(slots):
+            if slot[0] == "hot":
+                hot.setdefault(slot[1], {})[slot[2]] = i
+        self.hot = list(hot.items())
+        inner, count = trees.features.shape[1], trees.features.shape[0]
+        # Each tree's comparisons padded to 8 or 16 so that np.packbits turns them into one
+        # uint8 or uint16 pattern per tree; a padded node compares with NaN: always false.
+        padded = 8 if inner <= 8 else 16
+        features = np.zeros((count, padded), dtype=np.intp)
+        thresholds = np.full((count, padded), np.nan, dtype=np.float32)
+        features[:, :inner], thresholds[:, :inner] = trees.features, trees.thresholds
+        self._features, self._thresholds = features.ravel(), thresholds.ravel()
+        self._pattern = np.dtype(np.uint8 if padded == 8 else "<u2")
+        self._leaves = trees.leaves.ravel()
+        # Leaf of each tree for each pattern of its comparisons, as an index into _leaves.
+        self._first_leaf = np.arange(count) * (inner + 1)
+        self._leaf_of = _leaf_table(trees.depth)
+        self._base = np.float32(trees.base)
+
+    def row(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        """The graph's float32 feature row: what its tree ensemble reads."""
+        x = self.zeros.copy()
+        for i, name, fill in self.numbers:
+            value = columns[name][0]
+            x[i] = fill if value is None or value != value else value
+        for name, positions in self.hot:
+            at = positions.get(columns[name][0])
+            if at is not None:
+                x[at] = 1.0
+        return x
+
+    def leaves_reached(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        """The padded leaf each tree reaches for this row."""
+        left = self.row(columns)[self._features] <= self._thresholds
+        return self._leaf_of[np.packbits(left, bitorder="little").view(self._pattern)]
+
+    def __call__(self, columns: dict[str, list[Any]]) -> float:
+        return self.probability(self.leaves_reached(columns))
+
+    def probability(self, reached: np.ndarray) -> float:
+        """P(positive class) from the leaf each tree reached."""
+        weights = self._leaves[self._first_leaf + reached]
+        # As ONNX Runtime does it, to the bit: float32 sums tree by tree (cumsum, not numpy's
+        # pairwise sum), then the base value, then its ComputeLogistic with C's expf (numpy's
+        # own float32 exp differs by an ulp on 1 row in 40; exp in double rounded to float32
+        # matched expf on all 1,500 random rows tried).
+        score = np.cumsum(weights)[-1] + self._base
+        v = _ONE / (_ONE + np.float32(math.exp(-abs(float(score)))))
+        return float(_ONE - v if score < 0 else v)
+
+
+_ONE = np.float32(1.0)
+
+
+@cache
+def _leaf_table(depth: int) -> np.ndarray:
+    """For every pattern of a padded tree's 2**depth - 1 comparisons (bit i: node i goes
+    left), the leaf it reaches: 128 entries at depth 3, 32,768 at 4, shared by all models."""
+    inner = 2**depth - 1
+    patterns = np.arange(2**inner)
+    node = np.zeros(2**inner, dtype=np.int64)
+    for _ in range(depth):
+        goes_left = (patterns >> node) & 1
+        node = 2 * node + 2 - goes_left
+    return (node - inner).astype(np.intp)
+
+
+def compile_one_row(onnx: bytes, kinds: list[tuple[str, bool]], output: str) -> OneRowScorer:
+    """The one-row scorer of a serialized model whose inputs are `kinds` (name, is category)."""
+    try:
+        return _compile(read_graph(onnx), kinds, output)
+    except NotCompiled:
+        raise
+    # A damaged or unusual graph (attribute lists of unequal length, a missing attribute, a
+    # node id that is not there) is one this scorer does not implement.
+    except (ProtoError, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise NotCompiled(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _compile(graph: Graph, kinds: list[tuple[str, bool]], output: str) -> OneRowScorer:
+    values: dict[str, _Tensor] = {
+        name: _Tensor((1, 1), [("cat" if is_cat else "num", name)]) for name, is_cat in kinds
+    }
+    trees: Trees | None = None
+    probabilities = ""
+    for node in graph.nodes:
+        try:
+            args = [values[name] for name in node.inputs if name not in graph.initializers]
+        except KeyError as missing:
+            raise NotCompiled(f"{node.op_type} reads {missing}, which nothing computes") from None
+        op = (node.domain if node.domain != "ai.onnx" else "", node.op_type)
+        if op == ("", "Identity") and len(args) == 1:
+            if node.inputs[0] == probabilities:
+                probabilities = node.outputs[0]
+            result = args[0]
+        elif op == ("", "Concat"):
+            result = _concat(node, args)
+        elif op == ("", "Reshape") and len(args) == 1:
+            result = _reshape(node, args[0], graph)
+        elif op == (ML, "OneHotEncoder") and len(args) == 1:
+            result = _one_hot(node, args[0])
+        elif op == (ML, "Imputer") and len(args) == 1:
+            result = _imputer(node, args[0])
+        elif op == (ML, "TreeEnsembleClassifier") and len(args) == 1 and trees is None:
+            if len(args[0].shape) != 2:
+                raise NotCompiled(f"tree ensemble over a tensor of shape {args[0].shape}")
+            trees, slots = _trees(node, len(args[0].slots)), args[0].slots
+            probabilities = node.outputs[1] if len(node.outputs) > 1 else ""
+            result = _Tensor((1, 2), [])  # only an Identity may follow; nothing reads its slots
+        else:
+            raise NotCompiled(f"op {op[0] or 'ai.onnx'}.{op[1]} with {len(args)} inputs")
+        for name in node.outputs:
+            values[name] = result
+    if trees is None or probabilities != output:
+        raise NotCompiled(f"no tree ensemble whose probabilities reach the output {output!r}")
+    return OneRowScorer(slots, trees)
