@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,13 +15,16 @@ if TYPE_CHECKING:
     from model.serving.compiled import OneRowScorer
     from model.serving.schema import Columns, RequestSchema
 
+log = logging.getLogger("model.serving")
 OUTPUT = "probabilities"  # skl2onnx's name for the [N, 2] class-probability tensor (zipmap off)
 
 
 class OnnxModel:
     """Scores validated columns with ONNX Runtime; no pandas, no per-request DataFrame."""
 
-    def __init__(self, onnx: bytes, schema: RequestSchema, threads: int = 1) -> None:
+    def __init__(
+        self, onnx: bytes, schema: RequestSchema, threads: int = 1, compile_later: bool = False
+    ) -> None:
         # ORT >= 1.2x on Linux ships 1DS telemetry to events.data.microsoft.com; a scoring
         # server must not phone home. The variable is read when ORT builds its environment.
         os.environ.setdefault(config.ORT_DISABLE_TELEMETRY, "1")
@@ -46,9 +50,45 @@ class OnnxModel:
 
         self._run = fast_run(self.session)
         self.one = one_row_feed(tuple(self.kinds))
-        self.compiled = (
-            self._compile(onnx) if config.get(config.MODEL_COMPILED_TREES, "1") != "0" else None
-        )
+        self.compiled: OneRowScorer | None = None
+        self._uncompiled: bytes | None = None  # held only until compile() runs
+        if config.get(config.MODEL_COMPILED_TREES, "1") != "0":
+            if compile_later:
+                self._uncompiled = onnx
+            else:
+                self.compile(onnx)
+
+    @property
+    def compile_pending(self) -> bool:
+        """compile() has yet to run (repository mode builds the scorer in the background)."""
+        return self._uncompiled is not None
+
+    def compile(self, onnx: bytes | None = None) -> None:
+        """Put the compiled one-row scorer in place if the graph compiles and gives ONNX
+        Runtime's very float32 on every probe row; else every request stays on ONNX Runtime.
+
+        Safe on a thread other than the event loop's: requests go on with ONNX Runtime until
+        the one assignment of `compiled`, and the probe's batch has its own inputs.
+        """
+        from model.serving.compiled import NotCompiled, compile_one_row
+        from model.serving.probe import probe
+
+        onnx, self._uncompiled = onnx or self._uncompiled, None
+        if onnx is None:
+            return
+        try:
+            scorer = compile_one_row(onnx, self.kinds, OUTPUT)
+            rows, answers = probe(scorer)
+        except NotCompiled as why:
+            log.info("one-row scoring stays on ONNX Runtime: %s", why)
+            return
+        batch = {name: [row[name][0] if name in row else ("" if cat else 0.0) for row in rows]
+                 for name, cat in self.kinds}  # fmt: skip
+        expected = self._probabilities(batch, len(rows))[:, 1] if len(rows) > 1 else None
+        if expected is None or not bool((np.array(answers, np.float32) == expected).all()):
+            log.warning("the compiled scorer disagrees with ONNX Runtime; ONNX Runtime it is")
+            return
+        self.compiled = scorer
 
     def predict(self, columns: Columns, n: int) -> np.ndarray:
         """P(positive class) per row as float64."""
@@ -57,27 +97,11 @@ class OnnxModel:
     def scores(self, columns: Columns, n: int) -> list[float]:
         """P(positive class) per row as Python floats (one row skips numpy's slicing and cast)."""
         if n == 1:
-            if self.compiled is not None:
-                return [self.compiled(columns)]
+            compiled = self.compiled  # read once: a background compile may set it meanwhile
+            if compiled is not None:
+                return [compiled(columns)]
             return [float(self._probabilities(columns, 1)[0, 1])]
         return self.predict(columns, n).tolist()  # type: ignore[no-any-return]
-
-    def _compile(self, onnx: bytes) -> OneRowScorer | None:
-        """The compiled one-row scorer, if the graph compiles and gives ONNX Runtime's very
-        float32 on rows that straddle its thresholds; else None (ONNX Runtime scores all)."""
-        from model.serving.compiled import NotCompiled, compile_one_row
-        from model.serving.probe import probe
-
-        try:
-            scorer = compile_one_row(onnx, self.kinds, OUTPUT)
-            rows, answers = probe(scorer)
-        except NotCompiled:
-            return None
-        batch = {name: [row[name][0] if name in row else ("" if cat else 0.0) for row in rows]
-                 for name, cat in self.kinds}  # fmt: skip
-        expected = self._probabilities(batch, len(rows))[:, 1]
-        got = np.array(answers, dtype=np.float32)
-        return scorer if bool((got == expected).all()) else None
 
     def _probabilities(self, columns: Columns, n: int) -> np.ndarray:
         """The model's [n, 2] class probabilities."""

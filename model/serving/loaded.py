@@ -26,8 +26,11 @@ class Loaded:
     labels: tuple[str, str]  # (negative, positive)
 
 
-def build(files: dict[str, bytes], max_rows: int, threads: int) -> Loaded:
-    """Parse model.json and open model.onnx from `files` (raises when they are unusable)."""
+def build(
+    files: dict[str, bytes], max_rows: int, threads: int, compile_later: bool = False
+) -> Loaded:
+    """Parse model.json and open model.onnx from `files` (raises when they are unusable).
+    `compile_later`: leave OnnxModel.compile() to the caller (see model/serving/compiled.py)."""
     from model.serving.inference import OnnxModel
 
     meta = json.loads(files[META_FILE])
@@ -37,7 +40,7 @@ def build(files: dict[str, bytes], max_rows: int, threads: int) -> Loaded:
         schema = RequestSchema.from_model_meta(meta, max_rows)  # raises, naming the key
     threshold = float(meta["threshold"])
     classes = [str(c) for c in meta["contract"].get("target_classes", ())]
-    model = OnnxModel(files[ONNX_FILE], schema, threads)
+    model = OnnxModel(files[ONNX_FILE], schema, threads, compile_later)
     negative = next((c for c in classes if c != POSITIVE_CLASS), "not-" + POSITIVE_CLASS)
     return Loaded(meta, schema, model, threshold, (negative, POSITIVE_CLASS))
 

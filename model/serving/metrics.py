@@ -281,6 +281,12 @@ class RepositoryMetrics:
             "model_repository_resident_bytes", "Estimated bytes of the loaded models.",
             registry=registry,
         )  # fmt: skip
+        self.compiling = Gauge(
+            "model_repository_compiles_pending",
+            "Loaded models whose compiled one-row scorer is still being built in the "
+            "background (they score with ONNX Runtime meanwhile).",
+            registry=registry,
+        )
 
     def scored(self, name: str, rows: int) -> None:
         """Count one scored request of `rows` rows."""

@@ -58,12 +58,18 @@ class RepositoryServer(BaseServer):
         self.models = RepositoryMetrics(self.metrics.registry, budget.models or DEFAULT_MODELS)
         self.repository.on_load = self._loaded
         self.repository.on_evict = self._evicted
+        self.models.compiling.set_function(lambda: self.repository.compiling)
         self.sampler = None  # drift samples name no model: single-model mode only
         extra = {"/v2/repository/index": ("POST", self.index)}
         self._oip_routes(extra, self.metadata, self.model_ready)
         self.openapi = orjson.dumps(openapi.repository_document(self.limits.max_rows))
         self.repo_routes = {"load": self.load, "unload": self.unload}
         log.info("model repository %s: %d models, budget %s", source, len(catalog), budget)
+
+    def close(self) -> None:
+        """Stop the compiler thread, then what every server releases."""
+        self.repository.close()
+        super().close()
 
     def _loaded(self, name: str, outcome: str, seconds: float) -> None:
         self.models.loaded(name, outcome, seconds)
