@@ -25,6 +25,7 @@ import httpx
 import numpy as np
 from serving import Proc, cpu_seconds, free_port, ours, peak_rss_mb, wrk
 
+from model import config
 from model.core.schema import Contract
 
 MODEL = "credit-scoring"
@@ -341,12 +342,15 @@ def onnx_run_sizes(
     return out
 
 
-def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str, float]:
+def onnx_sessions(
+    model_dir: Path, row: dict[str, Any], count: int = 100, n: int = 5000
+) -> dict[str, float]:
     """us per single-row ONNX run: one session, then `count` sessions of the same model.onnx
     in turn, with 2 MB of memory read between runs as a server's own work reads it (min of
     5 rounds). The gap is what a hot model costs when 100 models share the CPU caches. The
     same with ONNX Runtime's memory arena off, and for the tree ensemble alone (a graph of
-    only its TreeEnsembleClassifier node, fed the encoded row): where the gap comes from."""
+    only its TreeEnsembleClassifier node, fed the encoded row): where the gap comes from. And
+    the compiled one-row scorer (model/serving/compiled.py), one and `count` of them."""
     import onnxruntime as ort
 
     from model.serving.app import create_app
@@ -375,13 +379,43 @@ def onnx_sessions(model_dir: Path, count: int = 100, n: int = 5000) -> dict[str,
             best = min(best, took / n * 1e6)
         return best
 
+    def compiled_per_run(many: int) -> float:
+        from model.serving.compiled import compile_one_row
+        from model.serving.inference import OUTPUT
+
+        scorers = [compile_one_row(onnx, app.model.kinds, OUTPUT) for _ in range(many)]
+        best = float("inf")
+        for _ in range(5):
+            took = 0.0
+            for i in range(n):
+                other_work.sum()
+                start = time.perf_counter()
+                scorers[i % many](columns)
+                took += time.perf_counter() - start
+            best = min(best, took / n * 1e6)
+        return best
+
+    def compile_ms() -> float:
+        best = float("inf")
+        for _ in range(5):
+            start = time.perf_counter()
+            app.model.compile(onnx)
+            best = min(best, time.perf_counter() - start)
+        assert app.model.compiled is not None, "the benchmark's model does not compile"
+        return best * 1e3
+
+    columns, _ = app.schema.instances({"instances": [row]})
+    app.model._probabilities(columns, 1)  # ONNX Runtime's path fills the shared one-row feed
     feed = app.model.one
     out = {"sessions": count, "one_session_us": per_run(onnx, feed, 1),
            "many_sessions_us": per_run(onnx, feed, count),
            "no_arena_one_us": per_run(onnx, feed, 1, arena=False),
            "no_arena_many_us": per_run(onnx, feed, count, arena=False),
            "trees_one_us": per_run(trees, encoded, 1),
-           "trees_many_us": per_run(trees, encoded, count)}  # fmt: skip
+           "trees_many_us": per_run(trees, encoded, count),
+           "compiled_one_us": compiled_per_run(1),
+           "compiled_many_us": compiled_per_run(count),
+           "compile_ms": compile_ms()}  # fmt: skip
     app.close()
     return out
 
@@ -424,9 +458,12 @@ def bench_repository(
     body = json.dumps({"inputs": tensors}).encode()
     out: dict[str, Any] = {"registered": count, "hot": hot}
     runs: dict[str, list[dict[str, float]]] = {
-        "repository": [], "one_of_them": [], "aliases": [], "single": []
+        "repository": [], "one_of_them": [], "aliases": [], "single": [],
+        "repository_ort": [], "single_ort": [],
     }  # fmt: skip
     env = {"MODEL_MEMORY_BUDGET": str(hot)}
+    # the same two arms with every request on ONNX Runtime: the compiled scorer's share
+    ort_only = {config.MODEL_COMPILED_TREES: "0"}
     with tempfile.TemporaryDirectory() as tmp:
         index = _distinct_models(model_dir, Path(tmp), count)
         aliases = _aliases(model_dir, Path(tmp), hot)
@@ -443,6 +480,7 @@ def bench_repository(
                     out["cold_p50_ms"] = statistics.median(cold)
                     out["cold_p99_ms"] = float(np.percentile(cold, 99))
                 names = [f"m{i:04d}" for i in range(2 * hot, 3 * hot)]
+                _compiles_done(url)
                 result = _timed(proc, url, body, duration, names, "rotating hot models")
                 runs["repository"].append(result)
                 # one model hot among the 100 loaded: no cache misses across 100 sessions
@@ -455,6 +493,9 @@ def bench_repository(
             try:
                 proc.ready(f"{url}/v2/health/ready", 30)
                 names = [f"m{i:04d}" for i in range(hot)]
+                with httpx.Client(timeout=30) as http:
+                    _infer_ms(http, url, names[0], body)
+                _compiles_done(url)
                 runs["aliases"].append(_timed(proc, url, body, duration, names, "aliases"))
                 out["aliases_rss_mb"] = _rss_mb(proc.proc.pid)
             finally:
@@ -465,7 +506,19 @@ def bench_repository(
                 runs["single"].append(_timed(proc, url, body, duration, [MODEL], "single"))
             finally:
                 proc.stop()
-    return out | _hot_figures(runs) | onnx_sessions(model_dir, hot) | oip_parse(model_dir, body)
+            runs["repository_ort"].append(_hot_run(index, env | ort_only, body, duration, hot))
+            proc, url = ours(model_dir, ort_only)
+            try:
+                proc.ready(f"{url}/v2/health/ready", 30)
+                runs["single_ort"].append(_timed(proc, url, body, duration, [MODEL], "single"))
+            finally:
+                proc.stop()
+    return (
+        out
+        | _hot_figures(runs)
+        | onnx_sessions(model_dir, rows[0], hot)
+        | oip_parse(model_dir, body)
+    )
 
 
 def oip_parse(model_dir: Path, body: bytes, n: int = 20000) -> dict[str, float]:
@@ -494,6 +547,37 @@ def oip_parse(model_dir: Path, body: bytes, n: int = 20000) -> dict[str, float]:
     return {"parse_us": fast, "parse_general_us": general}
 
 
+def _hot_run(
+    index: Path, env: dict[str, str], body: bytes, duration: int, hot: int
+) -> dict[str, float]:
+    """`hot` models loaded, then requests across them in turn (no cold loads timed)."""
+    proc, url = _repository_server(index, env)
+    try:
+        proc.ready(f"{url}/v2/health/ready", 30)
+        names = [f"m{i:04d}" for i in range(hot)]
+        with httpx.Client(timeout=30) as http:
+            for name in names:
+                _infer_ms(http, url, name, body)
+        return _timed(proc, url, body, duration, names, "rotating hot models, ONNX Runtime only")
+    finally:
+        proc.stop()
+
+
+def _compiles_done(url: str, timeout: float = 120) -> None:
+    """Wait until the server has no compiled scorer left to build (they build in the
+    background after a cold load): the hot arms time the steady state."""
+    deadline = time.monotonic() + timeout
+    pending = re.compile(r"^model_repository_compiles_pending (\S+)$", re.MULTILINE)
+    while time.monotonic() < deadline:
+        found = pending.search(httpx.get(f"{url}/metrics", timeout=30).text)
+        if found is None:
+            raise RuntimeError("the server exports no model_repository_compiles_pending")
+        if float(found.group(1)) == 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"compiles still pending after {timeout:.0f} s")
+
+
 def _repository_server(index: Path, env: dict[str, str]) -> tuple[Proc, str]:
     port = free_port()
     cmd = [sys.executable, "-m", "model.serving", "--repository", str(index), "--port", str(port)]
@@ -513,8 +597,8 @@ def _timed(
 def _hot_figures(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
     """req/s and CPU-per-request ratios of the many-models arms against single-model mode."""
 
-    def ratio(arm: str, key: str, inverse: bool = False) -> list[float]:
-        pairs = zip(runs[arm], runs["single"], strict=True)
+    def ratio(arm: str, key: str, inverse: bool = False, single: str = "single") -> list[float]:
+        pairs = zip(runs[arm], runs[single], strict=True)
         return [(b[key] / a[key]) if inverse else (a[key] / b[key]) for a, b in pairs]
 
     hot = ratio("repository", "rps")
@@ -532,6 +616,15 @@ def _hot_figures(runs: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
         "hot_cpu_ratio": statistics.median(ratio("repository", "cpu_us", inverse=True)),
         "aliases_ratio": statistics.median(ratio("aliases", "rps")),
         "aliases_cpu_ratio": statistics.median(ratio("aliases", "cpu_us", inverse=True)),
+        "ort_hot_rps": statistics.median(r["rps"] for r in runs["repository_ort"]),
+        "ort_single_rps": statistics.median(r["rps"] for r in runs["single_ort"]),
+        "ort_hot_ratios": ratio("repository_ort", "rps", single="single_ort"),
+        "ort_hot_ratio": statistics.median(ratio("repository_ort", "rps", single="single_ort")),
+        "ort_hot_cpu_ratio": statistics.median(
+            ratio("repository_ort", "cpu_us", inverse=True, single="single_ort")
+        ),
+        "ort_single_cpu_us": statistics.median(r["cpu_us"] for r in runs["single_ort"]),
+        "ort_hot_cpu_us": statistics.median(r["cpu_us"] for r in runs["repository_ort"]),
     }
 
 
@@ -614,6 +707,15 @@ def report_repository(r: dict[str, Any]) -> None:
         f"{r['one_hot_rps']:.0f} req/s, ratio {r['one_hot_ratio']:.2f}"
     )
     print(
+        f"  every request on ONNX Runtime (MODEL_COMPILED_TREES=0), same run: "
+        f"{r['ort_hot_rps']:.0f} req/s vs single-model {r['ort_single_rps']:.0f}: ratio "
+        f"{r['ort_hot_ratio']:.2f} (per round {_each(r['ort_hot_ratios'])}), CPU ratio "
+        f"{r['ort_hot_cpu_ratio']:.2f}; CPU per request {r['ort_hot_cpu_us']:.0f} / "
+        f"{r['ort_single_cpu_us']:.0f} us; the compiled scorer makes single-model "
+        f"{r['single_infer_rps'] / r['ort_single_rps']:.2f}x and 100 hot "
+        f"{r['hot_rps'] / r['ort_hot_rps']:.2f}x as fast"
+    )
+    print(
         f"  server CPU per request: 100 hot {r['hot_cpu_us']:.0f} us, one hot among them "
         f"{r['one_hot_cpu_us']:.0f} us, single-model {r['single_cpu_us']:.0f} us: CPU ratio "
         f"(single ÷ 100 hot) {r['hot_cpu_ratio']:.2f}; every arm sends through the same wrk Lua"
@@ -628,6 +730,11 @@ def report_repository(r: dict[str, Any]) -> None:
         f"  the same with ONNX Runtime's memory arena off: {r['no_arena_one_us']:.1f} / "
         f"{r['no_arena_many_us']:.1f} us; the tree ensemble alone: {r['trees_one_us']:.1f} / "
         f"{r['trees_many_us']:.1f} us (one session / {r['sessions']} in turn)"
+    )
+    print(
+        f"  the compiled one-row scorer, same row: {r['compiled_one_us']:.1f} us with one, "
+        f"{r['compiled_many_us']:.1f} us with {r['sessions']} distinct ones in turn; building "
+        f"and probing one takes {r['compile_ms']:.1f} ms, in the background after a cold load"
     )
     print(
         f"  this single-row /v2 JSON body, validated in process: {r['parse_us']:.1f} us "
