@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,6 +158,26 @@ def _resident_bytes() -> int:
         return int(fh.read().split()[1]) * PAGE
 
 
+def _trim() -> None:
+    """Hand freed heap back to the OS after a compile. A compile frees ~1 MB of short-lived
+    objects between long-lived ones; in process, 300 loads with 100 resident held 344 MB
+    without this and 226 MB with it (163 MB with no compiled scorers)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)  # ctypes releases the GIL for the call: the event loop runs on
+
+
+@cache
+def _malloc_trim() -> Any:
+    """glibc's malloc_trim, or None where the C library is not glibc."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
 def _version(path: Path, digest: str) -> str:
     """build-info.json's version when the folder has one, else the digest's first 12 hex."""
     try:
@@ -254,6 +275,7 @@ class Repository:
             model.compile()
         except Exception:  # a bug in the optimisation must not cost the model: ORT it is
             log.exception("compiling a model's trees failed; it stays on ONNX Runtime")
+        _trim()
 
     def _compiled(self, _: Any) -> None:
         with self._compiling_lock:
