@@ -10,3 +10,7 @@ serving-bench-env: env ## MLServer 1.7.1 in its own venv, from a hashed lock (be
 
 serving-bench: serving-bench-env ## The full serving benchmark, MLServer and `mlflow models serve` included
 	$(RUN) python benchmarks/serving.py --mlserver-venv $(MLSERVER_VENV) $(BENCH_ARGS)
+
+.PHONY: compiled-bench
+compiled-bench: env ## The compiled one-row scorer vs ONNX Runtime on every model here: agreement, size, speed
+	$(RUN) python benchmarks/compiled_scorer.py $(BENCH_ARGS)
