@@ -6,7 +6,11 @@ time to build and probe it, and µs per one-row score both ways (min of 5 rounds
 rows: each numeric feature uniform over its contract range (rounded to an integer for
 integer columns), null for nullable ones one time in ten, categories uniform.
 
-    uv run python benchmarks/compiled_scorer.py [--rows 3000]
+    uv run python benchmarks/compiled_scorer.py [--rows 3000] [--no-rss]
+
+Then resident memory of repository mode under churn, each arm in its own process: 300
+distinct models loaded in turn with 100 resident, with no compiled scorers, with them, and
+with them but without the compile thread's malloc_trim.
 """
 
 from __future__ import annotations
@@ -14,6 +18,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -84,10 +91,39 @@ def measure(model_dir: Path, rows: int, seed: int = 0) -> dict[str, Any]:
     }
 
 
+def churn_rss_mb(arm: str, loads: int = 300, resident: int = 100) -> float:
+    """Resident MB after `loads` distinct models loaded in turn under a budget of `resident`,
+    every background compile finished (run in a fresh process per arm)."""
+    from serving_oip import _distinct_models
+
+    from model.serving import repository as repo_module
+    from model.serving.repository import MemoryBudget, Repository, read_catalog
+
+    if arm == "off":
+        os.environ[config.MODEL_COMPILED_TREES] = "0"
+    elif arm == "untrimmed":
+        repo_module._trim = lambda: None  # the arm without malloc_trim
+    with tempfile.TemporaryDirectory() as tmp:
+        index = _distinct_models(ROOT / "models", Path(tmp), loads)
+        repo = Repository(read_catalog(index, False), MemoryBudget(models=resident), 100)
+        for i in range(loads):
+            repo.load(f"m{i:04d}")
+        while repo.compiling:
+            time.sleep(0.05)
+        repo.close()
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--no-rss", action="store_true", help="skip the memory arms")
+    parser.add_argument("--rss-arm", choices=["off", "on", "untrimmed"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.rss_arm:
+        print(churn_rss_mb(args.rss_arm))
+        return
     folders = [ROOT / "models", *sorted((ROOT / "fleet").glob("*/models"))]
     results = [measure(folder, args.rows) for folder in folders]
     for r in results:
@@ -105,6 +141,19 @@ def main() -> None:
         f"all: {sum(r['identical'] for r in done):,} of {sum(r['rows'] for r in done):,} rows "
         f"identical across {len(done)} of {len(results)} models; largest gap "
         f"{max(r['max_gap'] for r in done):.1e}"
+    )
+    if args.no_rss:
+        return
+    me = [sys.executable, str(Path(__file__).resolve())]
+    rss = {
+        arm: float(subprocess.run([*me, "--rss-arm", arm], capture_output=True, text=True,
+                                  check=True).stdout.split()[-1])
+        for arm in ("off", "on", "untrimmed")
+    }  # fmt: skip
+    print(
+        f"repository mode, 300 distinct models loaded in turn, 100 resident: RSS "
+        f"{rss['off']:.0f} MB with no compiled scorers, {rss['on']:.0f} MB with them, "
+        f"{rss['untrimmed']:.0f} MB with them but no malloc_trim after each compile"
     )
 
 

@@ -3,8 +3,8 @@
 Why: a one-row ONNX Runtime run touches tens of KB of session-private memory (kernels,
 plans, the arena). With 100 distinct models hot, that memory falls out of the CPU caches and
 a run costs twice what it costs with one (benchmarks/serving_oip.py, `onnx_sessions`). Here
-a model is a few flat arrays (feature ids, thresholds, leaf weights of its padded trees,
-~40 KB for 200 trees of depth 3), and a row costs a handful of numpy calls.
+a model is a few flat arrays (feature ids, thresholds, leaf weights of its padded trees:
+26 KB for 200 trees of depth 3), and a row costs a handful of numpy calls.
 
 Only graphs made of the ops below compile; `compile_one_row` raises NotCompiled for anything
 else, and the caller keeps ONNX Runtime. A compiled scorer is used only after it agrees with
@@ -329,6 +329,8 @@ def _compile(graph: Graph, kinds: list[tuple[str, bool]], output: str) -> OneRow
         elif op == (ML, "TreeEnsembleClassifier") and len(args) == 1 and trees is None:
             if len(args[0].shape) != 2:
                 raise NotCompiled(f"tree ensemble over a tensor of shape {args[0].shape}")
+            if any(slot[0] == "cat" for slot in args[0].slots):
+                raise NotCompiled("tree ensemble reading a string input as a number")
             trees, slots = _trees(node, len(args[0].slots)), args[0].slots
             probabilities = node.outputs[1] if len(node.outputs) > 1 else ""
             result = _Tensor((1, 2), [])  # only an Identity may follow; nothing reads its slots

@@ -20,7 +20,8 @@ OUTPUT = "probabilities"  # skl2onnx's name for the [N, 2] class-probability ten
 
 
 class OnnxModel:
-    """Scores validated columns with ONNX Runtime; no pandas, no per-request DataFrame."""
+    """Scores validated columns with ONNX Runtime, one-row requests with the compiled scorer
+    when it answers exactly as ONNX Runtime does; no pandas, no per-request DataFrame."""
 
     def __init__(
         self, onnx: bytes, schema: RequestSchema, threads: int = 1, compile_later: bool = False
@@ -81,6 +82,9 @@ class OnnxModel:
             rows, answers = probe(scorer)
         except NotCompiled as why:
             log.info("one-row scoring stays on ONNX Runtime: %s", why)
+            return
+        except Exception:  # a bug in an optimisation must not cost the model its readiness
+            log.exception("compiling the model failed; one-row scoring stays on ONNX Runtime")
             return
         batch = {name: [row[name][0] if name in row else ("" if cat else 0.0) for row in rows]
                  for name, cat in self.kinds}  # fmt: skip

@@ -271,10 +271,7 @@ class Repository:
 
     @staticmethod
     def _compile(model: OnnxModel) -> None:
-        try:
-            model.compile()
-        except Exception:  # a bug in the optimisation must not cost the model: ORT it is
-            log.exception("compiling a model's trees failed; it stays on ONNX Runtime")
+        model.compile()  # never raises: a model that does not compile keeps ONNX Runtime
         _trim()
 
     def _compiled(self, _: Any) -> None:

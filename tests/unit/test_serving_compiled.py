@@ -237,6 +237,22 @@ def test_the_probe_rows_reach_every_leaf_of_every_tree(model: OnnxModel, onnx_by
     assert any(math.isnan(row[name][0]) for row in rows for _, name, _ in scorer.numbers)
 
 
+def test_a_bug_in_compiling_costs_speed_not_the_model(
+    onnx_bytes: bytes,
+    schema: RequestSchema,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(compiled_module, "compile_one_row", broken)
+    with caplog.at_level(logging.ERROR, logger="model.serving"):
+        model = OnnxModel(onnx_bytes, schema)
+    assert model.compiled is None
+    assert any("stays on ONNX Runtime" in r.getMessage() for r in caplog.records)
+
+
 def test_model_compiled_trees_0_keeps_every_request_on_onnx_runtime(
     onnx_bytes: bytes, schema: RequestSchema, monkeypatch: pytest.MonkeyPatch
 ) -> None:
