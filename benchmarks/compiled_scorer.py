@@ -64,8 +64,11 @@ def measure(model_dir: Path, rows: int, seed: int = 0) -> dict[str, Any]:
     onnx = (model_dir / "model.onnx").read_bytes()
     meta = json.loads((model_dir / "model.json").read_text())
     schema = RequestSchema.from_model_meta(meta, 100)
-    os.environ[config.MODEL_COMPILED_TREES] = "0"
-    model = OnnxModel(onnx, schema)
+    os.environ[config.MODEL_COMPILED_TREES] = "0"  # built below, timed
+    try:
+        model = OnnxModel(onnx, schema)
+    finally:
+        del os.environ[config.MODEL_COMPILED_TREES]
     start = time.perf_counter()
     model.compile(onnx)
     build_ms = (time.perf_counter() - start) * 1e3
@@ -145,9 +148,10 @@ def main() -> None:
     if args.no_rss:
         return
     me = [sys.executable, str(Path(__file__).resolve())]
+    env = {k: v for k, v in os.environ.items() if k != config.MODEL_COMPILED_TREES}
     rss = {
         arm: float(subprocess.run([*me, "--rss-arm", arm], capture_output=True, text=True,
-                                  check=True).stdout.split()[-1])
+                                  check=True, env=env).stdout.split()[-1])
         for arm in ("off", "on", "untrimmed")
     }  # fmt: skip
     print(

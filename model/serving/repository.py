@@ -160,8 +160,8 @@ def _resident_bytes() -> int:
 
 def _trim() -> None:
     """Hand freed heap back to the OS after a compile. A compile frees ~1 MB of short-lived
-    objects between long-lived ones; in process, 300 loads with 100 resident held 344 MB
-    without this and 226 MB with it (163 MB with no compiled scorers)."""
+    objects between long-lived ones; 300 loads with 100 resident held 343 MB without this,
+    234 MB with it, 164 MB with no compiled scorers (benchmarks/compiled_scorer.py)."""
     trim = _malloc_trim()
     if trim is not None:
         trim(0)  # ctypes releases the GIL for the call: the event loop runs on
