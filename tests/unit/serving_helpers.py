@@ -16,6 +16,7 @@ import pytest
 
 from model.core.schema import Contract
 from model.serving.app import ModelServer, create_app
+from model.serving.schema import RequestSchema
 
 SERVING_ENV = (
     "MODEL_SHA256", "MODEL_SHA256_FILE", "MODEL_NAME", "MODEL_MAX_ROWS", "MODEL_MAX_BODY_BYTES",
@@ -93,6 +94,15 @@ def copy_models(workspace: Path, dest: Path) -> Path:
     """Copy the trained model folder so a test may tamper with it."""
     shutil.copytree(workspace / "models", dest)
     return dest
+
+
+def schema_of(model_dir: Path, max_rows: int = 100) -> RequestSchema:
+    """The request schema the server builds from model.json."""
+    import json
+
+    return RequestSchema.from_model_meta(
+        json.loads((model_dir / "model.json").read_text()), max_rows
+    )
 
 
 def contract_of(model_dir: Path) -> Contract:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import math
 from typing import Any
@@ -16,14 +15,14 @@ from hypothesis import strategies as st
 from onnx import helper, numpy_helper
 
 from model import config
-from model.names import META_FILE, ONNX_FILE
+from model.names import ONNX_FILE
 from model.serving import compiled as compiled_module
 from model.serving.compiled import NotCompiled, compile_one_row
 from model.serving.inference import OUTPUT, OnnxModel
 from model.serving.onnx_proto import ProtoError, read_graph
 from model.serving.probe import probe
 from model.serving.schema import RequestSchema
-from tests.unit.serving_helpers import contract_of, read_rows
+from tests.unit.serving_helpers import contract_of, read_rows, schema_of
 from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
@@ -31,8 +30,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def schema(tiny_model: TinyModel) -> RequestSchema:
-    meta = json.loads((tiny_model.models / META_FILE).read_text())
-    return RequestSchema.from_model_meta(meta, 100)
+    return schema_of(tiny_model.models)
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from model.names import META_FILE, ONNX_FILE
+from model.names import ONNX_FILE
 from model.serving.inference import OUTPUT, OnnxModel, fast_run
 from model.serving.schema import RequestError, RequestSchema
-from tests.unit.serving_helpers import contract_of, read_rows
+from tests.unit.serving_helpers import contract_of, read_rows, schema_of
 from tests.unit.tiny_model import TinyModel
 
 pytestmark = pytest.mark.unit
@@ -20,8 +19,7 @@ pytestmark = pytest.mark.unit
 
 @pytest.fixture(scope="module")
 def schema(tiny_model: TinyModel) -> RequestSchema:
-    meta = json.loads((tiny_model.models / META_FILE).read_text())
-    return RequestSchema.from_model_meta(meta, 100)
+    return schema_of(tiny_model.models)
 
 
 @pytest.fixture(scope="module")
