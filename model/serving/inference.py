@@ -64,6 +64,10 @@ class OnnxModel:
         """compile() has yet to run (repository mode builds the scorer in the background)."""
         return self._uncompiled is not None
 
+    def drop_pending_compile(self) -> None:
+        """An evicted model is not worth compiling: a queued compile() then does nothing."""
+        self._uncompiled = None
+
     def compile(self, onnx: bytes | None = None) -> None:
         """Put the compiled one-row scorer in place if the graph compiles and gives ONNX
         Runtime's very float32 on every probe row; else every request stays on ONNX Runtime.

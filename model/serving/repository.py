@@ -314,6 +314,7 @@ class Repository:
         if not bundle.holders:  # its last name: the session goes
             del self.bundles[resident.digest]
             self.used -= bundle.cost
+            bundle.model.model.drop_pending_compile()
         return True
 
     def state(self, name: str) -> dict[str, Any]:

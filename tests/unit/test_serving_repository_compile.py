@@ -99,6 +99,21 @@ def test_closing_the_server_drops_compiles_not_yet_started(
     assert queued.compiled is None and repository.compiling == 0
 
 
+def test_a_model_unloaded_before_its_turn_is_not_compiled(
+    client: Client, tiny_model: TinyModel
+) -> None:
+    repository = client.app.repository
+    gate = _hold_compiler(client)
+    try:
+        _infer(client, tiny_model, "a")
+        model = repository.resident["a"].model.model
+        assert client.post("/v2/repository/models/a/unload").status_code == 200
+    finally:
+        gate.set()
+    _until_compiled(client)
+    assert model.compiled is None and not model.compile_pending
+
+
 def test_model_compiled_trees_0_queues_no_compile(
     tiny_model: TinyModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
