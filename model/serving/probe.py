@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.serving.compiled import NotCompiled, pause
+from model.serving.tree_tables import NotCompiled, pause
 
 if TYPE_CHECKING:
-    from model.serving.compiled import OneRowScorer, Trees
+    from model.serving.compiled import OneRowScorer
+    from model.serving.tree_tables import Trees
 
 Row = dict[str, list[Any]]
 Path = list[tuple[int, float, bool]]  # (feature, threshold, goes left), root first

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,34 +49,27 @@ def _pending(client: Client) -> float:
     )
 
 
-def _until_compiled(client: Client) -> None:
-    deadline = time.monotonic() + 30
-    while client.app.repository.compiling and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert client.app.repository.compiling == 0
-
-
-def _hold_compiler(client: Client) -> threading.Event:
-    """Keep the compile thread busy until the returned gate is set."""
+@contextmanager
+def _compiler_held(client: Client) -> Iterator[None]:
+    """The compile thread stays busy inside the block; on leaving, the queue drains."""
     gate = threading.Event()
     client.app.repository.compiler = ThreadPoolExecutor(1)
     client.app.repository.compiler.submit(gate.wait, 30)
-    return gate
+    try:
+        yield
+    finally:
+        gate.set()
+    client.app.repository.compiler.shutdown(wait=True)
 
 
 def test_a_cold_load_answers_with_onnx_runtime_while_its_scorer_compiles(
     client: Client, tiny_model: TinyModel
 ) -> None:
-    repository = client.app.repository
-    gate = _hold_compiler(client)
-    try:
+    with _compiler_held(client):
         before = _infer(client, tiny_model, "a")
-        model = repository.resident["a"].model.model
+        model = client.app.repository.resident["a"].model.model
         assert model.compiled is None and model.compile_pending
         assert _pending(client) == 1
-    finally:
-        gate.set()
-    _until_compiled(client)
     assert model.compiled is not None and not model.compile_pending
     assert _pending(client) == 0
     assert _infer(client, tiny_model, "a") == before  # the compiled answer is ONNX Runtime's
@@ -86,31 +79,25 @@ def test_closing_the_server_drops_compiles_not_yet_started(
     client: Client, tiny_model: TinyModel
 ) -> None:
     repository = client.app.repository
-    gate = _hold_compiler(client)
-    _infer(client, tiny_model, "a")
-    _infer(client, tiny_model, "b")
-    queued = repository.resident["a"].model.model
-    # a and b pin one digest: one shared load, so one compile queued behind the gate
-    assert repository.resident["b"].model.model is queued
-    assert _pending(client) == 1
-    repository.close()
-    gate.set()
-    repository.compiler.shutdown(wait=True)
+    with _compiler_held(client):
+        _infer(client, tiny_model, "a")
+        _infer(client, tiny_model, "b")
+        queued = repository.resident["a"].model.model
+        # a and b pin one digest: one shared load, so one compile queued behind the gate
+        assert repository.resident["b"].model.model is queued
+        assert _pending(client) == 1
+        repository.close()
     assert queued.compiled is None and repository.compiling == 0
 
 
 def test_a_model_unloaded_before_its_turn_is_not_compiled(
     client: Client, tiny_model: TinyModel
 ) -> None:
-    repository = client.app.repository
-    gate = _hold_compiler(client)
-    try:
+    with _compiler_held(client):
         _infer(client, tiny_model, "a")
-        model = repository.resident["a"].model.model
+        model = client.app.repository.resident["a"].model.model
         assert client.post("/v2/repository/models/a/unload").status_code == 200
-    finally:
-        gate.set()
-    _until_compiled(client)
+    assert client.app.repository.compiling == 0
     assert model.compiled is None and not model.compile_pending
 
 
