@@ -89,6 +89,8 @@ def _tensor(tensor: Any) -> np.ndarray:
         raise ProtoError(
             f"tensor {tensor.name!r}: data type {tensor.data_type} is not float or int64"
         )
+    if len(tensor.raw_data) % np.dtype(np_type).itemsize:
+        raise ProtoError(f"tensor {tensor.name!r}: raw data of {len(tensor.raw_data)} bytes")
     if tensor.raw_data:
         array = np.frombuffer(tensor.raw_data, dtype=np.dtype(np_type).newbyteorder("<"))
     else:

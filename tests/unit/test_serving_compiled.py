@@ -283,6 +283,18 @@ def test_the_wire_reader_reads_what_onnx_reads(onnx_bytes: bytes) -> None:
         assert np.array_equal(graph.initializers[tensor.name], numpy_helper.to_array(tensor))
 
 
+def test_an_initializer_whose_raw_bytes_do_not_fit_its_type_is_a_proto_error(
+    onnx_bytes: bytes,
+) -> None:
+    def odd_raw(proto: onnx.ModelProto) -> None:
+        shape = proto.graph.initializer[0]
+        del shape.int64_data[:]
+        shape.raw_data = b"\x01" * 7  # not a whole int64
+
+    with pytest.raises(ProtoError, match="raw data of 7 bytes"):
+        read_graph(_edited(onnx_bytes, odd_raw))
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_damaged_model_bytes_raise_only_proto_error_or_not_compiled(
