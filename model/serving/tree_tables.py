@@ -40,7 +40,6 @@ class Trees:
     leaves: np.ndarray  # [trees, 2**depth] float32
     padding: np.ndarray  # [trees, 2**depth - 1] True where a node only pads a shallow leaf
     base: float
-    width: int
 
 
 def tables(node: Node, width: int) -> Trees:
@@ -107,7 +106,6 @@ def tables(node: Node, width: int) -> Trees:
         np.array(leaves, dtype=np.float32).reshape(count, inner + 1),
         np.array(padding, dtype=bool).reshape(count, inner),
         base_value,
-        width,
     )
 
 
