@@ -277,8 +277,12 @@ def _in_ci() -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the CI skip guard with the project's allow-list."""
+    """Register the CI skip guard with the project's allow-list; bind DVC's logging."""
     config.pluginmanager.register(SkipGuard(CI_ALLOWED_SKIPS), SKIP_GUARD_NAME)
+    # `import dvc` binds its console handlers to the sys.stdout of that moment. Imported
+    # first inside a test that swapped stdout (CliRunner, redirect_stdout), they would write
+    # to a closed stream for the rest of the worker (tests/integration/test_dvc_logging_capture.py).
+    import dvc  # noqa: F401
 
 
 SKIP_GUARD_NAME = "ci-skip-guard"
