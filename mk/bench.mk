@@ -3,7 +3,8 @@ MLSERVER_VENV ?= .state/mlserver
 
 .PHONY: serving-bench-env serving-bench
 
-serving-bench-env: env ## MLServer 1.7.1 in its own venv, from a hashed lock (benchmarks/mlserver/)
+serving-bench-env: env ## wrk (Debian's) and MLServer 1.7.1 in its own venv, from a hashed lock (benchmarks/mlserver/)
+	bash scripts/apt-provide.sh wrk wrk
 	$(UV) venv -q --allow-existing --python 3.11 $(MLSERVER_VENV)
 	$(UV) pip install -q --python $(MLSERVER_VENV)/bin/python --require-hashes \
 		-r benchmarks/mlserver/requirements.txt

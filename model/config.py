@@ -104,6 +104,8 @@ MODEL_MAX_CONNECTIONS = "MODEL_MAX_CONNECTIONS"
 """Open connections (or requests in flight) before new requests get 503 (default 64)."""
 MODEL_MAX_BUFFERED_BYTES = "MODEL_MAX_BUFFERED_BYTES"
 """Request-body bytes all connections together may buffer before new bodies get 503 (64 MiB)."""
+MODEL_OFFLOAD_ROWS = "MODEL_OFFLOAD_ROWS"
+"""Rows from which a request is scored on the scoring thread, off the event loop (64; 0: never)."""
 MODEL_MEMORY_BUDGET = "MODEL_MEMORY_BUDGET"
 """Repository mode: models resident at once ("100") or their bytes ("300MiB"); LRU evicts."""
 

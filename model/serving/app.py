@@ -7,6 +7,8 @@ GET /model. Every bad input is a 4xx naming the field; nothing a client sends ca
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from model.serving.asgi import json_reply as _json
 from model.serving.integrity import Integrity, verify
 from model.serving.limits import Limits
 from model.serving.metrics import Metrics
+from model.serving.offload import Scoring
 from model.serving.request import Budget
 from model.serving.sampling import Sampler
 from model.serving.schema import RequestError, parse_json
@@ -71,7 +74,9 @@ class ModelServer(BaseServer):
         extra = {"/v1/predict": ("POST", self.predict), "/model": ("GET", self.model_info)}
         self._oip_routes(extra, self.oip_metadata, self.oip_ready)
         # single-row /v1/predict requests read in one loop turn share one ONNX run (asgi.flush)
-        self.batched = {self.predict: Batch(self.instances, self._score, self.predictions)}
+        self.batched = {
+            self.predict: Batch(self.instances, self._score, self.predictions, self._predictions)
+        }
 
     def _load(self, files: dict[str, bytes]) -> None:
         """Build schema and session from the verified bytes (never re-read from disk)."""
@@ -102,16 +107,33 @@ class ModelServer(BaseServer):
         return self.model
 
     def _score(self, columns: dict[str, list[Any]], n: int) -> list[float]:
-        model = self._require_model()
-        out = model.scores(columns, n)
-        self.metrics.scores.observe(out)
-        if self.sampler is not None:
-            self.sampler.record(self.schema.names, columns, out)
-        return out
+        return self._observed(columns, self._require_model().scores(columns, n))
 
-    def predict(self, body: bytes, _: str) -> Reply:
+    def _observed(self, columns: dict[str, list[Any]], scores: list[float]) -> list[float]:
+        """Record scores in the metrics and the drift sample (on the loop: neither is locked)."""
+        self.metrics.scores.observe(scores)
+        if self.sampler is not None:
+            self.sampler.record(self.schema.names, columns, scores)
+        return scores
+
+    def _scored(
+        self, columns: dict[str, list[Any]], n: int, answer: Callable[[list[float]], Reply]
+    ) -> Reply | Scoring:
+        """`answer` for the rows' scores; a large batch as `Scoring` (model/serving/offload.py)."""
+        model = self._require_model()
+        if not self.limits.offloads(n):
+            return answer(self._observed(columns, model.scores(columns, n)))
+        return Scoring(
+            partial(model.scores, columns, n),
+            lambda scores: answer(self._observed(columns, scores)),
+        )
+
+    def predict(self, body: bytes, _: str) -> Reply | Scoring:
         """POST /v1/predict: a probability and a label per instance."""
-        return self.predictions(self._score(*self.instances(body, _)))
+        return self._predictions(*self.instances(body, _))
+
+    def _predictions(self, columns: dict[str, list[Any]], n: int) -> Reply | Scoring:
+        return self._scored(columns, n, self.predictions)
 
     def instances(self, body: bytes, _: str) -> tuple[dict[str, list[Any]], int]:
         """/v1/predict's body validated into columns."""
@@ -136,13 +158,16 @@ class ModelServer(BaseServer):
         )
 
     @accepts_binary
-    def infer(self, body: bytes, name: str, framing: bytes | None = None) -> Reply:
+    def infer(self, body: bytes, name: str, framing: bytes | None = None) -> Reply | Scoring:
         """POST /v2/models/{name}/infer (pandas codec; JSON or binary tensors)."""
         self._check_name(name)
         self._require_model()
         columns, n, request_id, binary = oip.read_infer(self.schema, body, framing)
-        scores = self._score(columns, n)
-        return 200, *oip.infer_reply(self.name, self.version, scores, request_id, binary)
+
+        def answer(scores: list[float]) -> Reply:
+            return 200, *oip.infer_reply(self.name, self.version, scores, request_id, binary)
+
+        return self._scored(columns, n, answer)
 
     # ---- metadata and health -------------------------------------------------------------
     def _check_name(self, param: str) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -21,6 +22,7 @@ import orjson
 from model.serving.limits import Limits
 from model.serving.metrics import CONTENT_TYPE as METRICS_TYPE
 from model.serving.metrics import Metrics
+from model.serving.offload import Scoring, ScoringThread
 from model.serving.request import (
     CLIENT_GONE,
     TIMED_OUT,
@@ -85,13 +87,15 @@ def split_model(param: str) -> tuple[str, str | None]:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """A scoring route in three steps, so that single-row requests can share one model run:
+    """A scoring route in steps, so that single-row requests can share one model run:
     `rows(body, param)` validates into (columns, n) (raising RequestError), `score(columns,
-    n)` scores them, and `answer(scores)` is the reply for one request's scores."""
+    n)` scores them, and `answer(scores)` is the reply for one request's scores. `many`, if
+    given, answers a request of n > 1 rows itself (a large batch as `Scoring`)."""
 
     rows: Callable[[bytes, str], tuple[dict[str, list[Any]], int]]
     score: Callable[[dict[str, list[Any]], int], list[float]]
     answer: Callable[[list[float]], Reply]
+    many: Callable[[dict[str, list[Any]], int], Reply | Scoring] | None = None
 
 
 @dataclass(slots=True)
@@ -135,6 +139,14 @@ class BaseServer:
     # handler -> its steps, for the routes whose single-row requests are batched
     batched: Mapping[Handler, Batch] = MappingProxyType({})
     _waiting: list[Waiting] | None = None
+    _scoring: ScoringThread | None = None
+
+    @property
+    def scoring(self) -> ScoringThread:
+        """The thread large batches are scored on (model/serving/offload.py), made on first use."""
+        if self._scoring is None:
+            self._scoring = ScoringThread()
+        return self._scoring
 
     def _oip_routes(
         self, extra: dict[str, tuple[str, Handler]], metadata: Handler, model_ready: Handler
@@ -156,9 +168,11 @@ class BaseServer:
         }
 
     def close(self) -> None:
-        """Release files held open (the sample log)."""
+        """Release files held open (the sample log) and stop the scoring thread."""
         if self.sampler is not None:
             self.sampler.close()
+        if self._scoring is not None:
+            self._scoring.close()
 
     def count_rejected(self, status: int) -> None:
         """Count a response the connection guard sent without calling the app (431, 408, 503)."""
@@ -268,13 +282,30 @@ class BaseServer:
                 framing, head = head.framing, None  # read to the end: the connection may be kept
         except RequestError as err:
             return error(err.status, err.message), bool(head and head.has_body)
-        return self._call(handler, body, param, framing, method, scope["path"]), False
+        reply = self._call(handler, body, param, framing, method, scope["path"])
+        if isinstance(reply, Scoring):
+            reply = await self._offloaded(reply, len(body), method, scope["path"])
+        return reply, False
+
+    async def _offloaded(self, scoring: Scoring, size: int, method: str, path: str) -> Reply:
+        """A large batch's reply, its model run awaited on the scoring thread. Its body's bytes
+        count against the buffer budget again until it is answered: batches waiting for the
+        thread are bounded by MODEL_MAX_BUFFERED_BYTES, as bodies being read are."""
+        self.budget.used += size
+        try:
+            reply: Reply = scoring.reply(await self.scoring.run(scoring))
+        except Exception as err:
+            reply = failure(err, method, path)
+        finally:
+            self.budget.used -= size
+        return reply
 
     @staticmethod
     def _call(
         handler: Handler, body: bytes, param: str, framing: bytes | None, method: str, path: str
-    ) -> Reply:
-        """The handler's reply; a request error is its 4xx, a bug costs this request a 500."""
+    ) -> Reply | Scoring:
+        """The handler's reply (or its `Scoring`, for a large batch); a request error is its
+        4xx, a bug costs this request a 500."""
         try:
             if framing is None:
                 return handler(body, param)
@@ -318,6 +349,7 @@ class BaseServer:
         a single-row request waits to be scored with the others of this loop turn, answered
         through `deliver` by `flush` (connections flush before reading their next request)."""
         d = direct
+        reply: Reply | Scoring
         if d.batch is None or deliver is None:
             reply = self._call(d.handler, body, d.param, d.framing, d.method, path)
         else:
@@ -326,11 +358,51 @@ class BaseServer:
                 if n == 1:
                     self._wait(Waiting(direct, columns, deliver))
                     return None
-                reply = d.batch.answer(d.batch.score(columns, n))
+                many = d.batch.many
+                reply = many(columns, n) if many else d.batch.answer(d.batch.score(columns, n))
             except Exception as err:  # as `_call` maps them
                 reply = failure(err, d.method, path)
+        if isinstance(reply, Scoring):
+            if deliver is not None:
+                self._submit(direct, reply, len(body), path, deliver)
+                return None
+            reply = self._now(reply, d.method, path)
         self.direct_counted(direct, reply[0])
         return reply
+
+    @staticmethod
+    def _now(scoring: Scoring, method: str, path: str) -> Reply:
+        """A `Scoring` answered on this thread (no connection to deliver to later)."""
+        try:
+            reply: Reply = scoring.now()
+        except Exception as err:
+            reply = failure(err, method, path)
+        return reply
+
+    def _submit(
+        self, direct: Direct, scoring: Scoring, size: int, path: str, deliver: Deliver
+    ) -> None:
+        """Score a direct request's large batch on the scoring thread; answer it on the loop
+        through `deliver`. Its bytes stay counted against the buffer budget until then."""
+        self.budget.used += size
+
+        def finish(future: Future[Any]) -> None:
+            self.budget.used -= size
+            try:
+                reply: Reply = scoring.reply(future.result())
+            except Exception as err:
+                reply = failure(err, direct.method, path)
+            self.direct_counted(direct, reply[0] if deliver(reply) else CLIENT_GONE)
+
+        self.scoring.submit(scoring, finish)
+
+    def settle(self) -> None:
+        """Answer everything waiting now, offloaded batches first (blocking until they are
+        scored): a connection calls it when its next request's bytes arrive before its answer
+        went out, so its answers keep their order."""
+        if self._scoring is not None:
+            self._scoring.drain()
+        self.flush()
 
     def _wait(self, waiting: Waiting) -> None:
         if self._waiting is None:

@@ -47,7 +47,7 @@ class GuardedProtocol(HttpToolsProtocol):
     on_reject: Reject = staticmethod(lambda status: None)
     scorer: BaseServer | None = None  # answers direct requests (asgi.BaseServer.direct_route)
     _direct: Direct | None = None  # the request being answered without an ASGI cycle
-    _waiting = False  # its answer waits for the server's batch (asgi.BaseServer.flush)
+    _waiting = False  # its answer waits for a shared run or the scoring thread (BaseServer.settle)
     _last_head: tuple[Any, Any, int, bytes] = (None, None, 0, b"")  # see _head
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -71,7 +71,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         """Feed the parser, refusing once the headers outgrow the limit."""
         if self._waiting:  # the last answer goes out before anything this data brings
-            self.scorer.flush()  # type: ignore[union-attr]
+            self.scorer.settle()  # type: ignore[union-attr]
         phase = self._phase
         if phase is not BODY:
             if phase is None:  # the next keep-alive request starts; the first is timed from connect
@@ -87,7 +87,7 @@ class GuardedProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         """A pipelined request starts: the one before it is answered first."""
         if self._waiting:
-            self.scorer.flush()  # type: ignore[union-attr]
+            self.scorer.settle()  # type: ignore[union-attr]
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
@@ -170,7 +170,8 @@ class GuardedProtocol(HttpToolsProtocol):
             self._deadline(self.timeout_keep_alive)
 
     def _answer_directly(self) -> None:
-        """Score and answer, now or with this loop turn's batch (`_deliver` either way)."""
+        """Score and answer: now, with this loop turn's batch, or when the scoring thread has
+        run a large batch (`_deliver` every way)."""
         direct, body = self._direct, self._body
         self._direct = None
         self.scorer.budget.used -= self._size  # type: ignore[union-attr]

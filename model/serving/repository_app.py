@@ -9,6 +9,7 @@ POST /v2/repository/index lists every registered model with its state; POST
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 import orjson
@@ -27,6 +28,7 @@ from model.serving.asgi import (
 )
 from model.serving.limits import Limits
 from model.serving.metrics import Metrics, RepositoryMetrics
+from model.serving.offload import Scoring
 from model.serving.repository import (
     DEFAULT_MODELS,
     MemoryBudget,
@@ -106,14 +108,21 @@ class RepositoryServer(BaseServer):
 
     # ---- inference -----------------------------------------------------------------------
     @accepts_binary
-    def infer(self, body: bytes, param: str, framing: bytes | None = None) -> Reply:
+    def infer(self, body: bytes, param: str, framing: bytes | None = None) -> Reply | Scoring:
         """POST /v2/models/{name}[/versions/{v}]/infer (loads the model on first use)."""
         resident = self._model(param)
         model = resident.model
         columns, n, request_id, binary = oip.read_infer(model.schema, body, framing)
-        scores = model.model.scores(columns, n)
-        self.models.scored(resident.name, n)
-        return 200, *oip.infer_reply(resident.name, resident.version, scores, request_id, binary)
+
+        def answer(scores: list[float]) -> Reply:
+            self.models.scored(resident.name, n)
+            name, version = resident.name, resident.version
+            return 200, *oip.infer_reply(name, version, scores, request_id, binary)
+
+        # On the scoring thread the run holds its session: evicting the model meanwhile frees
+        # it only when the run ends.
+        run = partial(model.model.scores, columns, n)
+        return Scoring(run, answer) if self.limits.offloads(n) else answer(run())
 
     def metadata(self, body: bytes, param: str) -> Reply:
         """GET /v2/models/{name}: inputs, outputs, version (loads the model)."""
