@@ -145,7 +145,8 @@ class BaseServer:
     def scoring(self) -> ScoringThread:
         """The thread large batches are scored on (model/serving/offload.py), made on first use."""
         if self._scoring is None:
-            self._scoring = ScoringThread()
+            thread = self._scoring = ScoringThread()
+            self.metrics.offloaded.set_function(lambda: thread.queued)
         return self._scoring
 
     def _oip_routes(

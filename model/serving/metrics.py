@@ -189,6 +189,12 @@ class Metrics:
         )
         self.scores = ScoreCollector(info.get("version", ""))
         self.registry.register(self.scores)
+        self.offloaded = Gauge(
+            "model_scoring_thread_batches",
+            "Large batches (MODEL_OFFLOAD_ROWS rows or more) waiting for or being scored on "
+            "the scoring thread.",
+            registry=self.registry,
+        )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one request and record its latency."""

@@ -42,12 +42,6 @@ class _Job:
     finish: Finish
     finished: bool = False
 
-    def complete(self) -> None:
-        """Call `finish` once, however many times the job is completed."""
-        if not self.finished:
-            self.finished = True
-            self.finish(self.future)
-
 
 class ScoringThread:
     """One scoring thread, started on first use; jobs finish on the loop that submitted them."""
@@ -55,6 +49,7 @@ class ScoringThread:
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._jobs: list[_Job] = []  # submitted through `submit`, not yet finished
+        self.queued = 0  # batches waiting for or on the thread (changed on the loop only)
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -63,7 +58,11 @@ class ScoringThread:
 
     async def run(self, scoring: Scoring) -> Any:
         """Await `scoring.run()` on the thread (its exception, if any, is raised here)."""
-        return await asyncio.wrap_future(self._executor().submit(scoring.run))
+        self.queued += 1
+        try:
+            return await asyncio.wrap_future(self._executor().submit(scoring.run))
+        finally:
+            self.queued -= 1
 
     def submit(self, scoring: Scoring, finish: Finish) -> None:
         """Run `scoring.run()` on the thread, then `finish(future)` on this loop.
@@ -74,31 +73,31 @@ class ScoringThread:
         loop = asyncio.get_running_loop()
         job = _Job(self._executor().submit(scoring.run), finish)
         self._jobs.append(job)
+        self.queued += 1
 
         def done(_: Future[Any]) -> None:  # on the scoring thread
             # RuntimeError: the loop closed first; the server is gone, and so is the answer
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._complete, job)
+                loop.call_soon_threadsafe(self._finish, job)
 
         job.future.add_done_callback(done)
 
-    def _complete(self, job: _Job) -> None:
-        if job in self._jobs:
-            self._jobs.remove(job)
-        job.complete()
+    def _finish(self, job: _Job) -> None:
+        """Call the job's `finish` once, whether its callback or `drain` comes first."""
+        if job.finished:
+            return
+        job.finished = True
+        self._jobs.remove(job)
+        self.queued -= 1
+        job.finish(job.future)
 
     def drain(self) -> None:
         """Finish every submitted job now, in order, blocking until each has run."""
         while self._jobs:
-            job = self._jobs.pop(0)
+            job = self._jobs[0]
             if not job.future.cancelled():
                 job.future.exception()  # waits; a failure is the job's own to report
-            job.complete()
-
-    @property
-    def pending(self) -> int:
-        """Jobs submitted and not yet finished."""
-        return len(self._jobs)
+            self._finish(job)
 
     def close(self) -> None:
         """Stop the thread; queued jobs are dropped (their connections close with the server)."""

@@ -109,6 +109,12 @@ async def answered(conn: Connection, count: int = 1) -> list[bytes]:
     raise AssertionError(f"{count} answer(s) expected: {conn.transport.sent!r}")
 
 
+def batches_on_the_thread(app: ModelServer) -> float:
+    found = re.search(rb"\nmodel_scoring_thread_batches (\S+)", app.metrics.render())
+    assert found, "model_scoring_thread_batches is not exported"
+    return float(found.group(1))
+
+
 def on_the_loop(app: ModelServer, data: bytes) -> Any:
     """The body of the answer to `data` with offloading off (the loop scores it)."""
     limits, app.limits = app.limits, replace(app.limits, offload_rows=0)
@@ -131,17 +137,18 @@ def test_a_held_batch_leaves_the_loop_answering_other_connections(
     expected = on_the_loop(app, data)
     gate = Gate(app)
 
-    async def main() -> tuple[list[bytes], list[bytes], int]:
+    async def main() -> tuple[list[bytes], list[bytes], int, float]:
         batch, other = Connection(app, direct), Connection(app, direct=True)
         batch.proto.data_received(data)
         await gate.entered_run()
-        held_budget = app.budget.used
+        held_budget, held = app.budget.used, batches_on_the_thread(app)
         assert not batch.transport.sent  # its answer waits for the run
         ready = await other.send(request("GET", "/v2/health/ready"))  # answered meanwhile
         gate.opened.set()
-        return await answered(batch), ready, held_budget
+        return await answered(batch), ready, held_budget, held
 
-    (answer,), (ready,), held_budget = uvloop.run(main())
+    (answer,), (ready,), held_budget, held = uvloop.run(main())
+    assert held == 1 and batches_on_the_thread(app) == 0
     assert ready.startswith(b"HTTP/1.1 200 OK")
     assert answer.startswith(b"HTTP/1.1 200 OK") and body_of(answer) == expected
     assert gate.threads and all(t.startswith("scoring") for t in gate.threads)
