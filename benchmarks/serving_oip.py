@@ -227,38 +227,63 @@ def onnx_in_process(model_dir: Path, rows: list[dict[str, Any]], n: int = 1000) 
     return {"rows_per_s": n / statistics.median(wall), "cpu_ms": 1e3 * statistics.median(cpu)}
 
 
+def _binary_run(
+    model_dir: Path, body: bytes, headers: dict[str, str], duration: int, env: dict[str, str]
+) -> tuple[dict[str, float], float]:
+    """One server, one wrk run of 1,000-row binary requests: (wrk result, server CPU ms/request)."""
+    proc, url = ours(model_dir, env)
+    try:
+        proc.ready(f"{url}/v2/health/ready", 30)
+        before = cpu_seconds(proc.proc.pid)
+        result = wrk(f"{url}/v2/models/{MODEL}/infer", body, max(duration // 2, 5),
+                     threads=1, conns=2, headers=headers)  # fmt: skip
+        checked(result, "1,000-row binary")
+        return result, 1e3 * (cpu_seconds(proc.proc.pid) - before) / result["requests"]
+    finally:
+        proc.stop()
+
+
 def bench_binary(
     model_dir: Path, rows: list[dict[str, Any]], duration: int, rounds: int
 ) -> dict[str, Any]:
-    """1,000-row binary requests vs in-process ONNX, measured back to back in each round."""
+    """1,000-row binary requests vs in-process ONNX, measured back to back in each round:
+    batches on the scoring thread (the default), then on the loop (MODEL_OFFLOAD_ROWS=0)."""
     contract = Contract.from_dict(json.loads((model_dir / "model.json").read_text())["contract"])
     body, size = binary_body(rows, contract, 1000)
     headers = {"Inference-Header-Content-Length": str(size)}
-    http, onnx, cpu_ms, loads, works = [], [], [], [], False
+    arms = {"thread": {}, "loop": {config.MODEL_OFFLOAD_ROWS: "0"}}
+    rps: dict[str, list[float]] = {arm: [] for arm in arms}
+    cpu_ms: dict[str, list[float]] = {arm: [] for arm in arms}
+    onnx, loads = [], []
     for _ in range(rounds):
-        proc, url = ours(model_dir)
-        try:
-            proc.ready(f"{url}/v2/health/ready", 30)
-            works = tritonclient_works(url, rows, contract)
-            before = cpu_seconds(proc.proc.pid)
-            result = wrk(f"{url}/v2/models/{MODEL}/infer", body, max(duration // 2, 5),
-                         threads=1, conns=2, headers=headers)  # fmt: skip
-            checked(result, "1,000-row binary")
-            cpu_ms.append(1e3 * (cpu_seconds(proc.proc.pid) - before) / result["requests"])
-        finally:
-            proc.stop()
-        http.append(result["rps"] * 1000)
+        for arm, env in arms.items():
+            result, cpu = _binary_run(model_dir, body, headers, duration, env)
+            rps[arm].append(result["rps"] * 1000)
+            cpu_ms[arm].append(cpu)
+            loads.append(result["load"])
         onnx.append(onnx_in_process(model_dir, rows))
-        loads.append(result["load"])
-    ratios = [h / o["rows_per_s"] for h, o in zip(http, onnx, strict=True)]
-    cpu = [o["cpu_ms"] / c for o, c in zip(onnx, cpu_ms, strict=True)]
-    return {"rounds": rounds, "binary_rows_per_s": statistics.median(http),
+    proc, url = ours(model_dir)
+    try:
+        proc.ready(f"{url}/v2/health/ready", 30)
+        works = tritonclient_works(url, rows, contract)
+    finally:
+        proc.stop()
+
+    def ratios(arm: str) -> list[float]:
+        return [h / o["rows_per_s"] for h, o in zip(rps[arm], onnx, strict=True)]
+
+    def cpu_ratio(arm: str) -> float:
+        return statistics.median(o["cpu_ms"] / c for o, c in zip(onnx, cpu_ms[arm], strict=True))
+
+    return {"rounds": rounds, "binary_rows_per_s": statistics.median(rps["thread"]),
             "onnx_rows_per_s": statistics.median(o["rows_per_s"] for o in onnx),
-            "ratio": statistics.median(ratios), "ratios": ratios,
-            "server_cpu_ms": statistics.median(cpu_ms),
+            "ratio": statistics.median(ratios("thread")), "ratios": ratios("thread"),
+            "loop_ratio": statistics.median(ratios("loop")), "loop_ratios": ratios("loop"),
+            "server_cpu_ms": statistics.median(cpu_ms["thread"]),
+            "loop_cpu_ms": statistics.median(cpu_ms["loop"]),
             "onnx_cpu_ms": statistics.median(o["cpu_ms"] for o in onnx),
-            "cpu_ratio": statistics.median(cpu), "loads": loads,
-            "tritonclient_binary_works": works}  # fmt: skip
+            "cpu_ratio": cpu_ratio("thread"), "loop_cpu_ratio": cpu_ratio("loop"),
+            "loads": loads, "tritonclient_binary_works": works}  # fmt: skip
 
 
 def _distinct_models(model_dir: Path, tmp: Path, count: int) -> Path:
@@ -673,10 +698,10 @@ def report_floor(f: dict[str, Any]) -> None:
 
 
 def report_binary(b: dict[str, Any]) -> None:
-    """1,000-row binary-tensor requests against in-process ONNX."""
+    """1,000-row binary-tensor requests against in-process ONNX, both server arms."""
     print(
         f"1,000-row binary requests, medians of {b['rounds']} rounds (in-process ONNX right "
-        f"after each HTTP run): {b['binary_rows_per_s']:,.0f} rows/s vs in-process ONNX "
+        f"after each round's HTTP runs): {b['binary_rows_per_s']:,.0f} rows/s vs in-process ONNX "
         f"{b['onnx_rows_per_s']:,.0f}: ratio {b['ratio']:.2f} (per round {_each(b['ratios'])}; "
         f"target >= 0.85); load average {_each(b['loads'], '.1f')}"
     )
@@ -684,6 +709,12 @@ def report_binary(b: dict[str, Any]) -> None:
         f"  server CPU per request {b['server_cpu_ms']:.2f} ms vs in-process ONNX CPU per batch "
         f"{b['onnx_cpu_ms']:.2f} ms: CPU ratio {b['cpu_ratio']:.2f}; "
         f"tritonclient default (binary) mode works: {b['tritonclient_binary_works']}"
+    )
+    print(
+        f"  the same with every run on the event loop (MODEL_OFFLOAD_ROWS=0), same rounds: "
+        f"ratio {b['loop_ratio']:.2f} (per round {_each(b['loop_ratios'])}), server CPU "
+        f"{b['loop_cpu_ms']:.2f} ms per request (CPU ratio {b['loop_cpu_ratio']:.2f}); "
+        f"scoring thread ÷ loop {b['ratio'] / b['loop_ratio']:.2f}"
     )
 
 

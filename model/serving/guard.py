@@ -48,6 +48,7 @@ class GuardedProtocol(HttpToolsProtocol):
     scorer: BaseServer | None = None  # answers direct requests (asgi.BaseServer.direct_route)
     _direct: Direct | None = None  # the request being answered without an ASGI cycle
     _waiting = False  # its answer waits for a shared run or the scoring thread (BaseServer.settle)
+    _stopping = False  # shutdown came while a direct request was read or waited: close after it
     _last_head: tuple[Any, Any, int, bytes] = (None, None, 0, b"")  # see _head
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -176,7 +177,11 @@ class GuardedProtocol(HttpToolsProtocol):
         self._direct = None
         self.scorer.budget.used -= self._size  # type: ignore[union-attr]
         payload = body[0] if len(body) == 1 else b"".join(body)
-        self._keep = self.parser.should_keep_alive() and self.parser.get_http_version() != "1.0"
+        self._keep = (
+            not self._stopping
+            and self.parser.should_keep_alive()
+            and self.parser.get_http_version() != "1.0"
+        )
         self._bodiless = direct.method == "HEAD"  # type: ignore[union-attr]
         reply = self.scorer.direct_reply(direct, payload, self._path, self._deliver)  # type: ignore[union-attr, arg-type]
         if reply is None:
@@ -228,6 +233,16 @@ class GuardedProtocol(HttpToolsProtocol):
         self.scorer.budget.used -= self._size  # type: ignore[union-attr]
         self._size = 0
         self.scorer.direct_counted(direct, status)  # type: ignore[union-attr, arg-type]
+
+    def shutdown(self) -> None:
+        """uvicorn's graceful shutdown, which sees only ASGI cycles: a direct request whose body
+        is still arriving, or whose answer waits (a large batch on the scoring thread), is
+        answered first, with `connection: close`. uvicorn waits for the connection to close."""
+        if self._direct is None and not self._waiting:
+            super().shutdown()
+            return
+        self._stopping = True
+        self._keep = False
 
     def send_400_response(self, msg: str) -> None:
         """uvicorn's answer to bytes that are not HTTP: counted like any other response."""

@@ -299,3 +299,45 @@ def test_the_repository_server_offloads_a_large_batch(
         answers.append(reply.json()["outputs"])
     assert answers[0] == answers[1]
     assert threads[0] == threading.current_thread().name and threads[1].startswith("scoring")
+
+
+def test_a_graceful_shutdown_answers_the_held_batch_then_closes(
+    app: ModelServer, rows: list[dict]
+) -> None:
+    """uvicorn's shutdown closed every connection without an ASGI cycle in flight: a batch
+    on the scoring thread (or a direct request whose body was still arriving) lost its answer."""
+    gate = Gate(app)
+
+    async def main() -> tuple[bool, list[bytes], bool]:
+        conn = Connection(app, direct=True)
+        conn.proto.data_received(infer(rows))
+        await gate.entered_run()
+        conn.proto.shutdown()
+        closed_early = conn.transport.closed
+        gate.opened.set()
+        return closed_early, await answered(conn), conn.transport.closed
+
+    closed_early, (answer,), closed = uvloop.run(main())
+    assert not closed_early
+    assert answer.startswith(b"HTTP/1.1 200 OK") and b"connection: close\r\n" in answer.lower()
+    assert closed
+
+
+def test_a_graceful_shutdown_lets_a_direct_body_finish_arriving(
+    app: ModelServer, rows: list[dict]
+) -> None:
+    data = predict(rows[:1])
+    head, body = data.split(b"\r\n\r\n", 1)
+
+    async def main() -> tuple[bool, list[bytes], bool]:
+        conn = Connection(app, direct=True)
+        conn.proto.data_received(head + b"\r\n\r\n" + body[:5])
+        conn.proto.shutdown()
+        closed_early = conn.transport.closed
+        conn.proto.data_received(body[5:])
+        return closed_early, await answered(conn), conn.transport.closed
+
+    closed_early, (answer,), closed = uvloop.run(main())
+    assert not closed_early
+    assert answer.startswith(b"HTTP/1.1 200 OK") and b"connection: close\r\n" in answer.lower()
+    assert closed
