@@ -4,7 +4,7 @@ Why: a one-row ONNX Runtime run touches tens of KB of session-private memory (ke
 plans, the arena). With 100 distinct models hot, that memory falls out of the CPU caches and
 a run costs twice what it costs with one (benchmarks/serving_oip.py, `onnx_sessions`). Here
 a model is a few flat arrays (feature ids, thresholds, leaf weights of its padded trees:
-26 KB for 200 trees of depth 3), and a row costs a handful of numpy calls.
+15 KB for 200 trees of depth 3), and a row costs a handful of numpy calls.
 
 Only graphs made of the ops below compile; `compile_one_row` raises NotCompiled for anything
 else, and the caller keeps ONNX Runtime. A compiled scorer is used only after it agrees with
@@ -110,7 +110,11 @@ class OneRowScorer:
         # Each tree's comparisons padded to 8 or 16 so that np.packbits turns them into one
         # uint8 or uint16 pattern per tree; a padded node compares with NaN: always false.
         padded = 8 if inner <= 8 else 16
-        features = np.zeros((count, padded), dtype=np.intp)
+        # uint8 feature ids while the row has at most 256 slots: with 100 models taking
+        # turns, each one's arrays are out of cache when its request comes, and these are read
+        # whole (np.take reads them as they are; x[ids] would first convert them to intp).
+        ids = np.uint8 if len(slots) <= 256 else np.intp
+        features = np.zeros((count, padded), dtype=ids)
         thresholds = np.full((count, padded), np.nan, dtype=np.float32)
         features[:, :inner], thresholds[:, :inner] = trees.features, trees.thresholds
         self._features, self._thresholds = features.ravel(), thresholds.ravel()
@@ -135,7 +139,7 @@ class OneRowScorer:
 
     def leaves_reached(self, columns: dict[str, list[Any]]) -> np.ndarray:
         """The padded leaf each tree reaches for this row."""
-        left = self.row(columns)[self._features] <= self._thresholds
+        left = self.row(columns).take(self._features) <= self._thresholds
         return self._leaf_of[np.packbits(left, bitorder="little").view(self._pattern)]
 
     def __call__(self, columns: dict[str, list[Any]]) -> float:
