@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -93,11 +94,10 @@ def _reshape(node: Node, arg: _Tensor, graph: Graph) -> _Tensor:
     return _Tensor(tuple(dims), arg.slots)
 
 
-class OneRowScorer:
-    """P(positive class) for one validated row, from the compiled graph."""
+class RowLayout:
+    """Where each input lands in the graph's float32 feature row (read-only once built)."""
 
-    def __init__(self, slots: list[Slot], trees: Trees) -> None:
-        self.trees, self.slots = trees, slots
+    def __init__(self, slots: tuple[Slot, ...]) -> None:
         self.zeros = np.zeros(len(slots), dtype=np.float32)
         self.numbers = [(i, s[1], s[2] if s[0] == "fill" else math.nan)
                         for i, s in enumerate(slots) if s[0] in ("num", "fill")]  # fmt: skip
@@ -106,6 +106,42 @@ class OneRowScorer:
             if slot[0] == "hot":
                 hot.setdefault(slot[1], {})[slot[2]] = i
         self.hot = list(hot.items())
+
+    def row(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        """The graph's float32 feature row: what its tree ensemble reads."""
+        x = self.zeros.copy()
+        for i, name, fill in self.numbers:
+            value = columns[name][0]
+            x[i] = fill if value is None or value != value else value
+        for name, positions in self.hot:
+            at = positions.get(columns[name][0])
+            if at is not None:
+                x[at] = 1.0
+        return x
+
+
+@lru_cache(maxsize=256)
+def _shared_layout(slots: tuple[Slot, ...]) -> RowLayout:
+    """One layout per distinct preprocessing: models trained on one dataset share it (as they
+    share their request schema), so its objects stay in the CPU caches while models take turns."""
+    return RowLayout(slots)
+
+
+@lru_cache(maxsize=256)
+def _first_leaves(count: int, leaves: int) -> np.ndarray:
+    """The index of each tree's first leaf in the flat leaf array (shared, read-only)."""
+    first = np.arange(count) * leaves
+    first.flags.writeable = False
+    return first
+
+
+class OneRowScorer:
+    """P(positive class) for one validated row, from the compiled graph."""
+
+    def __init__(self, slots: list[Slot], trees: Trees) -> None:
+        self.trees, self.slots = trees, slots
+        self.layout = _shared_layout(tuple(slots))
+        self.row = self.layout.row
         inner, count = trees.features.shape[1], trees.features.shape[0]
         # Each tree's comparisons padded to 8 or 16 so that np.packbits turns them into one
         # uint8 or uint16 pattern per tree; a padded node compares with NaN: always false.
@@ -121,21 +157,9 @@ class OneRowScorer:
         self._pattern = np.dtype(np.uint8 if padded == 8 else "<u2")
         self._leaves = trees.leaves.ravel()
         # Leaf of each tree for each pattern of its comparisons, as an index into _leaves.
-        self._first_leaf = np.arange(count) * (inner + 1)
+        self._first_leaf = _first_leaves(count, inner + 1)
         self._leaf_of = leaf_table(trees.depth)
         self._base = np.float32(trees.base)
-
-    def row(self, columns: dict[str, list[Any]]) -> np.ndarray:
-        """The graph's float32 feature row: what its tree ensemble reads."""
-        x = self.zeros.copy()
-        for i, name, fill in self.numbers:
-            value = columns[name][0]
-            x[i] = fill if value is None or value != value else value
-        for name, positions in self.hot:
-            at = positions.get(columns[name][0])
-            if at is not None:
-                x[at] = 1.0
-        return x
 
     def leaves_reached(self, columns: dict[str, list[Any]]) -> np.ndarray:
         """The padded leaf each tree reaches for this row."""

@@ -120,9 +120,9 @@ def _row_of(
     null: bool = False,
 ) -> Row:
     row: Row = {
-        name: [math.nan if null else values.get(name, 0.0)] for _, name, _ in scorer.numbers
+        name: [math.nan if null else values.get(name, 0.0)] for _, name, _ in scorer.layout.numbers
     }
-    for name, positions in scorer.hot:
+    for name, positions in scorer.layout.hot:
         if name in equal:
             row[name] = [equal[name]]
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 from typing import Any
@@ -184,8 +185,10 @@ def _misread(change: str) -> Any:
             scorer._thresholds[:] = np.nextafter(scorer._thresholds, np.float32(-np.inf))
         elif change == "one leaf weight":
             scorer._leaves[int(np.argmax(np.abs(scorer._leaves)))] *= 1.5
-        elif change == "imputed fill":
-            scorer.numbers = [(i, name, fill + 1.0) for i, name, fill in scorer.numbers]
+        elif change == "imputed fill":  # a copy: the layout itself is shared between models
+            layout = copy.copy(scorer.layout)
+            layout.numbers = [(i, name, fill + 1.0) for i, name, fill in layout.numbers]
+            scorer.layout, scorer.row = layout, layout.row
         return scorer
 
     return compile_wrong
@@ -232,7 +235,7 @@ def test_the_probe_rows_reach_every_leaf_of_every_tree(model: OnnxModel, onnx_by
     reached = set().union(*(_leaves_walked(proto, scorer.row(row)) for row in rows))
     assert reached == leaves
     assert answers == [scorer(row) for row in rows]
-    assert any(math.isnan(row[name][0]) for row in rows for _, name, _ in scorer.numbers)
+    assert any(math.isnan(row[name][0]) for row in rows for _, name, _ in scorer.layout.numbers)
 
 
 def test_a_bug_in_compiling_costs_speed_not_the_model(

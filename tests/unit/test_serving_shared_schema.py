@@ -32,6 +32,10 @@ def test_models_of_one_contract_share_schema_and_feed(tiny_model: TinyModel) -> 
     assert second.schema is first.schema
     assert second.model.one is first.model.one
     assert second.model.session is not first.model.session  # each model keeps its own run
+    # the compiled scorers share where inputs land in the row, not the trees
+    one, two = first.model.compiled, second.model.compiled
+    assert one is not None and two is not None
+    assert two.layout is one.layout and two._thresholds is not one._thresholds
 
 
 def test_another_contract_or_row_limit_gets_its_own_schema(tiny_model: TinyModel) -> None:
