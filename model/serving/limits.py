@@ -52,8 +52,10 @@ class Limits:
     offload_rows: int = DEFAULT_OFFLOAD_ROWS
 
     def offloads(self, rows: int) -> bool:
-        """Whether a request of `rows` rows is scored on the scoring thread (0: never)."""
-        return 0 < self.offload_rows <= rows
+        """Whether a request of `rows` rows is scored on the scoring thread (0: never). One
+        row never is, whatever the setting: one-row runs fill a feed that models share
+        (inference.one_row_feed), safe only while the loop alone scores them."""
+        return rows > 1 and 0 < self.offload_rows <= rows
 
     @classmethod
     def from_env(cls) -> Limits:

@@ -247,6 +247,23 @@ def test_an_offloaded_batch_is_counted_in_the_score_metrics(
     assert scored and float(scored.group(1)) == len(rows)
 
 
+def test_one_row_stays_on_the_loop_whatever_the_threshold(
+    app: ModelServer, rows: list[dict]
+) -> None:
+    """One-row runs fill a feed shared between models: the scoring thread must never fill it
+    while the loop does (MODEL_OFFLOAD_ROWS=1 would have sent every row there)."""
+    app.limits = replace(app.limits, offload_rows=1)
+    gate = Gate(app)
+    gate.opened.set()
+
+    async def main() -> list[bytes]:
+        return await Connection(app, direct=True).send(infer(rows[:1]))
+
+    (answer,) = uvloop.run(main())
+    assert answer.startswith(b"HTTP/1.1 200 OK")
+    assert gate.threads == [threading.current_thread().name]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"), [(None, DEFAULT_OFFLOAD_ROWS), ("0", 0), ("1000", 1000)]
 )
