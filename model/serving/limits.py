@@ -7,6 +7,7 @@ the server with a message naming the variable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from model import config
@@ -30,9 +31,11 @@ def _number(name: str, default: float, minimum: float) -> float:
     try:
         value = float(raw)
     except ValueError:
+        value = math.nan
+    if not math.isfinite(value):  # "inf" or "1e999" would be no limit, or an OverflowError
         raise ValueError(
             f"{name} must be a number (default {default:g}), found {raw[:40]!r}; fix or unset it"
-        ) from None
+        )
     if not value >= minimum:
         raise ValueError(f"{name} must be at least {minimum:g}, found {value:g}; fix or unset it")
     return value
