@@ -119,14 +119,9 @@ class ModelServer(BaseServer):
     def _scored(
         self, columns: dict[str, list[Any]], n: int, answer: Callable[[list[float]], Reply]
     ) -> Reply | Scoring:
-        """`answer` for the rows' scores; a large batch as `Scoring` (model/serving/offload.py)."""
-        model = self._require_model()
-        if not self.limits.offloads(n):
-            return answer(self._observed(columns, model.scores(columns, n)))
-        return Scoring(
-            partial(model.scores, columns, n),
-            lambda scores: answer(self._observed(columns, scores)),
-        )
+        """`answer` for the rows' scores, recorded in metrics and samples (BaseServer.scored)."""
+        run = partial(self._require_model().scores, columns, n)
+        return self.scored(n, run, lambda scores: answer(self._observed(columns, scores)))
 
     def predict(self, body: bytes, _: str) -> Reply | Scoring:
         """POST /v1/predict: a probability and a label per instance."""

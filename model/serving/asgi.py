@@ -168,6 +168,14 @@ class BaseServer:
             "/infer": ("POST", self.infer),
         }
 
+    def scored(
+        self, n: int, run: Callable[[], list[float]], answer: Callable[[list[float]], Reply]
+    ) -> Reply | Scoring:
+        """`answer(run())` now, or for a batch of MODEL_OFFLOAD_ROWS rows or more, as a
+        `Scoring` the plumbing runs on the scoring thread (`run` must touch nothing the loop
+        owns; `answer` runs back on the loop)."""
+        return Scoring(run, answer) if self.limits.offloads(n) else answer(run())
+
     def close(self) -> None:
         """Release files held open (the sample log) and stop the scoring thread."""
         if self.sampler is not None:

@@ -121,8 +121,7 @@ class RepositoryServer(BaseServer):
 
         # On the scoring thread the run holds its session: evicting the model meanwhile frees
         # it only when the run ends.
-        run = partial(model.model.scores, columns, n)
-        return Scoring(run, answer) if self.limits.offloads(n) else answer(run())
+        return self.scored(n, partial(model.model.scores, columns, n), answer)
 
     def metadata(self, body: bytes, param: str) -> Reply:
         """GET /v2/models/{name}: inputs, outputs, version (loads the model)."""
